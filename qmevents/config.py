@@ -1,0 +1,37 @@
+"""Package defaults. `instance/config.py`, then the environment (`DATABASE_URL`, `FLASK_<NAME>`),
+then the `config` passed to `create_app` override them, in that order."""
+
+
+class Config:
+    # Filled from instance/secret_key on first start when nothing else sets it (see create_app).
+    SECRET_KEY: str | None = None
+
+    # None means: the SQLite file instance/qmevents.sqlite3.
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+
+    # Shown times; everything is stored in UTC.
+    TIMEZONE = "Asia/Shanghai"
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = {"zh_CN": "中文", "en": "English"}
+
+    # Flask-Limiter: in-memory by default; a Redis URI when several servers share the load.
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
+
+    # argon2id cost; tests lower it, production keeps the library's defaults.
+    PASSWORD_TIME_COST = 3
+    PASSWORD_MEMORY_COST = 65536  # KiB
+
+    # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
+    PROXY_COUNT = 0
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None  # a form left open on a phone at the venue stays valid
+
+    API_TOKEN_DAYS = 90
+    EVENTS_PER_PAGE = 20

@@ -1,0 +1,56 @@
+"""Error pages for people, JSON for the API: never a stack trace, always a message in the
+visitor's language."""
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .extensions import db
+
+
+def _messages() -> dict[int, str]:
+    return {
+        400: _("The request could not be understood."),
+        401: _("Please sign in."),
+        403: _("You do not have permission to do this."),
+        404: _("The page you asked for does not exist."),
+        405: _("This address does not accept that method."),
+        413: _("What you sent is too large."),
+        429: _("Too many attempts. Please wait a moment and try again."),
+        500: _("Something went wrong on our side. Nothing you entered was lost; please try again."),
+    }
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def render_error(status: int, message: str | None = None, code: str | None = None):
+    message = message or _messages().get(status, _messages()[400])
+    if wants_json():
+        names = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                 405: "method_not_allowed", 413: "too_large", 429: "rate_limited",
+                 500: "server_error"}
+        return jsonify(error=code or names.get(status, "error"), message=message), status
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(err):
+        return render_error(400, _("This form has expired. Please go back, reload and try again."),
+                            "csrf")
+
+    @app.errorhandler(HTTPException)
+    def http_error(err: HTTPException):
+        if err.code is None or err.code < 400:
+            return err
+        return render_error(err.code)
+
+    @app.errorhandler(InternalServerError)
+    def server_error(err):
+        db.session.rollback()
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        return render_error(500)

@@ -1,0 +1,59 @@
+"""Jinja filters and globals: local time, masked phones, the language switch."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from urllib.parse import urlencode
+
+from flask import Flask, current_app, request
+from flask_babel import format_datetime, get_locale
+
+from . import labels
+from .timeutil import to_local
+
+
+def localtime(value: datetime | None, fmt: str = "medium") -> str:
+    """A stored UTC time shown in Shanghai. `fmt` is a Babel pattern name or a pattern."""
+    if value is None:
+        return ""
+    local = to_local(value)
+    patterns = {
+        "date": "yyyy-MM-dd EEE" if _zh() else "EEE d MMM yyyy",
+        "time": "HH:mm",
+        "medium": "M月d日 EEE HH:mm" if _zh() else "EEE d MMM HH:mm",
+        "full": "yyyy年M月d日 EEE HH:mm" if _zh() else "EEE d MMM yyyy, HH:mm",
+        "input": "yyyy-MM-dd'T'HH:mm",
+    }
+    return format_datetime(local, patterns.get(fmt, fmt), rebase=False)
+
+
+def _zh() -> bool:
+    return str(get_locale() or "zh_CN").startswith("zh")
+
+
+def lang_url(code: str) -> str:
+    args = request.args.to_dict()
+    args["lang"] = code
+    return request.path + "?" + urlencode(args)
+
+
+def register(app: Flask) -> None:
+    app.add_template_filter(localtime)
+
+    @app.context_processor
+    def inject():
+        return {
+            "current_locale": str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"]),
+            "languages": current_app.config["LANGUAGES"],
+            "lang_url": lang_url,
+            "is_zh": _zh(),
+            "labels": labels,
+        }
+
+    @app.after_request
+    def remember_language(response):
+        chosen = request.args.get("lang")
+        if chosen in app.config["LANGUAGES"] and request.cookies.get("lang") != chosen:
+            response.set_cookie("lang", chosen, max_age=365 * 86400, samesite="Lax",
+                                httponly=True)
+        return response

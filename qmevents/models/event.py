@@ -1,0 +1,145 @@
+"""What is offered: events, their sessions (场次) and their checkpoints (stations of a tour)."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..timeutil import utcnow
+from .org import Organisation, str_enum
+from .reference import District
+from .types import UTCDateTime
+
+
+class EventKind(enum.StrEnum):
+    OPEN_DAY = "open_day"  # 质量开放日
+    FAMILY_TOUR = "family_tour"  # 家庭探寻之旅
+    CONSULTATION = "consultation"  # 宣传咨询活动
+    LECTURE = "lecture"  # 讲座 / 巡讲
+    FORUM = "forum"
+    DEBATE = "debate"
+    OTHER = "other"
+
+
+class EventStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+
+
+class RegistrationMode(enum.StrEnum):
+    FCFS = "fcfs"  # first come, first served
+    WAITLIST = "waitlist"
+    APPROVAL = "approval"
+    LOTTERY = "lottery"  # 摇号
+
+
+class Event(db.Model):
+    __table_args__ = (
+        CheckConstraint("max_party_size >= 1 AND max_party_size <= 20", name="party_size"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id"), index=True)
+    title: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[EventKind] = mapped_column(str_enum(EventKind, "event_kind"))
+    host: Mapped[str] = mapped_column(String(120), default="")
+    venue: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(255), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[EventStatus] = mapped_column(
+        str_enum(EventStatus, "event_status"), default=EventStatus.DRAFT, index=True
+    )
+    max_party_size: Mapped[int] = mapped_column(Integer, default=4)
+    registration_mode: Mapped[RegistrationMode] = mapped_column(
+        str_enum(RegistrationMode, "registration_mode"), default=RegistrationMode.FCFS
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+    district: Mapped[District] = relationship(lazy="joined")
+    sessions: Mapped[list[Session]] = relationship(
+        back_populates="event", order_by="Session.starts_at", cascade="all, delete-orphan"
+    )
+    checkpoints: Mapped[list[Checkpoint]] = relationship(
+        back_populates="event", order_by="Checkpoint.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def entrance(self) -> Checkpoint | None:
+        return self.checkpoints[0] if self.checkpoints else None
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == EventStatus.PUBLISHED
+
+    @property
+    def places_left(self) -> int:
+        return sum(s.places_left for s in self.sessions)
+
+    def __repr__(self) -> str:
+        return f"<Event {self.id} {self.title}>"
+
+
+class Session(db.Model):
+    """One 场次: a time slot with its own capacity, counted in people, and registration window."""
+
+    __tablename__ = "event_session"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("capacity >= 1", name="capacity_positive"),
+        CheckConstraint("places_taken >= 0 AND places_taken <= capacity", name="not_oversold"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(60), default="")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    capacity: Mapped[int] = mapped_column(Integer)
+    # People holding a place. Only ever changed by a conditional UPDATE in services.
+    places_taken: Mapped[int] = mapped_column(Integer, default=0)
+    # None: open from publication / until the session starts.
+    registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    event: Mapped[Event] = relationship(back_populates="sessions")
+
+    @property
+    def places_left(self) -> int:
+        return max(self.capacity - (self.places_taken or 0), 0)
+
+    @property
+    def closes_at(self) -> datetime:
+        return self.registration_closes_at or self.starts_at
+
+    def is_open(self, now: datetime | None = None) -> bool:
+        now = now or utcnow()
+        opens = self.registration_opens_at
+        return (opens is None or opens <= now) and now < self.closes_at
+
+    def __repr__(self) -> str:
+        return f"<Session {self.id} of event {self.event_id} at {self.starts_at}>"
+
+
+class Checkpoint(db.Model):
+    """An ordered station; position 0 is the entrance, which every event has."""
+
+    __table_args__ = (UniqueConstraint("event_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    position: Mapped[int] = mapped_column(Integer)
+
+    event: Mapped[Event] = relationship(back_populates="checkpoints")
+
+    @property
+    def is_entrance(self) -> bool:
+        return self.position == 0

@@ -1,0 +1,1 @@
+"""The domain: plain functions over the database session. No request, no g, no templates."""
