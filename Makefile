@@ -1,0 +1,49 @@
+# The README's commands. `make run`: install and serve the demo on SQLite at http://127.0.0.1:5000.
+# `make test`: install everything and run every test, on SQLite and then on PostgreSQL.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+# Debian packages the tests use: a real browser, a real PostgreSQL, a CJK font for PDFs.
+SYSTEM_PACKAGES := chromium postgresql fonts-wqy-microhei poppler-utils
+
+.PHONY: install run test test-sqlite test-postgresql system-deps translations lint bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+install: $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/pybabel compile --use-fuzzy -d qmevents/translations >/dev/null
+
+run: install
+	$(BIN)/flask --app wsgi db upgrade
+	$(BIN)/flask --app wsgi demo
+	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
+
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  echo "installing$$missing"; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+test: install system-deps test-sqlite test-postgresql
+
+test-sqlite:
+	$(BIN)/python -m pytest
+
+test-postgresql:
+	$(BIN)/python -m pytest --db=postgresql
+
+translations:
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o qmevents/translations/messages.pot . >/dev/null
+	$(BIN)/pybabel update -i qmevents/translations/messages.pot -d qmevents/translations --no-fuzzy-matching
+	$(BIN)/pybabel compile -d qmevents/translations
+
+lint:
+	$(BIN)/ruff check qmevents tests benchmarks
