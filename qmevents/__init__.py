@@ -117,8 +117,10 @@ def _init_extensions(app: Flask) -> None:
 
 def _select_locale() -> str:
     """Chinese first: zh_CN unless the visitor chose English (?lang=en, remembered in a cookie)."""
-    from flask import current_app
+    from flask import current_app, has_request_context
 
+    if not has_request_context():  # CLI commands and background work speak the default
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     chosen = request.args.get("lang") or request.cookies.get("lang")
     return chosen if chosen in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
