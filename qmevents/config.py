@@ -33,5 +33,30 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # a form left open on a phone at the venue stays valid
 
+    # Personal data is removed or anonymised this many days after an event (PIPL: minimal keeping).
+    PERSONAL_DATA_DAYS = 30
+    # Shown on the privacy page: who to ask about one's data, e.g. the campaign office's e-mail.
+    PRIVACY_CONTACT: str | None = None
+
     API_TOKEN_DAYS = 90
     EVENTS_PER_PAGE = 20
+
+    # --- Notifications and one-time codes (services/notify.py, services/otp.py) ---------------
+    # "outbox" stores messages for admins to read and sends nothing, so the demo needs no provider;
+    # "smtp" sends e-mail; "sms" posts to an SMS provider's HTTP API.
+    NOTIFY_BACKEND = "outbox"
+    NOTIFY_MAX_ATTEMPTS = 5  # then a message is "failed", visible to admins
+    SMTP_HOST: str | None = None
+    SMTP_PORT = 587
+    SMTP_USER: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_FROM: str | None = None
+    SMTP_USE_TLS = True  # STARTTLS
+    SMS_API_URL: str | None = None
+    SMS_API_KEY: str | None = None
+    SMS_SENDER = "质量月"
+    # The site's address as citizens reach it, e.g. "https://zlj.example.gov.cn", for links in
+    # messages; None means: the address of the request.
+    PUBLIC_URL: str | None = None
+    OTP_TTL_SECONDS = 600
+    OTP_MAX_ATTEMPTS = 5  # wrong codes before a code is dead

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-
 from urllib.parse import urlencode
 
 from flask import Flask, current_app, request
@@ -43,7 +42,7 @@ def register(app: Flask) -> None:
     @app.context_processor
     def inject():
         return {
-            "current_locale": str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"]),
+            "current_locale": "zh_CN" if _zh() else "en",
             "languages": current_app.config["LANGUAGES"],
             "lang_url": lang_url,
             "is_zh": _zh(),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from .models import EventKind, EventStatus, RegistrationMode, Role
+from .models import EventKind, EventStatus, RegistrationMode, RegistrationStatus, Role
 
 KIND = {
     EventKind.OPEN_DAY: _l("Enterprise open day"),
@@ -27,6 +27,16 @@ MODE = {
     RegistrationMode.WAITLIST: _l("First come, with a waiting list"),
     RegistrationMode.APPROVAL: _l("By application and approval"),
     RegistrationMode.LOTTERY: _l("By lottery"),
+}
+
+REGISTRATION_STATUS = {
+    RegistrationStatus.CONFIRMED: _l("Confirmed"),
+    RegistrationStatus.WAITLISTED: _l("On the waiting list"),
+    RegistrationStatus.OFFERED: _l("Place offered: please confirm"),
+    RegistrationStatus.APPLIED: _l("Applied: awaiting a decision"),
+    RegistrationStatus.DECLINED: _l("Not approved"),
+    RegistrationStatus.NOT_SELECTED: _l("Not drawn in the lottery"),
+    RegistrationStatus.CANCELLED: _l("Cancelled"),
 }
 
 ROLE = {

@@ -53,7 +53,7 @@ def app(tmp_path, monkeypatch, postgres_url):
         "TESTING": True,
         "SECRET_KEY": "test-secret",
         "PASSWORD_TIME_COST": 1,
-        "PASSWORD_MEMORY_COST": 8,
+        "PASSWORD_MEMORY_COST": 64,
         "RATELIMIT_ENABLED": False,
         "SERVER_NAME": None,
     }

@@ -1,10 +1,195 @@
-from flask import Blueprint
-from flask_login import login_required
+"""The organiser back office: the list of one's events, the event form (sessions and checkpoints
+in one flow) and the status changes. Who may see what is decided by services.events; an event of
+another organisation is a 404 here, exactly like an unknown id."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..models import Event, EventStatus, Organisation, Role
+from ..services import events, listings
+from ..services.errors import InvalidTransition, NotFound, ValidationFailed
+from .forms import EventForm, data_from_event
 
 bp = Blueprint("organiser", __name__)
 
 
-@bp.route("/")
+# --- who may do what ------------------------------------------------------------------------
+
+
+def _visible_event(event_id: int) -> Event:
+    """The event if the signed-in user may see it; a 404 otherwise, never its data."""
+    try:
+        return listings.event_for(current_user, event_id)
+    except NotFound:
+        abort(404)
+
+
+def _editable_event(event_id: int) -> Event:
+    """Staff assigned to an event may look but not change it (403); others get the 404."""
+    event = _visible_event(event_id)
+    if not listings.can_edit(current_user, event):
+        abort(403)
+    return event
+
+
+def _may_create() -> bool:
+    return current_user.role == Role.ADMIN or (
+        current_user.role == Role.ORGANISER and current_user.organisation_id is not None
+    )
+
+
+def _organisations() -> list[Organisation] | None:
+    """The choice of organisation, for admins only: they create events for anyone."""
+    if current_user.role != Role.ADMIN:
+        return None
+    return list(db.session.scalars(db.select(Organisation).order_by(Organisation.name)))
+
+
+# --- the list -----------------------------------------------------------------------------
+
+
+@bp.route("/", endpoint="events")
 @login_required
-def events():
-    return "events"
+def events_list():
+    per_page = current_app.config["EVENTS_PER_PAGE"]
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    rows, total = listings.office_events(current_user, limit=per_page, offset=(page - 1) * per_page)
+    return render_template(
+        "organiser/events.html",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max((total + per_page - 1) // per_page, 1),
+        may_create=_may_create(),
+        is_admin=current_user.role == Role.ADMIN,
+        is_staff=current_user.role == Role.STAFF,
+    )
+
+
+# --- the form -----------------------------------------------------------------------------
+
+
+def _form_submitted(form: EventForm) -> bool:
+    return request.method == "POST" and form.is_submitted()
+
+
+def _render_form(form: EventForm, event: Event | None, status: int = 200):
+    return render_template("organiser/form.html", form=form, event=event), status
+
+
+def _save(form: EventForm, event: Event | None):
+    """Validate what was typed, save it through the service, or show the form again with every
+    message next to its field and everything typed still there."""
+    draft, rows = form.to_draft()
+    if not form.validate():
+        form.show_errors(events.validate(draft, existing=event), rows)
+        return _render_form(form, event, 400)
+    publish = request.form.get("action") == "publish"
+    try:
+        if event is None:
+            organisation_id = (form.organisation.data if "organisation" in form
+                               else current_user.organisation_id)
+            event = events.create_event(organisation_id, draft, publish=publish)
+        else:
+            events.update_event(event, draft)
+    except ValidationFailed as exc:
+        form.show_errors(exc.errors, rows)
+        return _render_form(form, event, 400)
+    if publish and event.status != EventStatus.PUBLISHED:
+        try:
+            events.publish(event)
+        except InvalidTransition as exc:
+            flash(_("The changes are saved, but the event was not published: %(why)s",
+                    why=exc.message), "error")
+            return redirect(url_for(".event", event_id=event.id))
+    if publish:
+        flash(_("The event is saved and published."), "success")
+    elif event.status == EventStatus.DRAFT:
+        flash(_("The draft is saved. Publish it when it is ready."), "success")
+    else:
+        flash(_("The changes are saved."), "success")
+    return redirect(url_for(".event", event_id=event.id))
+
+
+@bp.route("/events/new", methods=["GET", "POST"])
+@login_required
+def new_event():
+    if not _may_create():
+        abort(403)
+    organisations = _organisations()
+    form = EventForm(organisations=organisations)
+    if "organisation" in form and not form.organisation.choices:
+        flash(_("There is no organisation yet. Create an organiser first (flask create-user)."),
+              "warning")
+    if not _form_submitted(form):
+        if current_user.organisation is not None:
+            form.district.data = current_user.organisation.district.name
+        return _render_form(form, None)
+    if "add_session" in request.form:
+        form.add_session_row()
+        return _render_form(form, None)
+    return _save(form, None)
+
+
+@bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_event(event_id: int):
+    event = _editable_event(event_id)
+    if request.method == "GET":
+        return _render_form(EventForm(data=data_from_event(event)), event)
+    form = EventForm()
+    if "add_session" in request.form:
+        form.add_session_row()
+        return _render_form(form, event)
+    return _save(form, event)
+
+
+# --- one event and its status ---------------------------------------------------------------
+
+
+@bp.route("/events/<int:event_id>")
+@login_required
+def event(event_id: int):
+    event = _visible_event(event_id)
+    return render_template("organiser/event.html", event=event,
+                           editable=listings.can_edit(current_user, event))
+
+
+def _change_status(event_id: int, change, done: str):
+    event = _editable_event(event_id)
+    try:
+        change(event)
+    except InvalidTransition as exc:
+        flash(exc.message, "error")
+    else:
+        flash(done, "success")
+    return redirect(url_for(".event", event_id=event.id))
+
+
+@bp.route("/events/<int:event_id>/publish", methods=["POST"])
+@login_required
+def publish_event(event_id: int):
+    return _change_status(event_id, events.publish,
+                          _("The event is published: citizens can now see it and register."))
+
+
+@bp.route("/events/<int:event_id>/unpublish", methods=["POST"])
+@login_required
+def unpublish_event(event_id: int):
+    return _change_status(event_id, events.unpublish,
+                          _("The event is back to draft: citizens no longer see it."))
+
+
+@bp.route("/events/<int:event_id>/cancel", methods=["GET", "POST"])
+@login_required
+def cancel_event(event_id: int):
+    if request.method == "GET":
+        event = _editable_event(event_id)
+        if event.status == EventStatus.CANCELLED:
+            flash(_("The event is already cancelled."), "info")
+            return redirect(url_for(".event", event_id=event.id))
+        return render_template("organiser/cancel.html", event=event)
+    return _change_status(event_id, events.cancel, _("The event is cancelled."))

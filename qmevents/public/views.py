@@ -1,13 +1,119 @@
-from flask import Blueprint, render_template
+"""What citizens see: the list of events, one event with its sessions, the privacy notice."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import Blueprint, current_app, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..errors import render_error
+from ..models import EventStatus, Session
+from ..services import listings
+from ..services.errors import NotFound
+from ..timeutil import utcnow
+from .forms import EventFilterForm
 
 bp = Blueprint("public", __name__)
+
+# A page number beyond this is a typing mistake (and a huge OFFSET upsets the database).
+MAX_PAGE = 10_000
 
 
 @bp.route("/")
 def index():
-    return render_template("errors/error.html", status=200, message="qmevents")
+    """Published events with a session still to come, soonest first, filtered from the query."""
+    form = EventFilterForm(
+        formdata=request.args, districts=listings.districts(), locale=str(get_locale())
+    )
+    form.validate()
+    flt = form.listing_filter()
+    form.add_errors(flt.errors())
+    if any(f.errors for f in form):
+        return render_template("public/index.html", form=form, listings=None, pager=None), 400
+
+    per_page = max(int(current_app.config["EVENTS_PER_PAGE"]), 1)
+    page = _page_number(request.args.get("page"))
+    listed, total = listings.list_public_events(flt, limit=per_page, offset=(page - 1) * per_page)
+    last_page = max((total + per_page - 1) // per_page, 1)
+    if page > last_page:  # an old link past the end shows the last page, not an empty one
+        page = last_page
+        listed, total = listings.list_public_events(
+            flt, limit=per_page, offset=(page - 1) * per_page
+        )
+    return render_template(
+        "public/index.html", form=form, listings=listed, total=total,
+        pager=Pager(page=page, pages=last_page),
+    )
+
+
+def _page_number(raw: str | None) -> int:
+    """?page=N from a link people may have edited: anything odd means the first page."""
+    try:
+        page = int(raw or 1)
+    except ValueError:
+        return 1
+    return page if 1 <= page <= MAX_PAGE else 1
+
+
+@dataclass
+class Pager:
+    page: int
+    pages: int
+
+    def url(self, page: int) -> str:
+        """The same filters on another page (the language is remembered by its cookie)."""
+        args = {k: v for k, v in request.args.items() if k not in ("page", "lang")}
+        if page > 1:
+            args["page"] = page
+        return url_for("public.index", **args)
+
+
+@bp.route("/events/<int:event_id>")
+def event(event_id: int):
+    """One event for citizens; a draft only for the organisers who may preview it."""
+    viewer = current_user if current_user.is_authenticated else None
+    try:
+        found = listings.public_event(event_id, viewer=viewer)
+    except NotFound:
+        return render_error(404, _("This event does not exist or is no longer shown."))
+    now = utcnow()
+    sessions = [SessionView.of(s, now) for s in listings.upcoming_sessions(found, now)]
+    return render_template(
+        "public/event.html", event=found, sessions=sessions,
+        cancelled=found.status == EventStatus.CANCELLED,
+        draft=found.status == EventStatus.DRAFT,
+    )
+
+
+@dataclass
+class SessionView:
+    """A session as a citizen reads it: when, how many places, and where its window stands."""
+
+    session: Session
+    window: str  # "not_yet", "open" or "closed"
+
+    @classmethod
+    def of(cls, session: Session, now: datetime) -> SessionView:
+        opens = session.registration_opens_at
+        if opens is not None and now < opens:
+            window = "not_yet"
+        elif session.is_open(now):
+            window = "open"
+        else:
+            window = "closed"
+        return cls(session=session, window=window)
+
+    @property
+    def full(self) -> bool:
+        return self.session.places_left == 0
 
 
 @bp.route("/privacy")
 def privacy():
-    return render_template("errors/error.html", status=200, message="privacy")
+    days = int(current_app.config.get("PERSONAL_DATA_DAYS", 30))
+    contact = current_app.config.get("PRIVACY_CONTACT")
+    return render_template("public/privacy.html", days=days, contact=contact)
+

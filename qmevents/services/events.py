@@ -1,13 +1,13 @@
-"""Events: one validation for the organiser form and the API, publishing, cancelling, who may see
-what, and the public listing with places left."""
+"""Events: one validation for the organiser form and the API, creating, editing, publishing and
+cancelling. Who sees which events lives in services/listings.py."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import (
@@ -16,14 +16,13 @@ from ..models import (
     Event,
     EventKind,
     EventStatus,
+    Registration,
     RegistrationMode,
-    Role,
     Session,
-    StaffAssignment,
-    User,
 )
-from ..timeutil import SHANGHAI, from_local, utcnow
-from .errors import InvalidTransition, NotFound, ValidationFailed
+from ..models.registration import ENDED
+from ..timeutil import utcnow
+from .errors import InvalidTransition, ValidationFailed
 
 MAX_TITLE = 120
 MAX_VENUE = 200
@@ -80,11 +79,11 @@ def validate(draft: EventDraft, existing: Event | None = None) -> dict[str, str]
     _text(errors, "address", draft.address, MAX_ADDRESS)
     _text(errors, "host", draft.host, MAX_HOST)
     _text(errors, "description", draft.description, MAX_DESCRIPTION)
-    if draft.kind not in {k.value for k in EventKind}:
+    if not _one_of(draft.kind, EventKind):
         errors["kind"] = _("Choose a kind of event.")
-    if draft.registration_mode not in {m.value for m in RegistrationMode}:
+    if not _one_of(draft.registration_mode, RegistrationMode):
         errors["registration_mode"] = _("Choose how places are given out.")
-    if _district(draft.district) is None:
+    if district_named(draft.district) is None:
         errors["district"] = _("Choose one of Shanghai's 16 districts.")
     if not _int_between(draft.max_party_size, 1, MAX_PARTY):
         errors["max_party_size"] = _(
@@ -96,6 +95,9 @@ def validate(draft: EventDraft, existing: Event | None = None) -> dict[str, str]
 
 
 def _text(errors: dict, key: str, value: str | None, limit: int, required: bool = False) -> None:
+    if value is not None and not isinstance(value, str):
+        errors[key] = _("Enter text.")
+        return
     value = (value or "").strip()
     if required and not value:
         errors[key] = _("This field is required.")
@@ -107,6 +109,11 @@ def _int_between(value, low: int, high: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
+def _one_of(value, enum_cls) -> bool:
+    """True for one of the enum's values; False for anything else, a list or None included."""
+    return isinstance(value, str) and value in {m.value for m in enum_cls}
+
+
 def _validate_sessions(errors: dict, drafts: list[SessionDraft], existing: Event | None) -> None:
     if not drafts:
         errors["sessions"] = _("Add at least one session.")
@@ -116,12 +123,15 @@ def _validate_sessions(errors: dict, drafts: list[SessionDraft], existing: Event
         return
     known = {s.id: s for s in existing.sessions} if existing else {}
     now = utcnow()
+    seen: set[int] = set()
     for i, s in enumerate(drafts):
         p = f"sessions.{i}."
         old = known.get(s.id) if s.id is not None else None
-        if s.id is not None and old is None:
+        if s.id is not None and (old is None or s.id in seen):
             errors[p + "id"] = _("This session does not belong to the event.")
             continue
+        if s.id is not None:
+            seen.add(s.id)
         if len(s.label or "") > 60:
             errors[p + "label"] = _("At most %(n)d characters.", n=60)
         if s.starts_at is None:
@@ -153,17 +163,35 @@ def _validate_sessions(errors: dict, drafts: list[SessionDraft], existing: Event
             )
     if existing is not None:
         kept = {s.id for s in drafts if s.id is not None}
-        for old in existing.sessions:
-            if old.id not in kept and old.places_taken:
-                errors["sessions"] = _(
-                    "A session that people registered for cannot be removed; cancel the event "
-                    "or keep the session."
-                )
+        removed = [old for old in existing.sessions if old.id not in kept]
+        if any(old.places_taken for old in removed) or _has_registrations(removed):
+            errors["sessions"] = _(
+                "A session that people registered for cannot be removed; cancel the event "
+                "or keep the session."
+            )
+
+
+def _has_registrations(sessions: list[Session]) -> bool:
+    """Also those waiting (waiting list, application): removing the session would delete them."""
+    if not sessions:
+        return False
+    return db.session.scalar(
+        select(func.count(Registration.id)).where(
+            Registration.session_id.in_([s.id for s in sessions]),
+            Registration.status.not_in(ENDED),
+        )
+    ) > 0
 
 
 def _validate_checkpoints(errors: dict, names: list[str]) -> None:
-    cleaned = [n.strip() for n in names if n and n.strip()]
-    if len(cleaned) > MAX_CHECKPOINTS:
+    """Stations in order, the first being the entrance; none at all means just the entrance."""
+    if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
+        errors["checkpoints"] = _("Give the checkpoints as a list of names.")
+        return
+    cleaned = [n.strip() for n in names]
+    if any(not n for n in cleaned):
+        errors["checkpoints"] = _("Every checkpoint needs a name.")
+    elif len(cleaned) > MAX_CHECKPOINTS:
         errors["checkpoints"] = _("At most %(n)d checkpoints.", n=MAX_CHECKPOINTS)
     elif any(len(n) > MAX_CHECKPOINT_NAME for n in cleaned):
         errors["checkpoints"] = _(
@@ -173,8 +201,9 @@ def _validate_checkpoints(errors: dict, names: list[str]) -> None:
         errors["checkpoints"] = _("Each checkpoint needs its own name.")
 
 
-def _district(name: str | None) -> District | None:
-    if not name:
+def district_named(name: str | None) -> District | None:
+    """One of the 16 districts by its Chinese name, or None."""
+    if not name or not isinstance(name, str):
         return None
     return db.session.scalar(select(District).filter_by(name=name.strip()))
 
@@ -188,9 +217,9 @@ def create_event(organisation_id: int, draft: EventDraft, publish: bool = False)
         raise ValidationFailed(errors)
     event = Event(organisation_id=organisation_id, status=EventStatus.DRAFT)
     _apply(event, draft)
-    db.session.add(event)
     if publish:
-        _publish(event)
+        _publish(event)  # before the add, so a refusal leaves nothing pending in the session
+    db.session.add(event)
     db.session.commit()
     return event
 
@@ -201,14 +230,23 @@ def update_event(event: Event, draft: EventDraft) -> Event:
         db.session.rollback()
         raise ValidationFailed(errors)
     _apply(event, draft)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        # A registration took places between the check above and this write: the database's
+        # `places_taken <= capacity` constraint refused the lower capacity.
+        db.session.rollback()
+        raise ValidationFailed(
+            {"sessions": _("Places were taken while you edited. Check the capacities and save "
+                           "again.")}
+        ) from exc
     return event
 
 
 def _apply(event: Event, draft: EventDraft) -> None:
     event.title = draft.title.strip()
     event.kind = EventKind(draft.kind)
-    event.district = _district(draft.district)
+    event.district = district_named(draft.district)
     event.venue = draft.venue.strip()
     event.address = (draft.address or "").strip()
     event.description = (draft.description or "").strip()
@@ -228,7 +266,7 @@ def _apply(event: Event, draft: EventDraft) -> None:
         sessions.append(s)
     event.sessions = sessions
 
-    names = [n.strip() for n in draft.checkpoints if n and n.strip()] or [default_entrance_name()]
+    names = [n.strip() for n in draft.checkpoints] or [default_entrance_name()]
     old = list(event.checkpoints)
     checkpoints = []
     for position, name in enumerate(names):
@@ -268,154 +306,3 @@ def cancel(event: Event) -> Event:
     event.status = EventStatus.CANCELLED
     db.session.commit()
     return event
-
-
-# --- who sees what --------------------------------------------------------------------------
-
-
-def events_visible_to(user: User):
-    """A select of the events a signed-in user may see in the back office."""
-    query = select(Event)
-    if user.role == Role.ADMIN:
-        return query
-    if user.role == Role.ORGANISER:
-        return query.where(Event.organisation_id == user.organisation_id)
-    assigned = select(StaffAssignment.event_id).where(StaffAssignment.user_id == user.id)
-    return query.where(Event.id.in_(assigned))
-
-
-def event_for(user: User, event_id: int) -> Event:
-    """The event if the user may see it; otherwise NotFound, the same as an unknown id."""
-    event = db.session.scalar(
-        events_visible_to(user)
-        .where(Event.id == event_id)
-        .options(selectinload(Event.sessions), selectinload(Event.checkpoints))
-    )
-    if event is None:
-        raise NotFound(_("No such event."))
-    return event
-
-
-def can_edit(user: User, event: Event) -> bool:
-    return user.role == Role.ADMIN or (
-        user.role == Role.ORGANISER and event.organisation_id == user.organisation_id
-    )
-
-
-def public_event(event_id: int, viewer: User | None = None) -> Event:
-    """A published or cancelled event for citizens; a draft only for those who may see it."""
-    event = db.session.get(
-        Event, event_id, options=[selectinload(Event.sessions), selectinload(Event.checkpoints)]
-    )
-    if event is None:
-        raise NotFound(_("No such event."))
-    if event.status == EventStatus.DRAFT:
-        if viewer is None or not can_edit(viewer, event):
-            raise NotFound(_("No such event."))
-    return event
-
-
-# --- the public listing ---------------------------------------------------------------------
-
-
-@dataclass
-class Listing:
-    event: Event
-    next_starts_at: datetime
-    places_left: int
-    upcoming_sessions: int
-
-
-@dataclass
-class ListingFilter:
-    district: str | None = None
-    kind: str | None = None
-    date_from: date | None = None
-    date_to: date | None = None
-
-    def errors(self) -> dict[str, str]:
-        errors = {}
-        if self.district and _district(self.district) is None:
-            errors["district"] = _("Choose one of Shanghai's 16 districts.")
-        if self.kind and self.kind not in {k.value for k in EventKind}:
-            errors["kind"] = _("Choose a kind of event.")
-        if self.date_from and self.date_to and self.date_to < self.date_from:
-            errors["date_to"] = _("The end date must not be before the start date.")
-        return errors
-
-
-def list_public_events(flt: ListingFilter, limit: int = 20, offset: int = 0,
-                       viewer: User | None = None) -> tuple[list[Listing], int]:
-    """Published events with a session still to come, soonest first, with places left.
-
-    The aggregation runs in the database: one query for the page, one for the count.
-    """
-    errors = flt.errors()
-    if errors:
-        raise ValidationFailed(errors)
-    now = utcnow()
-    conditions = [Session.ends_at > now]
-    if flt.date_from:
-        conditions.append(Session.ends_at >= from_local(datetime.combine(flt.date_from, datetime.min.time()), SHANGHAI))
-    if flt.date_to:
-        conditions.append(
-            Session.starts_at
-            < from_local(datetime.combine(flt.date_to + timedelta(days=1), datetime.min.time()), SHANGHAI)
-        )
-    upcoming = (
-        select(
-            Session.event_id.label("event_id"),
-            func.min(Session.starts_at).label("next_starts_at"),
-            func.sum(Session.capacity - Session.places_taken).label("places_left"),
-            func.count(Session.id).label("sessions"),
-        )
-        .where(and_(*conditions))
-        .group_by(Session.event_id)
-        .subquery()
-    )
-    query = (
-        select(Event, upcoming.c.next_starts_at, upcoming.c.places_left, upcoming.c.sessions)
-        .join(upcoming, upcoming.c.event_id == Event.id)
-        .where(Event.status == EventStatus.PUBLISHED)
-    )
-    if flt.district:
-        query = query.join(District, District.id == Event.district_id).where(
-            District.name == flt.district.strip()
-        )
-    if flt.kind:
-        query = query.where(Event.kind == EventKind(flt.kind))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = db.session.execute(
-        query.order_by(upcoming.c.next_starts_at, Event.id).limit(limit).offset(offset)
-    ).all()
-    listings = [
-        Listing(
-            event=e,
-            next_starts_at=_aware(next_at),
-            places_left=int(left or 0),
-            upcoming_sessions=int(n),
-        )
-        for e, next_at, left, n in rows
-    ]
-    return listings, int(total or 0)
-
-
-def _aware(value: datetime) -> datetime:
-    """SQLite hands aggregates back without the column type's processing."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def upcoming_sessions(event: Event, now: datetime | None = None) -> list[Session]:
-    now = now or utcnow()
-    return [s for s in event.sessions if s.ends_at > now]
-
-
-def districts() -> list[District]:
-    return list(db.session.scalars(select(District).order_by(District.position)))
-
-
-__all__ = [
-    "EventDraft", "Listing", "ListingFilter", "SessionDraft", "cancel", "can_edit",
-    "create_event", "districts", "event_for", "events_visible_to", "list_public_events",
-    "public_event", "publish", "unpublish", "update_event", "validate",
-]

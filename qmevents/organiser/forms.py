@@ -1,0 +1,214 @@
+"""The organiser's event form: event fields, a list of sessions (场次) and the checkpoints, turned
+into a services.events.EventDraft. The rules themselves live in services.events.validate; the form
+only parses what was typed and puts the service's messages back next to the right field."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import Optional
+
+from .. import labels
+from ..models import Event, Organisation
+from ..services import events, listings
+from ..timeutil import from_local, to_local
+
+# The first format is what the input shows; the others accept what a browser without a date
+# picker (or a person typing) sends.
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M",
+                    "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M"]
+BAD_DATETIME = _l("Enter a date and time, for example 2025-09-20 14:00.")
+BAD_NUMBER = _l("Enter a whole number, for example 30.")
+
+
+def _when(label) -> DateTimeLocalField:
+    return DateTimeLocalField(label, format=DATETIME_FORMATS, validators=[Optional()],
+                              invalid_value_message=BAD_DATETIME)
+
+
+class SessionForm(Form):
+    """One row of the sessions list; a plain Form, the outer form carries the CSRF token."""
+
+    id = HiddenField()
+    label = StringField(_l("Name of the session (optional)"))
+    starts_at = _when(_l("Starts"))
+    ends_at = _when(_l("Ends"))
+    capacity = IntegerField(_l("Places (people)"), validators=[Optional()],
+                            invalid_value_message=BAD_NUMBER)
+    registration_opens_at = _when(_l("Registration opens"))
+    registration_closes_at = _when(_l("Registration closes"))
+    remove = BooleanField(_l("Remove this session"))
+
+    def is_blank(self) -> bool:
+        """A new row nobody typed into: ignored on save rather than reported as errors."""
+        typed = [f.raw_data[0] for f in self if f.name != self.remove.name and f.raw_data]
+        return not self.id.data and not any(str(v).strip() for v in typed)
+
+
+class EventForm(FlaskForm):
+    organisation = SelectField(_l("Organisation"), coerce=int)  # admins only; removed otherwise
+    title = StringField(_l("Title"))
+    kind = SelectField(_l("Kind of event"), validate_choice=False)
+    district = SelectField(_l("District"), validate_choice=False)
+    venue = StringField(_l("Venue"))
+    address = StringField(_l("Address"))
+    host = StringField(_l("Host and organiser (主办/承办单位)"))
+    description = TextAreaField(_l("Description"))
+    max_party_size = IntegerField(_l("Largest party per registration"), default=4,
+                                  validators=[Optional()], invalid_value_message=BAD_NUMBER)
+    registration_mode = SelectField(_l("How places are given out"), validate_choice=False)
+    sessions = FieldList(FormField(SessionForm), min_entries=1,
+                         max_entries=events.MAX_SESSIONS)
+    checkpoints = TextAreaField(_l("Checkpoints"))
+
+    def __init__(self, *args, organisations: list[Organisation] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        locale = str(get_locale() or "zh_CN")
+        self.kind.choices = labels.choices(labels.KIND)
+        self.registration_mode.choices = labels.choices(labels.MODE)
+        self.district.choices = [("", _l("Choose a district"))] + [
+            (d.name, d.label(locale)) for d in listings.districts()
+        ]
+        if organisations is None:
+            del self.organisation
+        else:
+            self.organisation.choices = [(o.id, o.name) for o in organisations]
+        self.general_errors: list[str] = []  # for the sessions list as a whole
+
+    def validate(self, extra_validators=None) -> bool:
+        """What could not be read; rows ticked for removal or left blank do not count."""
+        super().validate(extra_validators)
+        ignored = {id(row) for row in self._ignored_rows()}
+        for entry in self.sessions:
+            if id(entry.form) in ignored:
+                for f in entry.form:
+                    f.errors = []
+        return not self.has_errors()
+
+    def has_errors(self) -> bool:
+        rows = [entry.form for entry in self.sessions]
+        return bool(
+            self.general_errors
+            or any(f.errors for f in self if f.name != self.sessions.name)
+            or any(f.errors for row in rows for f in row)
+        )
+
+    def _ignored_rows(self) -> list[SessionForm]:
+        return [entry.form for entry in self.sessions
+                if entry.form.remove.data or entry.form.is_blank()]
+
+    def add_session_row(self) -> None:
+        if len(self.sessions) < events.MAX_SESSIONS:
+            self.sessions.append_entry()
+
+    def kept_rows(self) -> list[SessionForm]:
+        """The rows that become sessions: not ticked for removal, not left blank."""
+        ignored = {id(row) for row in self._ignored_rows()}
+        return [entry.form for entry in self.sessions if id(entry.form) not in ignored]
+
+    def to_draft(self) -> tuple[events.EventDraft, list[SessionForm]]:
+        """The draft for the service, and which row each of its sessions came from."""
+        rows = self.kept_rows()
+        draft = events.EventDraft(
+            title=self.title.data or "",
+            kind=self.kind.data or "",
+            district=self.district.data or "",
+            venue=self.venue.data or "",
+            address=self.address.data or "",
+            description=self.description.data or "",
+            host=self.host.data or "",
+            max_party_size=self.max_party_size.data,
+            registration_mode=self.registration_mode.data or "",
+            sessions=[_session_draft(row) for row in rows],
+            checkpoints=checkpoint_lines(self.checkpoints.data),
+        )
+        return draft, rows
+
+    def show_errors(self, errors: dict[str, str], rows: list[SessionForm]) -> None:
+        """Put the service's {path: message} next to the fields they are about. A field that
+        already says it could not be read keeps only that message."""
+        for path, message in errors.items():
+            target = self._field_for(path, rows)
+            if target is None:
+                self.general_errors.append(message)
+            elif not target.errors:
+                target.errors = [*target.errors, message]
+
+    def _field_for(self, path: str, rows: list[SessionForm]):
+        parts = path.split(".")
+        if parts[0] == "sessions" and len(parts) == 3 and parts[1].isdigit():
+            index = int(parts[1])
+            if index < len(rows) and parts[2] in rows[index]:
+                return rows[index][parts[2]]
+            return None
+        if len(parts) == 1 and parts[0] != "sessions" and parts[0] in self:
+            return self[parts[0]]
+        return None
+
+
+def checkpoint_lines(text: str | None) -> list[str]:
+    """One station per line, in order; blank lines are skipped."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def _session_draft(row: SessionForm) -> events.SessionDraft:
+    return events.SessionDraft(
+        id=int(row.id.data) if str(row.id.data or "").isdigit() else None,
+        label=row.label.data or "",
+        starts_at=_utc(row.starts_at.data),
+        ends_at=_utc(row.ends_at.data),
+        capacity=row.capacity.data,
+        registration_opens_at=_utc(row.registration_opens_at.data),
+        registration_closes_at=_utc(row.registration_closes_at.data),
+    )
+
+
+def _utc(local: datetime | None) -> datetime | None:
+    """A time typed on the form is Shanghai wall-clock time."""
+    return from_local(local) if local is not None else None
+
+
+def _local(stored: datetime | None) -> datetime | None:
+    return to_local(stored).replace(tzinfo=None) if stored is not None else None
+
+
+def data_from_event(event: Event) -> dict:
+    """What the edit form starts with: the stored event, times in Shanghai."""
+    return {
+        "title": event.title,
+        "kind": event.kind.value,
+        "district": event.district.name,
+        "venue": event.venue,
+        "address": event.address,
+        "host": event.host,
+        "description": event.description,
+        "max_party_size": event.max_party_size,
+        "registration_mode": event.registration_mode.value,
+        "sessions": [
+            {
+                "id": str(s.id),
+                "label": s.label,
+                "starts_at": _local(s.starts_at),
+                "ends_at": _local(s.ends_at),
+                "capacity": s.capacity,
+                "registration_opens_at": _local(s.registration_opens_at),
+                "registration_closes_at": _local(s.registration_closes_at),
+            }
+            for s in event.sessions
+        ],
+        "checkpoints": "\n".join(c.name for c in event.checkpoints),
+    }
