@@ -35,6 +35,8 @@ def register(app: Flask) -> None:
         org = f" ({user.organisation.name})" if user.organisation else ""
         click.echo(f"Created {user.role.value} {user.email}{org}")
 
+    from . import notify_cli
     from .demo.loader import register_demo
 
     register_demo(app)
+    notify_cli.register(app)

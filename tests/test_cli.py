@@ -15,7 +15,7 @@ from qmevents.models import (
     StaffAssignment,
     User,
 )
-from qmevents.services import accounts, events
+from qmevents.services import accounts, events, listings
 
 STDIN_PASSWORD = "secretpassword1\n"
 
@@ -84,8 +84,8 @@ def test_every_published_demo_event_is_on_the_public_list(app, demo):
     with app.app_context():
         published = set(db.session.scalars(
             select(Event.id).where(Event.status == EventStatus.PUBLISHED)))
-        listings, total = events.list_public_events(events.ListingFilter(), limit=100)
-        assert {listing.event.id for listing in listings} == published
+        listed, total = listings.list_public_events(listings.ListingFilter(), limit=100)
+        assert {listing.event.id for listing in listed} == published
         assert total == len(published) >= 20
 
 
@@ -93,8 +93,8 @@ def test_demo_drafts_stay_off_the_public_list(app, demo):
     with app.app_context():
         draft = event_titled("嘉昆太“质量开放日”·走进平高天灵")
         assert draft.status == EventStatus.DRAFT
-        listings, _ = events.list_public_events(events.ListingFilter(), limit=100)
-        assert draft.id not in {listing.event.id for listing in listings}
+        listed, _ = listings.list_public_events(listings.ListingFilter(), limit=100)
+        assert draft.id not in {listing.event.id for listing in listed}
 
 
 def test_printed_passwords_sign_in_the_admin_and_an_organiser(app, demo):
@@ -112,7 +112,7 @@ def test_printed_passwords_sign_in_the_admin_and_an_organiser(app, demo):
 def test_district_staff_are_assigned_to_their_districts_events(app, demo):
     with app.app_context():
         staff = db.session.scalar(select(User).filter_by(email="staff.yangpu@demo.qmevents.cn"))
-        visible = db.session.scalars(events.events_visible_to(staff)).all()
+        visible = db.session.scalars(listings.events_visible_to(staff)).all()
         assert len(visible) == 3
         assert {e.district.name for e in visible} == {"杨浦区"}
 

@@ -70,6 +70,9 @@ class Event(db.Model):
     checkpoints: Mapped[list[Checkpoint]] = relationship(
         back_populates="event", order_by="Checkpoint.position", cascade="all, delete-orphan"
     )
+    questions: Mapped[list[Question]] = relationship(  # noqa: F821
+        back_populates="event", order_by="Question.position", cascade="all, delete-orphan"
+    )
 
     @property
     def entrance(self) -> Checkpoint | None:

@@ -38,3 +38,23 @@ class InvalidTransition(DomainError):
     """An event cannot move to that status from where it is."""
 
     code = "invalid_transition"
+
+
+class RegistrationRefused(DomainError):
+    """A registration was not taken; `code` is what the API returns in its 409."""
+
+
+class SessionFull(RegistrationRefused):
+    code = "full"
+
+    def __init__(self, message: str, places_left: int = 0):
+        super().__init__(message)
+        self.places_left = places_left
+
+
+class RegistrationClosed(RegistrationRefused):
+    code = "closed"
+
+
+class DuplicateRegistration(RegistrationRefused):
+    code = "duplicate"

@@ -1,0 +1,83 @@
+"""What the system tells citizens: every message is a row first (the outbox), then delivered, so a
+provider outage never loses one; and the one-time codes that let a citizen find their tickets."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from ..timeutil import utcnow
+from .org import str_enum
+from .types import UTCDateTime
+
+
+class NotificationChannel(enum.StrEnum):
+    SMS = "sms"
+    EMAIL = "email"
+
+
+class NotificationStatus(enum.StrEnum):
+    PENDING = "pending"  # not yet delivered; retried when next_attempt_at comes
+    SENT = "sent"
+    FAILED = "failed"  # gave up after NOTIFY_MAX_ATTEMPTS; stays visible to admins
+
+
+class NotificationKind(enum.StrEnum):
+    REGISTRATION_CONFIRMED = "registration_confirmed"
+    REGISTRATION_CANCELLED = "registration_cancelled"
+    ONE_TIME_CODE = "one_time_code"
+
+
+class OneTimeCodePurpose(enum.StrEnum):
+    FIND_TICKETS = "find_tickets"
+
+
+class Notification(db.Model):
+    __table_args__ = (Index("ix_notification_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[NotificationChannel] = mapped_column(
+        str_enum(NotificationChannel, "notification_channel")
+    )
+    recipient: Mapped[str] = mapped_column(String(254))  # a mobile number or an e-mail address
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    body: Mapped[str] = mapped_column(Text)
+    # A NotificationKind value. A plain string, not a CHECK-ed enum: kinds grow with the features
+    # (waiting-list offers, lottery results) and a kind label needs no migration.
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    registration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("registration.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[NotificationStatus] = mapped_column(
+        str_enum(NotificationStatus, "notification_status"), default=NotificationStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The backend that delivered it: "outbox" means nobody was sent anything, admins read it here.
+    backend: Mapped[str | None] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<Notification {self.id} {self.kind} {self.status}>"
+
+
+class OneTimeCode(db.Model):
+    """A 6-digit code sent to a phone. Only an HMAC of phone and code is kept, never the code."""
+
+    __table_args__ = (Index("ix_one_time_code_phone_purpose", "phone", "purpose"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    phone: Mapped[str] = mapped_column(String(11))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    purpose: Mapped[OneTimeCodePurpose] = mapped_column(
+        str_enum(OneTimeCodePurpose, "one_time_code_purpose")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,128 @@
+"""Who is coming: a registration is one party (a family registers together), with its answers to
+the event's own questions."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..timeutil import utcnow
+from .event import Event, Session
+from .org import str_enum
+from .types import UTCDateTime
+
+
+class RegistrationStatus(enum.StrEnum):
+    CONFIRMED = "confirmed"  # holds its places
+    WAITLISTED = "waitlisted"
+    OFFERED = "offered"  # promoted from the waiting list, holds places until its deadline
+    APPLIED = "applied"  # approval or lottery mode, waiting for a decision
+    DECLINED = "declined"
+    NOT_SELECTED = "not_selected"
+    CANCELLED = "cancelled"
+
+
+# Statuses that hold places in Session.places_taken.
+HOLDS_PLACES = (RegistrationStatus.CONFIRMED, RegistrationStatus.OFFERED)
+# Statuses after which the same phone may register again for the session.
+ENDED = (RegistrationStatus.CANCELLED, RegistrationStatus.DECLINED, RegistrationStatus.NOT_SELECTED)
+_ENDED_SQL = "status NOT IN ('cancelled', 'declined', 'not_selected')"
+
+
+class QuestionKind(enum.StrEnum):
+    TEXT = "text"
+    SINGLE = "single"  # one of the options
+    MULTIPLE = "multiple"  # any of the options
+    NUMBER = "number"
+    ID_CARD = "id_card"  # 居民身份证号码, checked with its checksum
+
+
+class Question(db.Model):
+    """A question an organiser asks everyone who registers for an event."""
+
+    __table_args__ = (UniqueConstraint("event_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[QuestionKind] = mapped_column(str_enum(QuestionKind, "question_kind"))
+    label: Mapped[str] = mapped_column(String(200))
+    required: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Choices for single/multiple, one per line.
+    options: Mapped[str] = mapped_column(Text, default="")
+
+    event: Mapped[Event] = relationship(back_populates="questions")
+
+    @property
+    def choices(self) -> list[str]:
+        return [line.strip() for line in self.options.splitlines() if line.strip()]
+
+
+class Registration(db.Model):
+    __table_args__ = (
+        CheckConstraint("party_size >= 1", name="party_size_positive"),
+        # One active registration per phone number per session: the database is the truth.
+        Index(
+            "uq_registration_active_phone",
+            "session_id",
+            "phone",
+            unique=True,
+            sqlite_where=text(_ENDED_SQL),
+            postgresql_where=text(_ENDED_SQL),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("event_session.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(50))
+    phone: Mapped[str | None] = mapped_column(String(11), index=True)
+    party_size: Mapped[int] = mapped_column(Integer)
+    status: Mapped[RegistrationStatus] = mapped_column(
+        str_enum(RegistrationStatus, "registration_status"), index=True
+    )
+    source: Mapped[str] = mapped_column(String(10), default="web")  # web, api, invite, walkin
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    event: Mapped[Event] = relationship()
+    session: Mapped[Session] = relationship()
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="registration", cascade="all, delete-orphan"
+    )
+
+    @property
+    def holds_places(self) -> bool:
+        return self.status in HOLDS_PLACES
+
+
+class Answer(db.Model):
+    __table_args__ = (UniqueConstraint("registration_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE"), index=True
+    )
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id", ondelete="CASCADE"))
+    value: Mapped[str] = mapped_column(Text)
+
+    registration: Mapped[Registration] = relationship(back_populates="answers")
+    question: Mapped[Question] = relationship()

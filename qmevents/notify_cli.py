@@ -1,0 +1,31 @@
+"""flask notify retry | list: the outbox from a terminal (cron runs `retry` every minute)."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from .services import notify
+from .timeutil import to_local
+
+
+def register(app: Flask) -> None:
+    @app.cli.group("notify")
+    def notify_group():
+        """Messages to citizens: retry the due ones, list the latest."""
+
+    @notify_group.command("retry")
+    @click.option("--limit", default=100, show_default=True, help="At most this many messages.")
+    def retry(limit: int):
+        """Send again the messages whose next try has come."""
+        counts = notify.deliver_due(limit=limit)
+        click.echo(f"sent {counts.sent}, retrying later {counts.retrying}, failed {counts.failed}")
+
+    @notify_group.command("list")
+    @click.option("--limit", default=20, show_default=True)
+    def list_recent(limit: int):
+        """The latest messages, newest first; recipients masked."""
+        for entry in notify.recent(limit=limit):
+            when = to_local(entry.created_at).strftime("%Y-%m-%d %H:%M")
+            error = entry.last_error or ""
+            click.echo(f"{when}  {entry.channel:5}  {entry.recipient:16}  {entry.kind:24}  "
+                       f"{entry.status:7}  {entry.attempts}  {error}".rstrip())

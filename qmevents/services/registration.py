@@ -1,0 +1,333 @@
+"""Registering a party for a session, and cancelling it.
+
+Capacity is counted in people and enforced by the database: a place is taken by a conditional
+UPDATE whose row count says whether it fitted, in the same transaction that writes the
+registration. That holds across gunicorn workers and servers, on SQLite and PostgreSQL alike.
+"""
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import (
+    Answer,
+    Event,
+    EventStatus,
+    Question,
+    QuestionKind,
+    Registration,
+    RegistrationMode,
+    RegistrationStatus,
+    Session,
+)
+from ..timeutil import utcnow
+from .errors import (
+    DuplicateRegistration,
+    NotFound,
+    RegistrationClosed,
+    SessionFull,
+    ValidationFailed,
+)
+from .identity import normalise_id_number, normalise_mobile
+
+MAX_NAME = 50
+MAX_TEXT_ANSWER = 500
+# Crockford's base32: no I, L, O or U, so a code read aloud or typed at the door survives.
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 20  # 100 bits of randomness
+_MARKUP = re.compile(r"[<>]")
+
+
+@dataclass
+class RegistrationRequest:
+    event_id: int
+    session_id: object  # as received: validated here
+    name: object
+    phone: object
+    party_size: object
+    answers: dict = field(default_factory=dict)  # {question id (int or str): value}
+    consent: bool = False
+    source: str = "web"
+
+
+@dataclass
+class Registered:
+    code: str
+    status: RegistrationStatus
+    registration_id: int
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalise_code(raw: str | None) -> str | None:
+    """A ticket code as typed or scanned: case, dashes and look-alike letters forgiven."""
+    if not raw or len(raw) > 200:
+        return None
+    value = re.sub(r"[\s\-]", "", raw).upper().translate(str.maketrans("OIL", "011"))
+    if len(value) != CODE_LENGTH or any(c not in CODE_ALPHABET for c in value):
+        return None
+    return value
+
+
+# --- validation -----------------------------------------------------------------------------
+
+
+def _validate(req: RegistrationRequest, event: Event) -> tuple[dict, dict[str, str]]:
+    """Clean values and {field: message}. Field names are the API's."""
+    errors: dict[str, str] = {}
+    clean: dict = {}
+
+    name = req.name.strip() if isinstance(req.name, str) else ""
+    if not name:
+        errors["name"] = _("Enter the name of the person registering.")
+    elif len(name) > MAX_NAME:
+        errors["name"] = _("A name has at most %(n)d characters.", n=MAX_NAME)
+    elif _MARKUP.search(name):
+        errors["name"] = _("A name cannot contain < or >.")
+    clean["name"] = name
+
+    phone = normalise_mobile(req.phone) if isinstance(req.phone, str) else None
+    if phone is None:
+        errors["phone"] = _("Enter a mainland mobile number of 11 digits, such as 13812345678.")
+    clean["phone"] = phone
+
+    size = _as_int(req.party_size)
+    if size is None or not 1 <= size <= event.max_party_size:
+        errors["party_size"] = _(
+            "A party is 1 to %(max)d people for this event.", max=event.max_party_size
+        )
+    clean["party_size"] = size
+
+    if not req.consent:
+        errors["consent"] = _("Please agree to the privacy notice to register.")
+
+    clean["answers"] = _validate_answers(req.answers, event.questions, errors)
+    return clean, errors
+
+
+def _as_int(value) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 7:
+        return int(value.strip())
+    return None
+
+
+def _validate_answers(answers, questions: list[Question], errors: dict) -> dict[int, str]:
+    if answers is None:
+        answers = {}
+    if not isinstance(answers, dict):
+        errors["answers"] = _("Answers must be given per question.")
+        return {}
+    given = {str(k): v for k, v in answers.items()}
+    known = {str(q.id) for q in questions}
+    for key in given:
+        if key not in known:
+            errors[f"answers.{key}"] = _("This event has no such question.")
+    clean: dict[int, str] = {}
+    for q in questions:
+        key = f"answers.{q.id}"
+        value = given.get(str(q.id))
+        blank = value is None or value == "" or value == []
+        if blank:
+            if q.required:
+                errors[key] = _("Please answer this question.")
+            continue
+        stored, message = _check_answer(q, value)
+        if message:
+            errors[key] = message
+        else:
+            clean[q.id] = stored
+    return clean
+
+
+def _check_answer(q: Question, value) -> tuple[str, str | None]:
+    """The value to store, or an error message."""
+    if q.kind == QuestionKind.MULTIPLE:
+        values = value if isinstance(value, list) else [value]
+        if not all(isinstance(v, str) and v in q.choices for v in values):
+            return "", _("Choose from the options given.")
+        return "\n".join(dict.fromkeys(values)), None
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        return "", _("This answer has the wrong type.")
+    text = str(value).strip()
+    if q.kind == QuestionKind.SINGLE:
+        return (text, None) if text in q.choices else ("", _("Choose one of the options given."))
+    if q.kind == QuestionKind.NUMBER:
+        try:
+            number = float(text)
+        except ValueError:
+            return "", _("Enter a number.")
+        if number != number or abs(number) > 1e9:  # NaN or absurd
+            return "", _("Enter a number.")
+        return text, None
+    if q.kind == QuestionKind.ID_CARD:
+        checked = normalise_id_number(text)
+        if checked is None:
+            return "", _("This is not a valid 18-character resident ID number.")
+        return checked, None
+    if len(text) > MAX_TEXT_ANSWER:
+        return "", _("At most %(n)d characters.", n=MAX_TEXT_ANSWER)
+    if _MARKUP.search(text):
+        return "", _("An answer cannot contain < or >.")
+    return text, None
+
+
+def _refuse_if_closed(event: Event, session: Session, now: datetime) -> None:
+    if event.status == EventStatus.CANCELLED:
+        raise RegistrationClosed(_("This event has been cancelled."))
+    if event.status != EventStatus.PUBLISHED:
+        raise RegistrationClosed(_("This event is not open for registration."))
+    if session.starts_at <= now:
+        raise RegistrationClosed(_("This session has already started."))
+    if session.registration_opens_at and now < session.registration_opens_at:
+        raise RegistrationClosed(_("Registration for this session has not opened yet."))
+    if now >= session.closes_at:
+        raise RegistrationClosed(_("Registration for this session has closed."))
+
+
+# --- registering ----------------------------------------------------------------------------
+
+
+def register(req: RegistrationRequest) -> Registered:
+    """Take places for a party, or refuse with a reason. One transaction."""
+    event = db.session.get(Event, req.event_id, options=[selectinload(Event.questions)])
+    if event is None or event.status == EventStatus.DRAFT:
+        raise NotFound(_("No such event."))
+    session_id = _as_int(req.session_id)
+    session = db.session.get(Session, session_id) if session_id is not None else None
+    if session is None or session.event_id != event.id:
+        raise ValidationFailed({"session_id": _("Choose one of this event's sessions.")})
+
+    clean, errors = _validate(req, event)
+    if errors:
+        raise ValidationFailed(errors)
+    now = utcnow()
+    _refuse_if_closed(event, session, now)
+
+    status = _take_places(event, session, clean["party_size"])
+    registration = Registration(
+        code=new_code(),
+        event_id=event.id,
+        session_id=session.id,
+        name=clean["name"],
+        phone=clean["phone"],
+        party_size=clean["party_size"],
+        status=status,
+        source=req.source,
+        consent_at=now,
+        answers=[Answer(question_id=qid, value=v) for qid, v in clean["answers"].items()],
+    )
+    db.session.add(registration)
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()  # the places taken above are given back with it
+        if "phone" in str(exc.orig):
+            raise DuplicateRegistration(
+                _("This phone number already has a registration for this session.")
+            ) from None
+        raise
+    return Registered(code=registration.code, status=status, registration_id=registration.id)
+
+
+def _take_places(event: Event, session: Session, people: int) -> RegistrationStatus:
+    """Places are taken now for first-come modes; other modes only record the application."""
+    if event.registration_mode in (RegistrationMode.APPROVAL, RegistrationMode.LOTTERY):
+        return RegistrationStatus.APPLIED
+    if _claim(session.id, people):
+        return RegistrationStatus.CONFIRMED
+    db.session.rollback()
+    if event.registration_mode == RegistrationMode.WAITLIST:
+        return RegistrationStatus.WAITLISTED
+    left = db.session.scalar(select(Session.capacity - Session.places_taken).where(Session.id == session.id))
+    if left:
+        raise SessionFull(
+            _("Only %(n)d places are left in this session: fewer than your party.", n=left),
+            places_left=left,
+        )
+    raise SessionFull(_("This session is full."), places_left=0)
+
+
+def _claim(session_id: int, people: int) -> bool:
+    """Take `people` places if they fit. The WHERE clause is the whole rule."""
+    result = db.session.execute(
+        update(Session)
+        .where(Session.id == session_id, Session.places_taken + people <= Session.capacity)
+        .values(places_taken=Session.places_taken + people)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def _release(session_id: int, people: int) -> None:
+    db.session.execute(
+        update(Session)
+        .where(Session.id == session_id, Session.places_taken >= people)
+        .values(places_taken=Session.places_taken - people)
+        .execution_options(synchronize_session=False)
+    )
+
+
+# --- finding and cancelling -----------------------------------------------------------------
+
+
+def ticket(code: str | None) -> Registration:
+    """The registration behind a ticket code, or NotFound (for a wrong or truncated code too)."""
+    clean = normalise_code(code)
+    registration = None
+    if clean:
+        registration = db.session.scalar(
+            select(Registration)
+            .where(Registration.code == clean)
+            .options(selectinload(Registration.answers))
+        )
+    if registration is None:
+        raise NotFound(_("No ticket has this code."))
+    return registration
+
+
+def tickets_for_phone(phone: str) -> list[Registration]:
+    return list(
+        db.session.scalars(
+            select(Registration)
+            .where(Registration.phone == phone)
+            .order_by(Registration.created_at.desc())
+        )
+    )
+
+
+def cancel(code: str) -> Registration:
+    """The holder cancels; the places are free for others at once. One transaction."""
+    registration = ticket(code)
+    if registration.status in (RegistrationStatus.CANCELLED, RegistrationStatus.DECLINED,
+                               RegistrationStatus.NOT_SELECTED):
+        raise RegistrationClosed(_("This registration is no longer active."))
+    held = registration.holds_places
+    # Conditional on the status read above, so two cancellations free the places once.
+    changed = db.session.execute(
+        update(Registration)
+        .where(Registration.id == registration.id, Registration.status == registration.status)
+        .values(status=RegistrationStatus.CANCELLED, cancelled_at=utcnow(), updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        db.session.rollback()
+        raise RegistrationClosed(_("This registration is no longer active."))
+    if held:
+        _release(registration.session_id, registration.party_size)
+    db.session.commit()
+    db.session.refresh(registration)
+    return registration
