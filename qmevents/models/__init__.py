@@ -1,4 +1,5 @@
 """SQLAlchemy models, one module per aggregate."""
+from .attendance import AuditEntry
 from .event import Checkpoint, Event, EventKind, EventStatus, RegistrationMode, Session
 from .notification import (
     Notification,
@@ -11,8 +12,10 @@ from .notification import (
 from .org import ApiToken, Organisation, OrgKind, Role, StaffAssignment, User
 from .reference import SHANGHAI_DISTRICTS, District, ensure_districts
 from .registration import (
+    ENDED,
     HOLDS_PLACES,
     Answer,
+    LotteryDraw,
     Question,
     QuestionKind,
     Registration,
@@ -20,10 +23,10 @@ from .registration import (
 )
 
 __all__ = [
-    "HOLDS_PLACES", "Answer", "Question", "QuestionKind", "Registration", "RegistrationStatus",
-    "ApiToken", "Checkpoint", "District", "Event", "EventKind", "EventStatus", "OrgKind",
-    "Organisation", "RegistrationMode", "Role", "SHANGHAI_DISTRICTS", "Session",
-    "StaffAssignment", "User", "ensure_districts",
-    "Notification", "NotificationChannel", "NotificationKind", "NotificationStatus",
-    "OneTimeCode", "OneTimeCodePurpose",
+    "ENDED", "HOLDS_PLACES", "Answer", "ApiToken", "AuditEntry", "Checkpoint", "District",
+    "Event", "EventKind", "EventStatus", "LotteryDraw", "Notification", "NotificationChannel",
+    "NotificationKind", "NotificationStatus", "OneTimeCode", "OneTimeCodePurpose", "OrgKind",
+    "Organisation", "Question", "QuestionKind", "Registration", "RegistrationMode",
+    "RegistrationStatus", "Role", "SHANGHAI_DISTRICTS", "Session", "StaffAssignment", "User",
+    "ensure_districts",
 ]

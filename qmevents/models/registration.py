@@ -6,6 +6,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     ForeignKey,
@@ -102,6 +103,8 @@ class Registration(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A place offered from the waiting list is held until then, and passes on after it.
+    offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     event: Mapped[Event] = relationship()
     session: Mapped[Session] = relationship()
@@ -112,6 +115,28 @@ class Registration(db.Model):
     @property
     def holds_places(self) -> bool:
         return self.status in HOLDS_PLACES
+
+
+class LotteryDraw(db.Model):
+    """A session's draw (摇号): run once, reproducible from its published seed and the ordered
+    list of applicants stored with it."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("event_session.id", ondelete="CASCADE"), unique=True
+    )
+    seed: Mapped[str] = mapped_column(String(64))
+    algorithm: Mapped[str] = mapped_column(String(40))
+    drawn_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    drawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    capacity: Mapped[int] = mapped_column(Integer)
+    # [[registration id, party size], ...] in the order the applications were made.
+    applicants: Mapped[list] = mapped_column(JSON)
+    # Registration ids in drawn order; the first `winners` were selected, the rest wait in order.
+    ranking: Mapped[list] = mapped_column(JSON)
+    winners: Mapped[int] = mapped_column(Integer)
+
+    session: Mapped[Session] = relationship()
 
 
 class Answer(db.Model):
