@@ -60,3 +60,15 @@ class Config:
     PUBLIC_URL: str | None = None
     OTP_TTL_SECONDS = 600
     OTP_MAX_ATTEMPTS = 5  # wrong codes before a code is dead
+
+    # --- Rate limits (qmevents/ratelimits.py) and finding one's tickets (public/find.py) -------
+    # Flask-Limiter strings, ";" between several. Per phone: the normalised number. Per address:
+    # generous, since many citizens share one carrier address. FLASK_RATELIMIT_ENABLED=false in
+    # the environment lifts them all (load tests).
+    REGISTRATION_RATE_LIMIT_PER_PHONE = "5 per hour"
+    REGISTRATION_RATE_LIMIT_PER_ADDRESS = "300 per minute"
+    OTP_RATE_LIMIT_PER_PHONE = "3 per 10 minutes;10 per day"
+    OTP_RATE_LIMIT_PER_ADDRESS = "60 per minute"
+    TICKET_RATE_LIMIT_PER_ADDRESS = "600 per minute"
+    # How long a phone proven with a one-time code may see its tickets in this browser.
+    FIND_SESSION_MINUTES = 30

@@ -212,3 +212,140 @@ def data_from_event(event: Event) -> dict:
         ],
         "checkpoints": "\n".join(c.name for c in event.checkpoints),
     }
+
+
+# --- the event's own questions, and the registrants' filter (organiser/questions.py,
+# --- organiser/registrants.py). The rules live in services.questions and services.registrants.
+
+from ..filters import localtime  # noqa: E402
+from ..services import questions as question_rules  # noqa: E402
+
+# TODO(labels): belongs in qmevents/labels.py as QUESTION_KIND; kept here until it moves.
+QUESTION_KIND = {
+    "text": _l("Text"),
+    "single": _l("Single choice"),
+    "multiple": _l("Multiple choice"),
+    "number": _l("Number"),
+    "id_card": _l("ID-card number (居民身份证)"),
+}
+
+
+class QuestionForm(Form):
+    """One row of the questions list; the outer form carries the CSRF token."""
+
+    id = HiddenField()
+    label = StringField(_l("Question"))
+    kind = SelectField(_l("Kind of answer"), default="text", validate_choice=False)
+    required = BooleanField(_l("An answer is required"), default=True)
+    options = TextAreaField(_l("Options, one per line"))
+    remove = BooleanField(_l("Remove this question"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind.choices = list(QUESTION_KIND.items())
+
+    def is_blank(self) -> bool:
+        """A new row nobody typed into: ignored on save, not reported as errors."""
+        return not self.id.data and not (self.label.data or "").strip() \
+            and not (self.options.data or "").strip()
+
+
+class QuestionsForm(FlaskForm):
+    questions = FieldList(FormField(QuestionForm), min_entries=1,
+                          max_entries=question_rules.MAX_QUESTIONS)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.general_errors: list[str] = []  # about the list as a whole
+
+    def has_errors(self) -> bool:
+        return bool(self.general_errors or any(
+            f.errors for entry in self.questions for f in entry.form))
+
+    def add_question_row(self, required: bool) -> None:
+        if len(self.questions) < question_rules.MAX_QUESTIONS:
+            self.questions.append_entry()
+            self.questions[-1].form.required.data = required
+
+    def new_rows_required(self, required: bool) -> None:
+        """Once people have registered, a new question starts optional (the rule's default)."""
+        for entry in self.questions:
+            if not entry.form.id.data:
+                entry.form.required.data = required
+
+    def kept_rows(self) -> list[QuestionForm]:
+        return [entry.form for entry in self.questions
+                if not entry.form.remove.data and not entry.form.is_blank()]
+
+    def to_drafts(self) -> tuple[list[question_rules.QuestionDraft], list[QuestionForm]]:
+        """The drafts for the service, and the row each came from."""
+        rows = self.kept_rows()
+        return [_question_draft(row) for row in rows], rows
+
+    def show_errors(self, errors: dict[str, str], rows: list[QuestionForm]) -> None:
+        for path, message in errors.items():
+            parts = path.split(".")
+            target = None
+            if len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(rows):
+                row = rows[int(parts[1])]
+                target = row[parts[2]] if parts[2] in row else None
+            if target is None:
+                self.general_errors.append(message)
+            else:
+                target.errors = [*target.errors, message]
+
+
+def option_lines(text: str | None) -> list[str]:
+    """One option per line; blank lines are skipped."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def _question_draft(row: QuestionForm) -> question_rules.QuestionDraft:
+    raw = str(row.id.data or "").strip()
+    return question_rules.QuestionDraft(
+        id=int(raw) if raw.isdigit() else (-1 if raw else None),  # -1: not one of the event's
+        label=row.label.data or "",
+        kind=row.kind.data or "",
+        required=bool(row.required.data),
+        options=option_lines(row.options.data),
+    )
+
+
+def data_from_questions(event: Event) -> dict:
+    return {"questions": [
+        {"id": str(q.id), "label": q.label, "kind": q.kind.value, "required": q.required,
+         "options": "\n".join(q.choices)}
+        for q in event.questions
+    ]}
+
+
+class RegistrantFilterForm(FlaskForm):
+    """Session, status and search, read from the query string (a GET form: no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    session = SelectField(_l("Session"), validate_choice=False)
+    status = SelectField(_l("Status"), validate_choice=False)
+    search = StringField(_l("Name, or the phone's last 4 digits"))
+
+    def __init__(self, *args, event: Event, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.session.choices = [("", _l("All sessions"))] + [
+            (str(s.id), f"{localtime(s.starts_at)} {s.label}".strip()) for s in event.sessions
+        ]
+        self.status.choices = [("", _l("All statuses"))] + labels.choices(
+            labels.REGISTRATION_STATUS)
+
+    def session_id(self) -> int | None:
+        raw = (self.session.data or "").strip()
+        return int(raw) if raw.isdigit() and len(raw) < 10 else (-1 if raw else None)
+
+    def is_filtered(self) -> bool:
+        return any((f.data or "").strip() for f in self)
+
+    def add_errors(self, errors: dict[str, str]) -> None:
+        fields = {"session_id": self.session, "status": self.status, "search": self.search}
+        for name, message in errors.items():
+            target = fields.get(name, self.search)
+            target.errors = [*target.errors, message]

@@ -193,3 +193,8 @@ def cancel_event(event_id: int):
             return redirect(url_for(".event", event_id=event.id))
         return render_template("organiser/cancel.html", event=event)
     return _change_status(event_id, events.cancel, _("The event is cancelled."))
+
+
+from . import outbox  # noqa: E402,F401  (adds the admins' outbox routes to bp)
+
+from . import questions, registrants  # noqa: E402,F401  # isort: skip  (questions; who registered)

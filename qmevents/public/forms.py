@@ -1,16 +1,29 @@
-"""The citizens' filter form: read from the query string (a GET form, so no CSRF token)."""
+"""The citizens' forms: the filter of the event list (a GET form, so no CSRF token) and the
+registration for a session."""
 from __future__ import annotations
 
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField
+from wtforms import (
+    BooleanField,
+    DateField,
+    Field,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TelField,
+)
 from wtforms.validators import Optional
+from wtforms.widgets import CheckboxInput, ListWidget, NumberInput
 
 from .. import labels
-from ..models import District
+from ..models import District, Event, Question, QuestionKind
 from ..services.listings import ListingFilter
+from ..services.registration import MAX_NAME, MAX_TEXT_ANSWER
 
 
 class ShanghaiDateField(DateField):
@@ -65,3 +78,86 @@ class EventFilterForm(FlaskForm):
             target = self._fields.get(name) or self.date_to
             if message not in target.errors:
                 target.errors = [*target.errors, message]
+
+
+# --- registering for a session (public.register) --------------------------------------------
+
+# More options than this are a drop-down; fewer are radio buttons, all visible at once.
+MAX_RADIO_CHOICES = 6
+
+
+class RegistrationForm(FlaskForm):
+    """Who is coming, how many, and the event's own questions (fields `q_<question id>`).
+
+    No validators here on purpose: every rule is services.registration's, and its message is put
+    next to the field by `add_errors`. The fields only carry what was typed back to the page."""
+
+    name = StringField(_l("Your name"), render_kw={
+        "autocomplete": "name", "maxlength": MAX_NAME, "required": True})
+    phone = TelField(_l("Mobile number"), render_kw={
+        "inputmode": "numeric", "autocomplete": "tel", "maxlength": 20, "required": True})
+    party_size = SelectField(_l("Number of people"), validate_choice=False)
+    consent = BooleanField(_l("I have read the privacy notice and agree to it."),
+                           render_kw={"required": True})
+
+    questions: list[tuple[Question, Field]]
+    problems: list[str]  # errors that belong to no field
+
+    @classmethod
+    def for_event(cls, event: Event, **kwargs) -> RegistrationForm:
+        """The form for one event: a field per question, party sizes up to the event's maximum."""
+        fields = {f"q_{q.id}": _question_field(q) for q in event.questions}
+        form = type("EventRegistrationForm", (cls,), fields)(**kwargs)
+        form.party_size.choices = [
+            (str(n), ngettext("%(num)d person", "%(num)d people", n))
+            for n in range(1, event.max_party_size + 1)
+        ]
+        form.questions = [(q, form[f"q_{q.id}"]) for q in event.questions]
+        for question, f in form.questions:  # set here, not in the field: WTForms 3.1 to 3.3 alike
+            if question.kind in (QuestionKind.SINGLE, QuestionKind.MULTIPLE):
+                drop_down = type(f) is SelectField  # a drop-down starts with no choice made
+                f.choices = [("", _l("Choose…"))] * drop_down + [(c, c) for c in question.choices]
+        form.problems = []
+        return form
+
+    def answers(self) -> dict[str, object]:
+        """{question id: what was sent}: a list for multiple choice, else the text as typed."""
+        given: dict[str, object] = {}
+        for question, f in self.questions:
+            raw = [v for v in (f.raw_data or []) if isinstance(v, str)]
+            given[str(question.id)] = raw if question.kind == QuestionKind.MULTIPLE else (
+                raw[0] if raw else "")
+        return given
+
+    def add_errors(self, errors: dict[str, str]) -> None:
+        """The service's {field: message} next to the fields: `answers.7` is field `q_7`."""
+        for key, message in errors.items():
+            name = "q_" + key.partition(".")[2] if key.startswith("answers.") else key
+            target = self._fields.get(name) if name != "csrf_token" else None
+            if target is None:
+                self.problems.append(message)
+            elif message not in target.errors:
+                target.errors = [*target.errors, message]
+
+
+def _question_field(question: Question) -> Field:
+    """The input that suits the question's kind; `required` lets the phone say so before sending."""
+    label, required = question.label, question.required
+    attrs = {"required": True} if required else {}
+    if question.kind == QuestionKind.SINGLE:
+        if len(question.choices) <= MAX_RADIO_CHOICES:
+            return RadioField(label, validate_choice=False, render_kw=attrs)
+        return SelectField(label, validate_choice=False, render_kw=attrs)
+    if question.kind == QuestionKind.MULTIPLE:  # checkboxes: `required` would demand them all
+        return SelectMultipleField(label, validate_choice=False,
+                                   widget=ListWidget(prefix_label=False),
+                                   option_widget=CheckboxInput())
+    if question.kind == QuestionKind.NUMBER:
+        return StringField(label, widget=NumberInput(step="any"),
+                           render_kw={**attrs, "inputmode": "decimal"})
+    if question.kind == QuestionKind.ID_CARD:
+        # Not inputmode="numeric": the last character may be X, which number pads lack.
+        return StringField(label, render_kw={
+            **attrs, "autocomplete": "off", "inputmode": "text", "autocapitalize": "characters",
+            "spellcheck": "false", "maxlength": 24})
+    return StringField(label, render_kw={**attrs, "maxlength": MAX_TEXT_ANSWER})

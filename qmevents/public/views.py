@@ -117,3 +117,7 @@ def privacy():
     contact = current_app.config.get("PRIVACY_CONTACT")
     return render_template("public/privacy.html", days=days, contact=contact)
 
+
+# Routes in their own modules, on this blueprint (imported last: they import `bp` from here):
+# find-my-tickets (find.py), registering (register.py), the ticket pages (tickets.py).
+from . import find, register, tickets  # noqa: E402, F401

@@ -1,0 +1,156 @@
+"""The ticket a citizen carries: its page (/t/<code>), the QR as PNG, the printable PDF, the
+calendar entry, and cancelling it.
+
+The code in the URL is the only key, so it is treated as a secret: every answer here is private
+to the browser, kept out of search engines and out of Referer headers, and a wrong or truncated
+code gets the same 404 whether or not a similar code exists.
+
+The QR holds the ticket's URL (links.ticket_url), never changes for a code, and is drawn once
+per worker (services.tickets caches it); browsers keep the PNG for a year.
+"""
+from __future__ import annotations
+
+import hashlib
+
+from flask import (
+    Response,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from .. import links
+from ..errors import render_error
+from ..models import Registration
+from ..models.registration import ENDED
+from ..ratelimits import limit_ticket_lookup
+from ..services import registration as registrations
+from ..services import tickets
+from ..services.errors import NotFound, RegistrationClosed
+from ..services.identity import mask_mobile
+from .views import bp
+
+# Browsers and proxies: the page and the downloads belong to this browser only.
+PRIVATE = "private, no-cache"
+PRIVATE_FOREVER = "private, max-age=31536000, immutable"  # the QR of a code never changes
+
+
+@bp.route("/t/<code>")
+@limit_ticket_lookup
+def ticket(code: str):
+    """The ticket: what, when, where, for how many, its status and, while it holds places, the
+    QR to show at the door."""
+    registration = _ticket_or_404(code)
+    url = links.ticket_url(registration.code)
+    qr = None
+    if registration.holds_places:
+        # Safe to mark: drawn by services.tickets from our own URL, no user text inside.
+        qr = Markup(tickets.qr_svg(url))
+    return _personal(Response(render_template(
+        "public/ticket.html", registration=registration, event=registration.event,
+        session=registration.session, qr=qr, phone=mask_mobile(registration.phone),
+        grouped_code=tickets.group_code(registration.code),
+        ended=registration.status in ENDED,
+    )), PRIVATE)
+
+
+@bp.route("/t/<code>/qr.png")
+@limit_ticket_lookup
+def ticket_qr(code: str):
+    """The QR alone, to save in the phone's photos. Unchanged since the browser's copy: 304."""
+    registration = _ticket_or_404(code, with_qr=True)
+    url = links.ticket_url(registration.code)
+    etag = hashlib.sha256(url.encode()).hexdigest()[:32]
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+    else:
+        response = Response(tickets.qr_png(url), mimetype="image/png")
+        response.headers["Content-Disposition"] = (
+            f'inline; filename="{tickets.ticket_filename(registration, "png")}"')
+    response.set_etag(etag)
+    return _personal(response, PRIVATE_FOREVER)
+
+
+@bp.route("/t/<code>/ticket.pdf")
+@limit_ticket_lookup
+def ticket_pdf(code: str):
+    """A one-page A4 ticket to print, Chinese text embedded."""
+    registration = _ticket_or_404(code, with_qr=True)
+    pdf = tickets.ticket_pdf(registration, links.ticket_url(registration.code))
+    return _download(pdf, "application/pdf", tickets.ticket_filename(registration, "pdf"))
+
+
+@bp.route("/t/<code>/calendar.ics")
+@limit_ticket_lookup
+def ticket_ics(code: str):
+    """The session for the phone's calendar; a cancelled ticket's entry says it is cancelled,
+    so importing it again updates the calendar."""
+    registration = _ticket_or_404(code)
+    ics = tickets.ticket_ics(registration, links.ticket_url(registration.code))
+    return _download(ics, "text/calendar; charset=utf-8",
+                     tickets.ticket_filename(registration, "ics"))
+
+
+@bp.route("/t/<code>/cancel", methods=["GET", "POST"])
+@limit_ticket_lookup
+def cancel_ticket(code: str):
+    """GET asks to confirm; POST (with its CSRF token) cancels and frees the places at once."""
+    registration = _ticket_or_404(code)
+    if request.method == "GET":
+        return _personal(Response(render_template(
+            "public/ticket_cancel.html", registration=registration, event=registration.event,
+            session=registration.session, ended=registration.status in ENDED,
+        )), PRIVATE)
+    try:
+        registrations.cancel(registration.code)
+    except RegistrationClosed as refused:
+        flash(refused.message, "warning")
+    except NotFound:
+        abort(_not_found())
+    else:
+        flash(_("Your registration is cancelled. Your places are free for others."), "success")
+    return _personal(redirect(url_for("public.ticket", code=registration.code), 303), PRIVATE)
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _ticket_or_404(code: str, with_qr: bool = False) -> Registration:
+    """The registration behind `code`; the friendly 404 for a wrong code, and for a QR of a
+    ticket that holds no places (cancelled, waiting, applied) since it admits nobody."""
+    try:
+        registration = registrations.ticket(code)
+    except NotFound:
+        abort(_not_found())
+    if with_qr and not registration.holds_places:
+        abort(_error_page(_("This ticket has no QR code: it does not hold places at the moment.")))
+    return registration
+
+
+def _not_found() -> Response:
+    """The same page for every unknown code: nothing says whether a similar one exists."""
+    return _error_page(_("No ticket has this code. Please check the link in your message."))
+
+
+def _error_page(message: str) -> Response:
+    return _personal(make_response(render_error(404, message)), "no-store")
+
+
+def _download(data: bytes, mimetype: str, filename: str) -> Response:
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return _personal(response, PRIVATE)
+
+
+def _personal(response: Response, cache: str) -> Response:
+    """Headers for anything reached by a ticket code: the code is a secret in the URL."""
+    response.headers["Cache-Control"] = cache
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response

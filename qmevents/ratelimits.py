@@ -1,0 +1,102 @@
+"""Limits on what strangers can repeat: registering, asking for one-time codes, looking up tickets.
+
+Each decorator puts two Flask-Limiter limits on a view, counted on POST only:
+- per phone, keyed on the normalised mobile number, so "138 1234 5678" and "+8613812345678"
+  share a count and nobody can flood one citizen's phone with texts;
+- per address, generous, because a whole district may reach us through one carrier address.
+
+The limit strings live in config (see the "Rate limits" block of `Config`); they are read at
+request time, so a test or instance/config.py changes them without touching code.
+`FLASK_RATELIMIT_ENABLED=false` in the environment lifts every limit (load tests).
+A breached limit is a 429, which qmevents/errors.py renders in the visitor's language (a page, or
+`{"error": "rate_limited", ...}` under /api/).
+
+Use them under the route decorator::
+
+    @bp.route("/events/<int:event_id>/register", methods=["GET", "POST"])
+    @limit_registration            # phone from the form field `phone` or the JSON body's `phone`
+    def register(event_id): ...
+
+    @bp.route("/events/<int:event_id>/registrations", methods=["POST"])
+    @limit_registration
+    def create_registration(event_id): ...
+
+    @bp.route("/t/<code>")
+    @limit_ticket_lookup           # per address, every method (guessing codes is a GET)
+    def ticket(code): ...
+
+The page and the API share the registration counts (one scope), so switching from one to the
+other does not double anyone's allowance.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import current_app, request
+from flask_limiter.util import get_remote_address
+
+from .extensions import limiter
+from .services.identity import normalise_mobile
+
+View = TypeVar("View", bound=Callable)
+
+
+def configured(name: str) -> Callable[[], str]:
+    """A limit string read from the app's config when the request comes, not at import."""
+    return lambda: current_app.config[name]
+
+
+def address_key() -> str:
+    """The client's address (behind PROXY_COUNT trusted proxies, the forwarded one)."""
+    return "addr:" + (get_remote_address() or "unknown")
+
+
+def submitted_phone() -> str | None:
+    """The phone a request is about: the form field `phone` or the JSON body's `phone`."""
+    raw = request.form.get("phone")
+    if raw is None and request.is_json:
+        body = request.get_json(silent=True)
+        raw = body.get("phone") if isinstance(body, dict) else None
+    return normalise_mobile(raw) if isinstance(raw, str) else None
+
+
+def phone_key() -> str:
+    """The normalised phone. Without a valid one, the address: a shared "no phone" bucket would
+    let a few typos lock everyone out."""
+    phone = submitted_phone()
+    return "phone:" + phone if phone else "phone?" + address_key()
+
+
+def _pair(per_phone: str, per_address: str, scope: str) -> Callable[[View], View]:
+    """Both limits on one view, on POST; the scope is shared by every view that uses the pair."""
+
+    def decorate(view: View) -> View:
+        view = limiter.shared_limit(configured(per_phone), scope=f"{scope}:phone",
+                                    key_func=phone_key, methods=["POST"])(view)
+        return limiter.shared_limit(configured(per_address), scope=f"{scope}:address",
+                                    key_func=address_key, methods=["POST"])(view)
+
+    return decorate
+
+
+limit_registration = _pair("REGISTRATION_RATE_LIMIT_PER_PHONE",
+                           "REGISTRATION_RATE_LIMIT_PER_ADDRESS", "registration")
+"""Registering, on the page and in the API (POST only)."""
+
+limit_otp = _pair("OTP_RATE_LIMIT_PER_PHONE", "OTP_RATE_LIMIT_PER_ADDRESS", "otp")
+"""Asking for a one-time code (POST only). Counted whether or not the phone has registrations,
+so the 429 itself never tells."""
+
+
+def limit_code_check(view: View) -> View:
+    """Typing a one-time code (POST only), per address: the code's own attempt counter
+    (OTP_MAX_ATTEMPTS) protects each code; this stops one address trying many phones."""
+    return limiter.shared_limit(configured("OTP_RATE_LIMIT_PER_ADDRESS"), scope="otp-check:address",
+                                key_func=address_key, methods=["POST"])(view)
+
+
+def limit_ticket_lookup(view: View) -> View:
+    """Opening a ticket by its code, per address and every method: guessing codes is a GET."""
+    return limiter.shared_limit(configured("TICKET_RATE_LIMIT_PER_ADDRESS"), scope="ticket:address",
+                                key_func=address_key)(view)
