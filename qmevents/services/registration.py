@@ -3,19 +3,29 @@
 Capacity is counted in people and enforced by the database: a place is taken by a conditional
 UPDATE whose row count says whether it fitted, in the same transaction that writes the
 registration. That holds across gunicorn workers and servers, on SQLite and PostgreSQL alike.
+
+Whether a session takes registrations at all is `availability()`: register() refuses with its
+reason and the event page shows the same reason, so the rule is written once.
+
+After the commit the citizen is told (services.notify, which never raises). The ticket link in
+that message comes from `links.ticket_url`, which uses PUBLIC_URL or Flask's `url_for`: the one
+place this module leans on the web layer, and it works in a plain app context too.
 """
 from __future__ import annotations
 
+import enum
+import logging
 import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import and_, false, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
+from .. import links
 from ..extensions import db
 from ..models import (
     Answer,
@@ -29,6 +39,7 @@ from ..models import (
     Session,
 )
 from ..timeutil import utcnow
+from . import notify
 from .errors import (
     DuplicateRegistration,
     NotFound,
@@ -37,6 +48,8 @@ from .errors import (
     ValidationFailed,
 )
 from .identity import normalise_id_number, normalise_mobile
+
+log = logging.getLogger(__name__)
 
 MAX_NAME = 50
 MAX_TEXT_ANSWER = 500
@@ -185,17 +198,59 @@ def _check_answer(q: Question, value) -> tuple[str, str | None]:
     return text, None
 
 
-def _refuse_if_closed(event: Event, session: Session, now: datetime) -> None:
+# --- whether a session takes registrations -------------------------------------------------
+
+
+class Availability(enum.StrEnum):
+    """Whether a session takes registrations now, or the one reason why not."""
+
+    OPEN = "open"
+    FULL = "full"  # first come, first served, and no place left
+    NOT_YET_OPEN = "not_yet_open"
+    CLOSED = "closed"
+    STARTED = "started"
+    EVENT_CANCELLED = "event_cancelled"
+    EVENT_NOT_PUBLISHED = "event_not_published"
+
+
+def availability(event: Event, session: Session, now: datetime | None = None) -> Availability:
+    """The rule, in the order a citizen would want to hear the reasons. A waiting list, an
+    application or a lottery still takes registrations when the places are gone."""
+    now = now or utcnow()
     if event.status == EventStatus.CANCELLED:
-        raise RegistrationClosed(_("This event has been cancelled."))
+        return Availability.EVENT_CANCELLED
     if event.status != EventStatus.PUBLISHED:
-        raise RegistrationClosed(_("This event is not open for registration."))
+        return Availability.EVENT_NOT_PUBLISHED
     if session.starts_at <= now:
-        raise RegistrationClosed(_("This session has already started."))
+        return Availability.STARTED
     if session.registration_opens_at and now < session.registration_opens_at:
-        raise RegistrationClosed(_("Registration for this session has not opened yet."))
+        return Availability.NOT_YET_OPEN
     if now >= session.closes_at:
-        raise RegistrationClosed(_("Registration for this session has closed."))
+        return Availability.CLOSED
+    if event.registration_mode == RegistrationMode.FCFS and session.places_left <= 0:
+        return Availability.FULL
+    return Availability.OPEN
+
+
+def refusal_reason(state: Availability) -> str:
+    """What to tell a citizen when a session does not take registrations ("" when it does)."""
+    reasons = {
+        Availability.FULL: _("This session is full."),
+        Availability.NOT_YET_OPEN: _("Registration for this session has not opened yet."),
+        Availability.CLOSED: _("Registration for this session has closed."),
+        Availability.STARTED: _("This session has already started."),
+        Availability.EVENT_CANCELLED: _("This event has been cancelled."),
+        Availability.EVENT_NOT_PUBLISHED: _("This event is not open for registration."),
+    }
+    return reasons.get(state, "")
+
+
+def _refuse_unless_open(event: Event, session: Session, now: datetime) -> None:
+    state = availability(event, session, now)
+    if state == Availability.FULL:
+        raise SessionFull(refusal_reason(state), places_left=0)
+    if state != Availability.OPEN:
+        raise RegistrationClosed(refusal_reason(state))
 
 
 # --- registering ----------------------------------------------------------------------------
@@ -203,19 +258,17 @@ def _refuse_if_closed(event: Event, session: Session, now: datetime) -> None:
 
 def register(req: RegistrationRequest) -> Registered:
     """Take places for a party, or refuse with a reason. One transaction."""
-    event = db.session.get(Event, req.event_id, options=[selectinload(Event.questions)])
+    event, session = _event_and_session(req.event_id, _as_int(req.session_id))
     if event is None or event.status == EventStatus.DRAFT:
         raise NotFound(_("No such event."))
-    session_id = _as_int(req.session_id)
-    session = db.session.get(Session, session_id) if session_id is not None else None
-    if session is None or session.event_id != event.id:
+    if session is None:
         raise ValidationFailed({"session_id": _("Choose one of this event's sessions.")})
 
     clean, errors = _validate(req, event)
     if errors:
         raise ValidationFailed(errors)
     now = utcnow()
-    _refuse_if_closed(event, session, now)
+    _refuse_unless_open(event, session, now)
 
     status = _take_places(event, session, clean["party_size"])
     registration = Registration(
@@ -232,7 +285,7 @@ def register(req: RegistrationRequest) -> Registered:
     )
     db.session.add(registration)
     try:
-        db.session.commit()
+        _commit_keeping_objects()
     except IntegrityError as exc:
         db.session.rollback()  # the places taken above are given back with it
         if "phone" in str(exc.orig):
@@ -240,7 +293,46 @@ def register(req: RegistrationRequest) -> Registered:
                 _("This phone number already has a registration for this session.")
             ) from None
         raise
-    return Registered(code=registration.code, status=status, registration_id=registration.id)
+    db.session.expire(session, ["places_taken"])  # _claim's UPDATE changed it behind the ORM
+    registered = Registered(code=registration.code, status=status,
+                            registration_id=registration.id)
+    _tell(notify.registration_confirmed, registration)
+    return registered
+
+
+def _event_and_session(event_id, session_id: int | None) -> tuple[Event | None, Session | None]:
+    """The event with its questions, and the session when it is one of the event's: one query,
+    since every registration in a surge asks for them."""
+    if not _is_row_id(event_id):
+        return None, None
+    if not _is_row_id(session_id):
+        session_id = None
+    row = db.session.execute(
+        select(Event, Session)
+        .outerjoin(Session, and_(Session.event_id == Event.id,
+                                 Session.id == session_id if session_id else false()))
+        .where(Event.id == event_id)
+        .options(joinedload(Event.questions))
+    ).unique().first()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def _commit_keeping_objects() -> None:
+    """Commit without expiring what this request loaded and wrote: the message sent right after
+    reads the registration, its session and its event, and reloading them would cost four more
+    queries per registration. What the database computed itself must be expired by the caller."""
+    session = db.session()
+    expire = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
+
+
+def _is_row_id(value) -> bool:
+    """An id the database can hold: a huge number from a JSON body must not reach a query."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
 
 
 def _take_places(event: Event, session: Session, people: int) -> RegistrationStatus:
@@ -330,4 +422,16 @@ def cancel(code: str) -> Registration:
         _release(registration.session_id, registration.party_size)
     db.session.commit()
     db.session.refresh(registration)
+    _tell(notify.registration_cancelled, registration)
     return registration
+
+
+def _tell(message, registration: Registration) -> None:
+    """Send `message` about a committed registration. A message that cannot be sent now is
+    retried later; it never turns a registration or a cancellation into an error."""
+    registration_id = registration.id
+    try:
+        message(registration, links.ticket_url(registration.code))
+    except Exception:  # notify never raises; this guards the link and a broken backend alike
+        db.session.rollback()
+        log.exception("could not tell the holder of registration %s", registration_id)
