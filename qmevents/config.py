@@ -40,6 +40,7 @@ class Config:
 
     API_TOKEN_DAYS = 90
     EVENTS_PER_PAGE = 20
+    REGISTRANTS_PER_PAGE = 50
 
     # --- Notifications and one-time codes (services/notify.py, services/otp.py) ---------------
     # "outbox" stores messages for admins to read and sends nothing, so the demo needs no provider;

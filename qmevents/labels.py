@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from .models import EventKind, EventStatus, RegistrationMode, RegistrationStatus, Role
+from .models import (
+    EventKind,
+    EventStatus,
+    NotificationChannel,
+    NotificationKind,
+    NotificationStatus,
+    QuestionKind,
+    RegistrationMode,
+    RegistrationStatus,
+    Role,
+)
 
 KIND = {
     EventKind.OPEN_DAY: _l("Enterprise open day"),
@@ -37,6 +47,38 @@ REGISTRATION_STATUS = {
     RegistrationStatus.DECLINED: _l("Not approved"),
     RegistrationStatus.NOT_SELECTED: _l("Not drawn in the lottery"),
     RegistrationStatus.CANCELLED: _l("Cancelled"),
+}
+
+QUESTION_KIND = {
+    QuestionKind.TEXT: _l("Text"),
+    QuestionKind.SINGLE: _l("Single choice"),
+    QuestionKind.MULTIPLE: _l("Multiple choice"),
+    QuestionKind.NUMBER: _l("Number"),
+    QuestionKind.ID_CARD: _l("ID-card number (居民身份证)"),
+}
+
+NOTIFICATION_KIND = {
+    NotificationKind.REGISTRATION_CONFIRMED: _l("Registration confirmed"),
+    NotificationKind.REGISTRATION_CANCELLED: _l("Registration cancelled"),
+    NotificationKind.ONE_TIME_CODE: _l("One-time code"),
+}
+
+CHANNEL = {
+    NotificationChannel.SMS: _l("Text message"),
+    NotificationChannel.EMAIL: _l("E-mail"),
+}
+
+NOTIFICATION_STATUS = {
+    NotificationStatus.PENDING: _l("Waiting to be retried"),
+    NotificationStatus.SENT: _l("Sent"),
+    NotificationStatus.FAILED: _l("Failed"),
+}
+
+# Badge colours (site.css .badge-ok/-warn/-bad) for statuses people should notice.
+NOTIFICATION_TONE = {
+    NotificationStatus.PENDING: "warn",
+    NotificationStatus.SENT: "ok",
+    NotificationStatus.FAILED: "bad",
 }
 
 ROLE = {

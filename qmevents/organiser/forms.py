@@ -23,8 +23,10 @@ from wtforms import (
 from wtforms.validators import Optional
 
 from .. import labels
+from ..filters import localtime
 from ..models import Event, Organisation
 from ..services import events, listings
+from ..services import questions as question_rules
 from ..timeutil import from_local, to_local
 
 # The first format is what the input shows; the others accept what a browser without a date
@@ -217,18 +219,6 @@ def data_from_event(event: Event) -> dict:
 # --- the event's own questions, and the registrants' filter (organiser/questions.py,
 # --- organiser/registrants.py). The rules live in services.questions and services.registrants.
 
-from ..filters import localtime  # noqa: E402
-from ..services import questions as question_rules  # noqa: E402
-
-# TODO(labels): belongs in qmevents/labels.py as QUESTION_KIND; kept here until it moves.
-QUESTION_KIND = {
-    "text": _l("Text"),
-    "single": _l("Single choice"),
-    "multiple": _l("Multiple choice"),
-    "number": _l("Number"),
-    "id_card": _l("ID-card number (居民身份证)"),
-}
-
 
 class QuestionForm(Form):
     """One row of the questions list; the outer form carries the CSRF token."""
@@ -242,7 +232,7 @@ class QuestionForm(Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.kind.choices = list(QUESTION_KIND.items())
+        self.kind.choices = labels.choices(labels.QUESTION_KIND)
 
     def is_blank(self) -> bool:
         """A new row nobody typed into: ignored on save, not reported as errors."""

@@ -4,39 +4,17 @@ demo's one-time codes and ticket links are read. Recipients are always masked.
 """
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from ..models import NotificationChannel, NotificationKind, NotificationStatus, Role
+from .. import labels
+from ..models import Role
+from ..paging import page_number
 from ..services import notify
 from .views import bp
 
 PER_PAGE = 30
-MAX_PAGE = 10_000  # a huge OFFSET is a typing mistake, not a page
-
-# Labels of the notification enums, for this page. (To move into qmevents/labels.py.)
-KIND = {
-    NotificationKind.REGISTRATION_CONFIRMED: _l("Registration confirmed"),
-    NotificationKind.REGISTRATION_CANCELLED: _l("Registration cancelled"),
-    NotificationKind.ONE_TIME_CODE: _l("One-time code"),
-}
-CHANNEL = {
-    NotificationChannel.SMS: _l("Text message"),
-    NotificationChannel.EMAIL: _l("E-mail"),
-}
-STATUS = {
-    NotificationStatus.PENDING: _l("Waiting to be retried"),
-    NotificationStatus.SENT: _l("Sent"),
-    NotificationStatus.FAILED: _l("Failed"),
-}
-STATUS_TONE = {
-    NotificationStatus.PENDING: "warn",
-    NotificationStatus.SENT: "ok",
-    NotificationStatus.FAILED: "bad",
-}
-
 
 def _admins_only() -> None:
     """Messages name citizens of every organisation: only the city's admins read them."""
@@ -48,13 +26,12 @@ def _admins_only() -> None:
 @login_required
 def outbox():
     _admins_only()
-    page = request.args.get("page", 1, type=int) or 1
-    page = page if 1 <= page <= MAX_PAGE else 1
+    page = page_number()
     rows = notify.recent(limit=PER_PAGE + 1, offset=(page - 1) * PER_PAGE)
     return render_template(
         "organiser/outbox.html", entries=rows[:PER_PAGE], page=page,
-        has_next=len(rows) > PER_PAGE, kinds=KIND, channels=CHANNEL, statuses=STATUS,
-        tones=STATUS_TONE,
+        has_next=len(rows) > PER_PAGE, kinds=labels.NOTIFICATION_KIND, channels=labels.CHANNEL,
+        statuses=labels.NOTIFICATION_STATUS, tones=labels.NOTIFICATION_TONE,
     )
 
 

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..models import Event, EventStatus, Organisation, Role
+from ..paging import page_count, page_number
 from ..services import events, listings
 from ..services.errors import InvalidTransition, NotFound, ValidationFailed
 from .forms import EventForm, data_from_event
@@ -55,14 +56,14 @@ def _organisations() -> list[Organisation] | None:
 @login_required
 def events_list():
     per_page = current_app.config["EVENTS_PER_PAGE"]
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number()
     rows, total = listings.office_events(current_user, limit=per_page, offset=(page - 1) * per_page)
     return render_template(
         "organiser/events.html",
         rows=rows,
         total=total,
         page=page,
-        pages=max((total + per_page - 1) // per_page, 1),
+        pages=page_count(total, per_page),
         may_create=_may_create(),
         is_admin=current_user.role == Role.ADMIN,
         is_staff=current_user.role == Role.STAFF,
@@ -195,6 +196,6 @@ def cancel_event(event_id: int):
     return _change_status(event_id, events.cancel, _("The event is cancelled."))
 
 
-from . import outbox  # noqa: E402,F401  (adds the admins' outbox routes to bp)
+# Routes of the back office that live in their own modules, added to bp on import.
+from . import outbox, questions, registrants  # noqa: E402,F401
 
-from . import questions, registrants  # noqa: E402,F401  # isort: skip  (questions; who registered)

@@ -4,13 +4,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..errors import render_error
 from ..models import EventStatus, Session
+from ..paging import Pager, page_count, page_number
 from ..services import listings
 from ..services.errors import NotFound
 from ..timeutil import utcnow
@@ -19,7 +20,6 @@ from .forms import EventFilterForm
 bp = Blueprint("public", __name__)
 
 # A page number beyond this is a typing mistake (and a huge OFFSET upsets the database).
-MAX_PAGE = 10_000
 
 
 @bp.route("/")
@@ -35,9 +35,9 @@ def index():
         return render_template("public/index.html", form=form, listings=None, pager=None), 400
 
     per_page = max(int(current_app.config["EVENTS_PER_PAGE"]), 1)
-    page = _page_number(request.args.get("page"))
+    page = page_number()
     listed, total = listings.list_public_events(flt, limit=per_page, offset=(page - 1) * per_page)
-    last_page = max((total + per_page - 1) // per_page, 1)
+    last_page = page_count(total, per_page)
     if page > last_page:  # an old link past the end shows the last page, not an empty one
         page = last_page
         listed, total = listings.list_public_events(
@@ -47,28 +47,6 @@ def index():
         "public/index.html", form=form, listings=listed, total=total,
         pager=Pager(page=page, pages=last_page),
     )
-
-
-def _page_number(raw: str | None) -> int:
-    """?page=N from a link people may have edited: anything odd means the first page."""
-    try:
-        page = int(raw or 1)
-    except ValueError:
-        return 1
-    return page if 1 <= page <= MAX_PAGE else 1
-
-
-@dataclass
-class Pager:
-    page: int
-    pages: int
-
-    def url(self, page: int) -> str:
-        """The same filters on another page (the language is remembered by its cookie)."""
-        args = {k: v for k, v in request.args.items() if k not in ("page", "lang")}
-        if page > 1:
-            args["page"] = page
-        return url_for("public.index", **args)
 
 
 @bp.route("/events/<int:event_id>")
