@@ -1,20 +1,16 @@
 """What citizens see: the list of events, one event with its sessions, the privacy notice."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from flask import Blueprint, current_app, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..errors import render_error
-from ..models import EventStatus, Session
+from ..models import EventStatus
 from ..paging import Pager, page_count, page_number
 from ..services import listings
 from ..services.errors import NotFound
-from ..timeutil import utcnow
 from .forms import EventFilterForm
 
 bp = Blueprint("public", __name__)
@@ -57,36 +53,11 @@ def event(event_id: int):
         found = listings.public_event(event_id, viewer=viewer)
     except NotFound:
         return render_error(404, _("This event does not exist or is no longer shown."))
-    now = utcnow()
-    sessions = [SessionView.of(s, now) for s in listings.upcoming_sessions(found, now)]
     return render_template(
-        "public/event.html", event=found, sessions=sessions,
+        "public/event.html", event=found, sessions=listings.upcoming_sessions(found),
         cancelled=found.status == EventStatus.CANCELLED,
         draft=found.status == EventStatus.DRAFT,
     )
-
-
-@dataclass
-class SessionView:
-    """A session as a citizen reads it: when, how many places, and where its window stands."""
-
-    session: Session
-    window: str  # "not_yet", "open" or "closed"
-
-    @classmethod
-    def of(cls, session: Session, now: datetime) -> SessionView:
-        opens = session.registration_opens_at
-        if opens is not None and now < opens:
-            window = "not_yet"
-        elif session.is_open(now):
-            window = "open"
-        else:
-            window = "closed"
-        return cls(session=session, window=window)
-
-    @property
-    def full(self) -> bool:
-        return self.session.places_left == 0
 
 
 @bp.route("/privacy")

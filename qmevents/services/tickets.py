@@ -291,7 +291,7 @@ def _draw_header(canvas: Canvas, font: str, title: str, host: str) -> float:
     canvas.line(_LEFT, y, _RIGHT, y)
     y = _centred(canvas, _wrap(title, font, 22, _CONTENT, 3), font, 22, y - 32, 29, bold=True)
     canvas.setFillColor(_GREY)
-    y = _centred(canvas, _wrap(f"{_('Host')}: {host}", font, 12, _CONTENT, 2), font, 12,
+    y = _centred(canvas, _wrap(_("Host: %(host)s", host=host), font, 12, _CONTENT, 2), font, 12,
                  y + 6, 16)
     canvas.setFillColor(black)
     return y
@@ -333,8 +333,8 @@ def ticket_ics(registration: Registration, url: str) -> bytes:
     entry.add("location", "，".join(part for part in (event.venue, event.address) if part))
     party = ngettext("%(num)d person", "%(num)d people", registration.party_size)
     entry.add("description", "\n".join([
-        f"{_('Party size')}: {party}",
-        f"{_('Ticket')}: {url}",
+        _("Party size: %(party)s", party=party),
+        _("Ticket: %(url)s", url=url),
         ENTRANCE_NOTE,
     ]))
     entry.add("url", url)
