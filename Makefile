@@ -16,6 +16,9 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	$(BIN)/pybabel compile --use-fuzzy -d qmevents/translations >/dev/null
+	@command -v npm >/dev/null || { echo "npm is needed for the door scanner's decoder: apt-get install nodejs npm"; exit 1; }
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	$(BIN)/python scripts/vendor.py
 
 run: install
 	$(BIN)/flask --app wsgi db upgrade

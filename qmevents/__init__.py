@@ -129,11 +129,13 @@ def _select_locale() -> str:
 def _register_blueprints(app: Flask) -> None:
     from .api.views import bp as api_bp
     from .auth.views import bp as auth_bp
+    from .door.views import bp as door_bp
     from .organiser.views import bp as organiser_bp
     from .public.views import bp as public_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(organiser_bp, url_prefix="/organiser")
+    app.register_blueprint(door_bp, url_prefix="/door")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)

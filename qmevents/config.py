@@ -47,6 +47,9 @@ class Config:
     # "smtp" sends e-mail; "sms" posts to an SMS provider's HTTP API.
     NOTIFY_BACKEND = "outbox"
     NOTIFY_MAX_ATTEMPTS = 5  # then a message is "failed", visible to admins
+    # Send in a background thread after the commit, so a slow provider never delays an answer
+    # (a message not sent before a restart is pending, and `flask notify retry` sends it).
+    NOTIFY_IN_BACKGROUND = True
     SMTP_HOST: str | None = None
     SMTP_PORT = 587
     SMTP_USER: str | None = None
@@ -73,3 +76,17 @@ class Config:
     TICKET_RATE_LIMIT_PER_ADDRESS = "600 per minute"
     # How long a phone proven with a one-time code may see its tickets in this browser.
     FIND_SESSION_MINUTES = 30
+
+    # --- At the door (services/checkin.py, services/door.py) ----------------------------------
+    # How long staff may take back an admission made by mistake (the ticket's last one only).
+    DOOR_UNDO_MINUTES = 5
+    # How long a worker remembers whom a scanning device's bearer token belongs to (a revoked
+    # token still scans for at most this long); 0 checks the database on every scan.
+    DOOR_TOKEN_CACHE_SECONDS = 10
+
+    # --- The waiting list (services/waitlist.py) ------------------------------------------------
+    # None: a party promoted from the waiting list is confirmed at once. A number of hours: the
+    # place is offered and held that long (at most until the session starts) for the party to
+    # confirm on its ticket page; then `flask --app wsgi waitlist expire` (cron, every few
+    # minutes) passes it on to the next in line.
+    WAITLIST_OFFER_HOURS: float | None = None

@@ -91,3 +91,50 @@ ROLE = {
 def choices(labels: dict) -> list[tuple[str, object]]:
     """WTForms choices from one of the dicts above."""
     return [(key.value, label) for key, label in labels.items()]
+
+
+# --- the audit log (templates/organiser/audit.html): actions, and the names of their details.
+# Unknown actions show as stored; a module that records a new action adds its label here.
+AUDIT_ACTION = {
+    "admitted": _l("Application admitted"),
+    "declined": _l("Application declined"),
+    "invited": _l("Invited"),
+    "promoted": _l("Promoted from the waiting list"),
+    "drew": _l("Lottery drawn"),
+    "admission_undone": _l("Admission at the door undone"),
+}
+
+AUDIT_DETAIL = {
+    "session_id": _l("Session"),
+    "party_size": _l("People"),
+    "people": _l("People"),
+    "message": _l("Message"),
+    # the lottery's draw
+    "seed": _l("Published seed"),
+    "algorithm": _l("Method"),
+    "capacity": _l("Places"),
+    "applications": _l("Applications"),
+    "winners": _l("Drawn"),
+    "waiting": _l("Ranked on the waiting list"),
+}
+
+# The organiser's decisions in the outbox (services.notify; plain kinds until NotificationKind has them).
+NOTIFICATION_KIND.update({
+    "application_admitted": _l("Application admitted"),
+    "application_declined": _l("Application declined"),
+    "invitation": _l("Invitation"),
+})
+
+# --- the waiting list (services.waitlist): its audit actions and its messages in the outbox.
+AUDIT_ACTION.update({
+    "offer_confirmed": _l("Offered place confirmed"),
+    "offer_expired": _l("Offered place not confirmed in time: passed on"),
+})
+AUDIT_DETAIL.update({
+    "offer_expires_at": _l("Deadline to confirm"),
+    "status": _l("Status"),
+})
+NOTIFICATION_KIND.update({
+    "waitlist_promoted": _l("Promoted from the waiting list"),
+    "offer_expired": _l("Offered place expired"),
+})

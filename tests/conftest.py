@@ -55,6 +55,7 @@ def app(tmp_path, monkeypatch, postgres_url):
         "PASSWORD_TIME_COST": 1,
         "PASSWORD_MEMORY_COST": 64,
         "RATELIMIT_ENABLED": False,
+        "NOTIFY_IN_BACKGROUND": False,  # tests read what was sent right after the request
         "SERVER_NAME": None,
     }
     if postgres_url:
@@ -140,6 +141,11 @@ class Factory:
         sessions = overrides.pop("sessions", None) or [
             events.SessionDraft(starts_at=start, ends_at=start + timedelta(hours=2), capacity=30)
         ]
+        if overrides.get("registration_mode") == "lottery":
+            # A lottery is drawn when registration closes, so its sessions need that time.
+            for s in sessions:
+                if s.registration_closes_at is None and s.starts_at:
+                    s.registration_closes_at = s.starts_at - timedelta(days=1)
         fields = dict(title="威派格智慧水务质量开放日", kind="open_day", district="杨浦区",
                       venue="威派格智慧水务", address="上海市嘉定区恒定路1号",
                       description="参观智慧水务生产线。", max_party_size=4,

@@ -266,3 +266,12 @@ def test_the_back_office_list_sums_places_and_puts_the_soonest_first(ctx, factor
     assert [r.event.title for r in rows] == ["早", "晚"]
     assert (rows[1].places_taken, rows[1].capacity, rows[1].sessions) == (4, 15, 2)
     assert rows[0].next_starts_at == sooner.sessions[0].starts_at
+
+
+def test_a_lottery_session_needs_a_registration_closing_time(app, factory):
+    draft = factory.draft(registration_mode="lottery")
+    draft.sessions[0].registration_closes_at = None
+    with app.test_request_context("/?lang=en"):
+        errors = events.validate(draft)
+    assert errors == {"sessions.0.registration_closes_at":
+                      "A lottery is drawn when registration closes: set that time."}

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from ..models import Checkpoint, Event, RegistrationMode, Session
+from ..models import Checkpoint, Event, RegistrationMode, Session, Tally
 from ..services.events import EventDraft, SessionDraft
 from ..timeutil import parse_iso, to_local
 
@@ -46,6 +46,10 @@ def checkpoint_json(checkpoint: Checkpoint) -> dict[str, Any]:
     return {"id": checkpoint.id, "name": checkpoint.name, "position": checkpoint.position}
 
 
+def tally_json(tally: Tally) -> dict[str, Any]:
+    return {"id": tally.id, "name": tally.name}
+
+
 def event_json(event: Event) -> dict[str, Any]:
     return {
         "id": event.id,
@@ -62,6 +66,8 @@ def event_json(event: Event) -> dict[str, Any]:
         "organisation": event.organisation.name,
         "sessions": [session_json(s) for s in event.sessions],
         "checkpoints": [checkpoint_json(c) for c in event.checkpoints],
+        "allow_reentry": event.allow_reentry,
+        "tallies": [tally_json(t) for t in event.tallies],
     }
 
 
@@ -98,6 +104,15 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, int):
             self._fail(key, _("Must be a whole number."))
             return None
+        return value
+
+    def boolean(self, key: str, default: bool = False) -> bool:
+        value = self.data.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self._fail(key, _("Must be true or false."))
+            return default
         return value
 
     def time(self, key: str) -> datetime | None:
@@ -149,14 +164,17 @@ def event_draft(data: dict[str, Any]) -> tuple[EventDraft, Errors]:
         max_party_size=read.integer("max_party_size", default=4),
         registration_mode=read.text("registration_mode", default=RegistrationMode.FCFS.value),
         sessions=[_session_draft(r) for r in read.objects("sessions")],
-        checkpoints=_checkpoint_names(read.objects("checkpoints")),
+        checkpoints=_names(read.objects("checkpoints")),
+        tallies=_names(read.objects("tallies")),
+        allow_reentry=read.boolean("allow_reentry"),
     )
     return draft, errors
 
 
-def _checkpoint_names(readers: list[_Reader | None]) -> list[str]:
-    """Names of the well-typed items only: the service checks checkpoints as one field, so a bad
-    item left out keeps its noise (`checkpoints`: every checkpoint needs a name) away."""
+def _names(readers: list[_Reader | None]) -> list[str]:
+    """Names of the well-typed items only (checkpoints, tallies): the service checks such a list
+    as one field, so a bad item left out keeps its noise (`checkpoints`: every checkpoint needs a
+    name) away."""
     names = []
     for read in readers:
         if read is not None:

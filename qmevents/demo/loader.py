@@ -150,18 +150,23 @@ def _draft(spec: dict, today: date) -> events.EventDraft:
         host=spec["host"],
         max_party_size=spec["max_party_size"],
         registration_mode=spec["registration_mode"],
-        sessions=[_session(s, today) for s in spec["sessions"]],
+        sessions=[_session(s, today, spec["registration_mode"]) for s in spec["sessions"]],
         checkpoints=list(spec["checkpoints"]),  # the first is the entrance, as in the data
+        tallies=list(spec.get("tallies", [])),  # the services the digest names, counted at the door
+        allow_reentry=spec.get("allow_reentry", False),
     )
 
 
-def _session(spec: dict, today: date) -> events.SessionDraft:
+def _session(spec: dict, today: date, mode: str) -> events.SessionDraft:
     day = today + timedelta(days=spec["day"])
+    starts_at = _shanghai(day, spec["start"])
     return events.SessionDraft(
-        starts_at=_shanghai(day, spec["start"]),
+        starts_at=starts_at,
         ends_at=_shanghai(day, spec["end"]),
         capacity=spec["capacity"],
         label=spec["label"],
+        # A lottery is drawn when registration closes: the day before, at the same hour.
+        registration_closes_at=starts_at - timedelta(days=1) if mode == "lottery" else None,
     )
 
 

@@ -1,5 +1,5 @@
 """SQLAlchemy models, one module per aggregate."""
-from .attendance import AuditEntry
+from .attendance import Admission, AdmissionKind, AuditEntry, Tally
 from .event import Checkpoint, Event, EventKind, EventStatus, RegistrationMode, Session
 from .notification import (
     Notification,
@@ -23,10 +23,10 @@ from .registration import (
 )
 
 __all__ = [
-    "ENDED", "HOLDS_PLACES", "Answer", "ApiToken", "AuditEntry", "Checkpoint", "District",
-    "Event", "EventKind", "EventStatus", "LotteryDraw", "Notification", "NotificationChannel",
+    "ENDED", "HOLDS_PLACES", "Admission", "AdmissionKind", "Answer", "ApiToken", "AuditEntry",
+    "Checkpoint", "District", "Event", "EventKind", "EventStatus", "LotteryDraw", "Notification", "NotificationChannel",
     "NotificationKind", "NotificationStatus", "OneTimeCode", "OneTimeCodePurpose", "OrgKind",
     "Organisation", "Question", "QuestionKind", "Registration", "RegistrationMode",
-    "RegistrationStatus", "Role", "SHANGHAI_DISTRICTS", "Session", "StaffAssignment", "User",
-    "ensure_districts",
+    "RegistrationStatus", "Role", "SHANGHAI_DISTRICTS", "Session", "StaffAssignment", "Tally",
+    "User", "ensure_districts",
 ]

@@ -1,16 +1,83 @@
-"""What happened: the audit log of who admitted, declined, invited, promoted, drew or exported,
-and when. (Admissions and tallies at the door join this module with the check-in issue.)"""
+"""What happened at the door and after: admissions (签到) at the entrance and the stations of a
+tour, walk-ins, the service tallies staff bump at a fair, and the audit log of who admitted,
+declined, invited, promoted, drew, exported or undid what, and when."""
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..timeutil import utcnow
-from .org import User
+from .org import User, str_enum
 from .types import UTCDateTime
+
+
+class AdmissionKind(enum.StrEnum):
+    ENTRY = "entry"  # people of a ticket let in at the entrance: counted in admitted_people
+    REENTRY = "reentry"  # a ticket's party back in, where the event allows it: not counted again
+    VISIT = "visit"  # a ticket's party at a station of a tour: once per ticket and station
+    WALK_IN = "walk_in"  # people without a ticket let in at the entrance, named or not
+
+
+class Admission(db.Model):
+    """One pass of people through a checkpoint. A ticket's people at the entrance are counted by
+    Registration.admitted_people (a conditional UPDATE); this row says when, where and by whom."""
+
+    __table_args__ = (
+        CheckConstraint("people >= 1", name="people_positive"),
+        # One visit per ticket per station: two phones at one station record it once.
+        Index("uq_admission_visit", "registration_id", "checkpoint_id", unique=True,
+              sqlite_where=text("kind = 'visit'"), postgresql_where=text("kind = 'visit'")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    # No index on these two: every index is written on every scan, and the figures read by event.
+    session_id: Mapped[int] = mapped_column(ForeignKey("event_session.id", ondelete="CASCADE"))
+    checkpoint_id: Mapped[int] = mapped_column(ForeignKey("checkpoint.id", ondelete="CASCADE"))
+    # None for a walk-in: people without a ticket.
+    registration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[AdmissionKind] = mapped_column(str_enum(AdmissionKind, "admission_kind"))
+    people: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # A walk-in's name and mobile, when they gave them (personal data: purged with the rest).
+    name: Mapped[str | None] = mapped_column(String(50))
+    phone: Mapped[str | None] = mapped_column(String(11))
+
+    by: Mapped[User | None] = relationship()
+
+
+class Tally(db.Model):
+    """A service counted at the door, e.g. 血压测量 or 资料发放. `count` only ever changes by a
+    conditional UPDATE count = count + n, so bumps from several phones are never lost."""
+
+    __table_args__ = (
+        UniqueConstraint("event_id", "name"),
+        CheckConstraint("count >= 0", name="count_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(40))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+    event: Mapped[Event] = relationship(back_populates="tallies")  # noqa: F821
 
 
 class AuditEntry(db.Model):

@@ -4,7 +4,16 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -61,6 +70,8 @@ class Event(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Whether a ticket already let in may pass the entrance again (recorded, not counted twice).
+    allow_reentry: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
     district: Mapped[District] = relationship(lazy="joined")
@@ -72,6 +83,9 @@ class Event(db.Model):
     )
     questions: Mapped[list[Question]] = relationship(  # noqa: F821
         back_populates="event", order_by="Question.position", cascade="all, delete-orphan"
+    )
+    tallies: Mapped[list[Tally]] = relationship(  # noqa: F821
+        back_populates="event", order_by="Tally.position", cascade="all, delete-orphan"
     )
 
     @property

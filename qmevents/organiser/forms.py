@@ -76,6 +76,8 @@ class EventForm(FlaskForm):
     sessions = FieldList(FormField(SessionForm), min_entries=1,
                          max_entries=events.MAX_SESSIONS)
     checkpoints = TextAreaField(_l("Checkpoints"))
+    tallies = TextAreaField(_l("Service tallies"))
+    allow_reentry = BooleanField(_l("Allow re-entry at the entrance"))
 
     def __init__(self, *args, organisations: list[Organisation] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -137,6 +139,8 @@ class EventForm(FlaskForm):
             registration_mode=self.registration_mode.data or "",
             sessions=[_session_draft(row) for row in rows],
             checkpoints=checkpoint_lines(self.checkpoints.data),
+            tallies=checkpoint_lines(self.tallies.data),
+            allow_reentry=bool(self.allow_reentry.data),
         )
         return draft, rows
 
@@ -163,7 +167,7 @@ class EventForm(FlaskForm):
 
 
 def checkpoint_lines(text: str | None) -> list[str]:
-    """One station per line, in order; blank lines are skipped."""
+    """One station (or service tally) per line, in order; blank lines are skipped."""
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
@@ -213,6 +217,8 @@ def data_from_event(event: Event) -> dict:
             for s in event.sessions
         ],
         "checkpoints": "\n".join(c.name for c in event.checkpoints),
+        "tallies": "\n".join(t.name for t in event.tallies),
+        "allow_reentry": event.allow_reentry,
     }
 
 

@@ -1,5 +1,5 @@
 """The ticket a citizen carries: its page (/t/<code>), the QR as PNG, the printable PDF, the
-calendar entry, and cancelling it.
+calendar entry, cancelling it, and confirming a place offered from the waiting list.
 
 The code in the URL is the only key, so it is treated as a secret: every answer here is private
 to the browser, kept out of search engines and out of Referer headers, and a wrong or truncated
@@ -11,6 +11,7 @@ per worker (services.tickets caches it); browsers keep the PNG for a year.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 from flask import (
     Response,
@@ -23,15 +24,16 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_login import current_user
 from markupsafe import Markup
 
 from .. import links
 from ..errors import render_error
-from ..models import Registration
+from ..models import Checkpoint, Registration, RegistrationStatus
 from ..models.registration import ENDED
 from ..ratelimits import limit_ticket_lookup
+from ..services import checkin, tickets, waitlist
 from ..services import registration as registrations
-from ..services import tickets
 from ..services.errors import NotFound, RegistrationClosed
 from ..services.identity import mask_mobile
 from .views import bp
@@ -44,20 +46,58 @@ PRIVATE_FOREVER = "private, max-age=31536000, immutable"  # the QR of a code nev
 @bp.route("/t/<code>")
 @limit_ticket_lookup
 def ticket(code: str):
-    """The ticket: what, when, where, for how many, its status and, while it holds places, the
-    QR to show at the door."""
+    """The ticket: what, when, where, for how many, how places are given and where the party
+    stands (its number on the waiting list, an offer to confirm), and once confirmed the QR to
+    show at the door. Door staff of the event (who opened the QR with WeChat's scanner,
+    say) see a block to admit the party on top; citizens see their ticket only."""
     registration = _ticket_or_404(code)
     url = links.ticket_url(registration.code)
     qr = None
-    if registration.holds_places:
+    if registration.status == RegistrationStatus.CONFIRMED:  # an offer admits nobody yet
         # Safe to mark: drawn by services.tickets from our own URL, no user text inside.
         qr = Markup(tickets.qr_svg(url))
     return _personal(Response(render_template(
         "public/ticket.html", registration=registration, event=registration.event,
         session=registration.session, qr=qr, phone=mask_mobile(registration.phone),
         grouped_code=tickets.group_code(registration.code),
-        ended=registration.status in ENDED,
+        ended=registration.status in ENDED, door=_door_block(registration),
+        position=waitlist.position(registration), offer_lapsed=_offer_lapsed(registration),
     )), PRIVATE)
+
+
+def _offer_lapsed(registration: Registration) -> bool:
+    """Cancelled because a place offered from the waiting list was not confirmed in time."""
+    deadline, cancelled = registration.offer_expires_at, registration.cancelled_at
+    return (registration.status == RegistrationStatus.CANCELLED and deadline is not None
+            and cancelled is not None and cancelled >= deadline)
+
+
+@dataclass
+class DoorBlock:
+    """What door staff see on a ticket page: who is in, and a form to admit the rest."""
+
+    inside: int
+    remaining: int
+    admissible: bool  # confirmed, with people still outside
+    checkpoints: list[Checkpoint]  # a choice of station for tours; empty for one entrance
+
+
+def _door_block(registration: Registration) -> DoorBlock | None:
+    """The block for signed-in staff who may scan at this ticket's event; None for others."""
+    if not current_user.is_authenticated:
+        return None
+    event = registration.event
+    if not checkin.may_scan(current_user, event):
+        return None
+    remaining = max(registration.party_size - (registration.admitted_people or 0), 0)
+    return DoorBlock(
+        inside=registration.admitted_people or 0,
+        remaining=remaining,
+        # At a tour's station the service counts a visit even when everyone is in already.
+        admissible=registration.status == RegistrationStatus.CONFIRMED
+        and (remaining > 0 or len(event.checkpoints) > 1),
+        checkpoints=list(event.checkpoints) if len(event.checkpoints) > 1 else [],
+    )
 
 
 @bp.route("/t/<code>/qr.png")
@@ -107,29 +147,44 @@ def cancel_ticket(code: str):
             "public/ticket_cancel.html", registration=registration, event=registration.event,
             session=registration.session, ended=registration.status in ENDED,
         )), PRIVATE)
-    try:
-        registrations.cancel(registration.code)
-    except RegistrationClosed as refused:
-        flash(refused.message, "warning")
-    except NotFound:
-        abort(_not_found())
-    else:
-        flash(_("Your registration is cancelled. Your places are free for others."), "success")
-    return _personal(redirect(url_for("public.ticket", code=registration.code), 303), PRIVATE)
+    return _act(registration, registrations.cancel,
+                _("Your registration is cancelled. Your places are free for others."))
+
+
+@bp.post("/t/<code>/confirm")
+@limit_ticket_lookup
+def confirm_offer(code: str):
+    """POST (with its CSRF token): take the place offered from the waiting list."""
+    return _act(_ticket_or_404(code), waitlist.confirm_offer,
+                _("Your place is confirmed. Show the QR code at the entrance."))
 
 
 # --- helpers --------------------------------------------------------------------------------
 
 
+def _act(registration: Registration, action, done: str) -> Response:
+    """Run the citizen's `action` on their ticket, then back to the ticket with what happened
+    (or why not)."""
+    try:
+        action(registration.code)
+    except RegistrationClosed as refused:
+        flash(refused.message, "warning")
+    except NotFound:
+        abort(_not_found())
+    else:
+        flash(done, "success")
+    return _personal(redirect(url_for("public.ticket", code=registration.code), 303), PRIVATE)
+
+
 def _ticket_or_404(code: str, with_qr: bool = False) -> Registration:
     """The registration behind `code`; the friendly 404 for a wrong code, and for a QR of a
-    ticket that holds no places (cancelled, waiting, applied) since it admits nobody."""
+    ticket that is not confirmed (cancelled, waiting, applied, offered) since it admits nobody."""
     try:
         registration = registrations.ticket(code)
     except NotFound:
         abort(_not_found())
-    if with_qr and not registration.holds_places:
-        abort(_error_page(_("This ticket has no QR code: it does not hold places at the moment.")))
+    if with_qr and registration.status != RegistrationStatus.CONFIRMED:
+        abort(_error_page(_("This ticket has no QR code: it is not confirmed at the moment.")))
     return registration
 
 

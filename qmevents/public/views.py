@@ -68,5 +68,6 @@ def privacy():
 
 
 # Routes in their own modules, on this blueprint (imported last: they import `bp` from here):
-# find-my-tickets (find.py), registering (register.py), the ticket pages (tickets.py).
-from . import find, register, tickets  # noqa: E402, F401
+# find-my-tickets (find.py), registering (register.py), the ticket pages (tickets.py), the
+# lottery's published draws (lottery.py).
+from . import find, lottery, register, tickets  # noqa: E402, F401

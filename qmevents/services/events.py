@@ -19,9 +19,11 @@ from ..models import (
     Registration,
     RegistrationMode,
     Session,
+    Tally,
 )
 from ..models.registration import ENDED
 from ..timeutil import utcnow
+from . import waitlist
 from .errors import InvalidTransition, ValidationFailed
 
 MAX_TITLE = 120
@@ -34,6 +36,8 @@ MAX_CAPACITY = 100_000
 MAX_SESSIONS = 60
 MAX_CHECKPOINTS = 30
 MAX_CHECKPOINT_NAME = 80
+MAX_TALLIES = 20
+MAX_TALLY_NAME = 40
 
 
 @dataclass
@@ -62,6 +66,9 @@ class EventDraft:
     registration_mode: str = RegistrationMode.FCFS.value
     sessions: list[SessionDraft] = field(default_factory=list)
     checkpoints: list[str] = field(default_factory=list)
+    # Services counted at the door (血压测量, 资料发放…), in the order the door page shows them.
+    tallies: list[str] = field(default_factory=list)
+    allow_reentry: bool = False  # may a ticket already let in pass the entrance again
 
 
 def default_entrance_name() -> str:
@@ -90,8 +97,21 @@ def validate(draft: EventDraft, existing: Event | None = None) -> dict[str, str]
             "A party is 1 to %(max)d people.", max=MAX_PARTY
         )
     _validate_sessions(errors, draft.sessions, existing)
+    if draft.registration_mode == RegistrationMode.LOTTERY:
+        _validate_lottery_windows(errors, draft.sessions)
     _validate_checkpoints(errors, draft.checkpoints)
+    _validate_tallies(errors, draft.tallies, existing)
+    if not isinstance(draft.allow_reentry, bool):
+        errors["allow_reentry"] = _("Say yes or no.")
     return errors
+
+
+def _validate_lottery_windows(errors: dict, drafts: list[SessionDraft]) -> None:
+    """A lottery is drawn when registration closes, so each session needs that time."""
+    for i, s in enumerate(drafts):
+        key = f"sessions.{i}.registration_closes_at"
+        if isinstance(s, SessionDraft) and s.registration_closes_at is None and key not in errors:
+            errors[key] = _("A lottery is drawn when registration closes: set that time.")
 
 
 def _text(errors: dict, key: str, value: str | None, limit: int, required: bool = False) -> None:
@@ -201,6 +221,31 @@ def _validate_checkpoints(errors: dict, names: list[str]) -> None:
         errors["checkpoints"] = _("Each checkpoint needs its own name.")
 
 
+def _validate_tallies(errors: dict, names: list[str], existing: Event | None) -> None:
+    """Names unique and short; a service already counted at the door keeps its tally."""
+    if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
+        errors["tallies"] = _("Give the service tallies as a list of names.")
+        return
+    cleaned = [n.strip() for n in names]
+    if any(not n for n in cleaned):
+        errors["tallies"] = _("Every service tally needs a name.")
+    elif len(cleaned) > MAX_TALLIES:
+        errors["tallies"] = _("At most %(n)d service tallies.", n=MAX_TALLIES)
+    elif any(len(n) > MAX_TALLY_NAME for n in cleaned):
+        errors["tallies"] = _(
+            "A service tally's name has at most %(n)d characters.", n=MAX_TALLY_NAME
+        )
+    elif len(set(cleaned)) != len(cleaned):
+        errors["tallies"] = _("Each service tally needs its own name.")
+    elif existing is not None:
+        counted = [t.name for t in existing.tallies if t.count and t.name not in cleaned]
+        if counted:
+            errors["tallies"] = _(
+                "“%(name)s” has been counted at the door already and cannot be removed.",
+                name=counted[0],
+            )
+
+
 def district_named(name: str | None) -> District | None:
     """One of the 16 districts by its Chinese name, or None."""
     if not name or not isinstance(name, str):
@@ -229,6 +274,7 @@ def update_event(event: Event, draft: EventDraft) -> Event:
     if errors:
         db.session.rollback()
         raise ValidationFailed(errors)
+    capacities = {s.id: s.capacity for s in event.sessions}
     _apply(event, draft)
     try:
         db.session.commit()
@@ -240,6 +286,10 @@ def update_event(event: Event, draft: EventDraft) -> Event:
             {"sessions": _("Places were taken while you edited. Check the capacities and save "
                            "again.")}
         ) from exc
+    # More places: the waiting list gets them first, at once.
+    grown = [s.id for s in event.sessions if s.capacity > capacities.get(s.id, s.capacity)]
+    for session_id in grown:
+        waitlist.promote(session_id)
     return event
 
 
@@ -275,6 +325,15 @@ def _apply(event: Event, draft: EventDraft) -> None:
         cp.name, cp.position = name, position
         checkpoints.append(cp)
     event.checkpoints = checkpoints  # rows past the new list are deleted (delete-orphan)
+
+    event.allow_reentry = bool(draft.allow_reentry)
+    kept = {t.name: t for t in event.tallies}  # a tally keeps its row and count by its name
+    tallies = []
+    for position, name in enumerate(n.strip() for n in draft.tallies):
+        tally = kept.get(name) or Tally(name=name, count=0)
+        tally.position = position
+        tallies.append(tally)
+    event.tallies = tallies
 
 
 def _publish(event: Event) -> None:

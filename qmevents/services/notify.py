@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import smtplib
 import ssl
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -26,7 +28,7 @@ from typing import ClassVar, Protocol
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 
 from ..extensions import db
 from ..models import (
@@ -191,7 +193,7 @@ BACKENDS: dict[str, type] = {b.name: b for b in (OutboxBackend, SmtpBackend, Sms
 
 def backend() -> Notifier:
     """The backend NOTIFY_BACKEND names, built from the app's settings."""
-    name = current_app.config.get("NOTIFY_BACKEND") or OutboxBackend.name
+    name = _backend_name()
     if name not in BACKENDS:
         raise ValueError(f"NOTIFY_BACKEND is {name!r}; choose one of {', '.join(BACKENDS)}")
     return BACKENDS[name].from_config(current_app.config)
@@ -200,19 +202,93 @@ def backend() -> Notifier:
 # --- the outbox: queue, deliver, retry --------------------------------------------------------
 
 
-def queue(channel: str, recipient: str, kind: str, subject: str, body: str,
-          registration_id: int | None = None) -> Notification:
-    """Store a pending message, due now. Commits: call it after the caller's own commit."""
+_INSERT_NOTIFICATION = insert(Notification.__table__)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A composed message, not stored yet."""
+
+    channel: NotificationChannel
+    recipient: str
+    kind: str
+    subject: str
+    body: str
+
+    def fields(self) -> tuple:
+        return (self.channel, self.recipient, self.kind, self.subject, self.body)
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A stored message: its id, and whether it still has to be sent (see `dispatch`)."""
+
+    id: int
+    pending: bool
+
+
+def stage(channel: str, recipient: str, kind: str, subject: str, body: str,
+          registration_id: int | None = None) -> Staged:
+    """Add a message to the caller's transaction, so that a registration and the message about
+    it commit together (or not at all). With the outbox backend the stored row IS the delivery;
+    other backends get a pending row, sent by `dispatch` after the commit. One INSERT: this runs
+    inside every registration, while places are held."""
     if channel == NotificationChannel.SMS:
         body = body.replace(recipient, mask_mobile(recipient))  # never a full number in a text
-    notification = Notification(
-        channel=NotificationChannel(channel), recipient=recipient, kind=str(kind),
-        subject=subject[:200], body=body, registration_id=registration_id,
-        status=NotificationStatus.PENDING, attempts=0, next_attempt_at=utcnow(),
-    )
-    db.session.add(notification)
+    now = utcnow()
+    row = dict(channel=NotificationChannel(channel), recipient=recipient, kind=str(kind),
+               subject=subject[:200], body=body, registration_id=registration_id,
+               status=NotificationStatus.PENDING, attempts=0, next_attempt_at=now,
+               created_at=now)
+    if _backend_name() == OutboxBackend.name:
+        row.update(status=NotificationStatus.SENT, attempts=1, sent_at=now, next_attempt_at=None,
+                   backend=OutboxBackend.name)
+    result = db.session.execute(_INSERT_NOTIFICATION, row)
+    return Staged(id=result.inserted_primary_key[0],
+                  pending=row["status"] == NotificationStatus.PENDING)
+
+
+def queue(channel: str, recipient: str, kind: str, subject: str, body: str,
+          registration_id: int | None = None) -> Notification:
+    """Store a message on its own. Commits: call it after the caller's own commit."""
+    staged = stage(channel, recipient, kind, subject, body, registration_id)
     db.session.commit()
-    return notification
+    return db.session.get(Notification, staged.id)
+
+
+def dispatch(staged: Staged | None) -> None:
+    """After the commit that stored a message: send it if it is still pending. In the background
+    (NOTIFY_IN_BACKGROUND) a slow provider never holds up the citizen's answer; should the
+    process die first, the pending row is sent by `flask notify retry`. Never raises."""
+    if staged is None or not staged.pending:
+        return
+    if current_app.config.get("NOTIFY_IN_BACKGROUND"):
+        _in_background(current_app._get_current_object(), staged.id)
+    else:
+        deliver(staged.id)
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_pid: int | None = None
+
+
+def _in_background(app, notification_id: int) -> None:
+    global _pool, _pool_pid
+    if _pool is None or _pool_pid != os.getpid():  # a pool made before gunicorn forked is dead
+        _pool, _pool_pid = ThreadPoolExecutor(2, thread_name_prefix="notify"), os.getpid()
+    _pool.submit(_deliver_with_app, app, notification_id)
+
+
+def _deliver_with_app(app, notification_id: int) -> None:
+    with app.app_context():
+        try:
+            deliver(notification_id)
+        finally:
+            db.session.remove()
+
+
+def _backend_name() -> str:
+    return current_app.config.get("NOTIFY_BACKEND") or OutboxBackend.name
 
 
 def deliver(notification_id: int, now: datetime | None = None) -> NotificationStatus | None:
@@ -372,6 +448,13 @@ def mask_recipient(recipient: str) -> str:
 
 def registration_confirmed(registration: Registration, ticket_url: str) -> Notification | None:
     """The message after registering: the ticket link, or where the application stands."""
+    draft = draft_registration_confirmed(registration, ticket_url)
+    return _queue_and_deliver(*draft.fields(), registration.id) if draft else None
+
+
+def draft_registration_confirmed(registration: Registration, ticket_url: str) -> Draft | None:
+    """The text of `registration_confirmed`, composed before the registration's transaction so
+    that nothing but writes happens while places are held (see services.registration)."""
     def compose(r: Registration, when: str, title: str) -> tuple[str, str]:
         if r.status == RegistrationStatus.WAITLISTED:
             return ("候补登记", f"{r.name}，「{title}」{when}已满，您已进入候补名单（{r.party_size}人），"
@@ -382,7 +465,7 @@ def registration_confirmed(registration: Registration, ticket_url: str) -> Notif
         return ("报名成功", f"{r.name}，您已报名「{title}」{when}，{r.party_size}人。"
                            f"电子票：{ticket_url} 如需取消请打开链接。")
 
-    return _about_registration(registration, NotificationKind.REGISTRATION_CONFIRMED, compose)
+    return _draft_about(registration, NotificationKind.REGISTRATION_CONFIRMED, compose)
 
 
 def registration_cancelled(registration: Registration, ticket_url: str) -> Notification | None:
@@ -393,6 +476,110 @@ def registration_cancelled(registration: Registration, ticket_url: str) -> Notif
     return _about_registration(registration, NotificationKind.REGISTRATION_CANCELLED, compose)
 
 
+# Kinds of the waiting list's messages (services.waitlist): plain strings, as Notification.kind
+# allows, until they join NotificationKind.
+WAITLIST_PROMOTED = "waitlist_promoted"
+OFFER_EXPIRED = "offer_expired"
+
+
+def _local_time(moment: datetime) -> str:
+    local = to_local(moment)
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def promoted(registration: Registration, ticket_url: str) -> Notification | None:
+    """A place came free for a party on the waiting list: theirs now, or theirs to confirm by a
+    deadline."""
+    draft = draft_promoted(registration, ticket_url)
+    return _queue_and_deliver(*draft.fields(), registration.id) if draft else None
+
+
+def draft_promoted(registration: Registration, ticket_url: str) -> Draft | None:
+    """The text of `promoted`, for services.waitlist to store with the promotion itself."""
+    def compose(r: Registration, when: str, title: str) -> tuple[str, str]:
+        if r.status == RegistrationStatus.OFFERED and r.offer_expires_at:
+            return ("候补空位待确认", f"{r.name}，「{title}」{when}有空位了，已为您保留{r.party_size}个名额，"
+                                     f"请在{_local_time(r.offer_expires_at)}前打开链接确认，逾期名额将"
+                                     f"顺延给下一位：{ticket_url}")
+        return ("候补成功", f"{r.name}，「{title}」{when}有空位了，您已从候补名单转为报名成功，"
+                           f"{r.party_size}人。电子票：{ticket_url} 如需取消请打开链接。")
+
+    return _draft_about(registration, WAITLIST_PROMOTED, compose)
+
+
+def draft_offer_expired(registration: Registration, ticket_url: str) -> Draft | None:
+    """An offered place not confirmed in time: it has gone to the next party in line."""
+    def compose(r: Registration, when: str, title: str) -> tuple[str, str]:
+        return ("候补名额已过期", f"{r.name}，您在「{title}」{when}的候补名额未在截止时间前确认，"
+                                 f"已顺延给下一位候补。详情：{ticket_url}")
+
+    return _draft_about(registration, OFFER_EXPIRED, compose)
+
+
+# Kinds of the organiser's decisions (approval and invitations). Plain strings until they join
+# NotificationKind: the column is a plain string, so no migration either way.
+APPLICATION_ADMITTED = "application_admitted"
+APPLICATION_DECLINED = "application_declined"
+INVITATION = "invitation"
+
+
+def _organiser_note(message: str | None) -> str:
+    return f"主办方留言：{message} " if message else ""
+
+
+def admitted(registration: Registration, ticket_url: str,
+             message: str | None = None) -> Notification | None:
+    """An application admitted by the organiser: the ticket, and their note if they wrote one."""
+    def compose(r: Registration, when: str, title: str) -> tuple[str, str]:
+        return ("报名申请已通过", f"{r.name}，您申请的「{title}」{when}已通过审核，{r.party_size}人。"
+                                 f"{_organiser_note(message)}电子票：{ticket_url} 如需取消请打开链接。")
+
+    return _about_registration(registration, APPLICATION_ADMITTED, compose)
+
+
+def declined(registration: Registration, message: str | None = None) -> Notification | None:
+    """An application the organiser could not accept, said kindly; no link: nothing to show."""
+    def compose(r: Registration, when: str, title: str) -> tuple[str, str]:
+        return ("报名申请结果", f"{r.name}，感谢您关注「{title}」。很遗憾，您{when}场次的报名申请"
+                               f"本次未能通过。{_organiser_note(message)}欢迎报名参加质量月的其他活动。")
+
+    return _about_registration(registration, APPLICATION_DECLINED, compose)
+
+
+def invited(registration: Registration, ticket_url: str) -> Notification | None:
+    """A ticket the organiser gave directly: places are kept, nothing to apply for."""
+    def compose(r: Registration, when: str, title: str) -> tuple[str, str]:
+        return ("活动邀请", f"{r.name}，诚邀您参加「{title}」{when}，已为您保留{r.party_size}个名额。"
+                           f"电子票：{ticket_url} 如不能出席请打开链接取消。")
+
+    return _about_registration(registration, INVITATION, compose)
+
+
+# Kinds of the lottery's messages (摇号结果): plain strings, as Notification.kind allows.
+LOTTERY_WON = "lottery_won"
+LOTTERY_WAITLISTED = "lottery_waitlisted"
+
+
+def lottery_won(registration: Registration, ticket_url: str,
+                staged: bool = False) -> Notification | None:
+    """Drawn in the lottery: the ticket now holds places."""
+    def compose(r: Registration, when: str, title: str) -> tuple[str, str]:
+        return ("摇号中签", f"{r.name}，恭喜您在「{title}」{when}的摇号中签，{r.party_size}人。"
+                           f"电子票：{ticket_url} 如不能参加请打开链接取消，名额将让给候补。")
+
+    return _about_registration(registration, LOTTERY_WON, compose, staged)
+
+
+def lottery_waitlisted(registration: Registration, position: int, ticket_url: str,
+                       staged: bool = False) -> Notification | None:
+    """Not drawn: where the party stands on the waiting list, in the draw's order."""
+    def compose(r: Registration, when: str, title: str) -> tuple[str, str]:
+        return ("摇号结果", f"{r.name}，「{title}」{when}摇号未中签，您在候补名单第{position}位"
+                           f"（{r.party_size}人），有空位时将按顺序通知您。查看：{ticket_url}")
+
+    return _about_registration(registration, LOTTERY_WAITLISTED, compose, staged)
+
+
 def one_time_code(phone: str, code: str) -> Notification | None:
     """The code that lets a citizen see their tickets; never raises."""
     minutes = max(int(current_app.config["OTP_TTL_SECONDS"]) // 60, 1)
@@ -401,8 +588,21 @@ def one_time_code(phone: str, code: str) -> Notification | None:
                               "验证码", body)
 
 
-def _about_registration(registration: Registration, kind: NotificationKind,
-                        compose) -> Notification | None:
+def _about_registration(registration: Registration, kind: NotificationKind, compose,
+                        staged: bool = False) -> Notification | Staged | None:
+    """Compose and send a message about a registration. `staged`: only add it to the caller's
+    transaction (the caller commits, then calls `dispatch` with what this returns)."""
+    draft = _draft_about(registration, kind, compose)
+    if draft is None:
+        return None
+    if staged:
+        return stage(*draft.fields(), registration.id)
+    return _queue_and_deliver(*draft.fields(), registration.id)
+
+
+def _draft_about(registration: Registration, kind: NotificationKind, compose) -> Draft | None:
+    """An SMS about a registration, composed but not stored. None when there is nobody to tell
+    or it cannot be composed (logged: a message never turns a registration into an error)."""
     try:
         if not registration.phone:  # a walk-in without a phone: nobody to tell
             return None
@@ -412,13 +612,10 @@ def _about_registration(registration: Registration, kind: NotificationKind,
         if len(title) > MAX_TITLE:
             title = title[: MAX_TITLE - 1] + "…"
         subject, text = compose(registration, when, title)
-        phone, registration_id = registration.phone, registration.id
     except Exception:
         log.exception("could not compose a %s message", kind)
-        db.session.rollback()
         return None
-    return _queue_and_deliver(NotificationChannel.SMS, phone, kind, subject,
-                              _signature() + text, registration_id)
+    return Draft(NotificationChannel.SMS, registration.phone, kind, subject, _signature() + text)
 
 
 def _signature() -> str:
@@ -429,13 +626,12 @@ def _signature() -> str:
 def _queue_and_deliver(channel: NotificationChannel, recipient: str, kind: NotificationKind,
                        subject: str, body: str,
                        registration_id: int | None = None) -> Notification | None:
-    """Store, then try once. A failure is logged and left for the retry, never raised."""
+    """Store, then send. A failure is logged and left for the retry, never raised."""
     try:
         notification = queue(channel, recipient, kind, subject, body, registration_id)
-        notification_id = notification.id
     except Exception:
         log.exception("could not store a %s message", kind)
         db.session.rollback()
         return None
-    deliver(notification_id)
+    dispatch(Staged(id=notification.id, pending=notification.status == NotificationStatus.PENDING))
     return notification

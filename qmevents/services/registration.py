@@ -21,13 +21,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, false, select, update
+from sqlalchemy import and_, bindparam, false, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from .. import links
 from ..extensions import db
 from ..models import (
+    HOLDS_PLACES,
     Answer,
     Event,
     EventStatus,
@@ -270,34 +271,76 @@ def register(req: RegistrationRequest) -> Registered:
     now = utcnow()
     _refuse_unless_open(event, session, now)
 
-    status = _take_places(event, session, clean["party_size"])
-    registration = Registration(
-        code=new_code(),
-        event_id=event.id,
-        session_id=session.id,
-        name=clean["name"],
-        phone=clean["phone"],
-        party_size=clean["party_size"],
-        status=status,
-        source=req.source,
-        consent_at=now,
-        answers=[Answer(question_id=qid, value=v) for qid, v in clean["answers"].items()],
-    )
-    db.session.add(registration)
+    code = new_code()
+    status = _first_status(event)
+    written = _write(event, session, clean, code, status, req.source, now)
+    if written is None and event.registration_mode == RegistrationMode.WAITLIST:
+        status = RegistrationStatus.WAITLISTED
+        written = _write(event, session, clean, code, status, req.source, now)
+    if written is None:
+        _refuse_full(session.id)
+    registration_id, message = written
+    notify.dispatch(message)
+    return Registered(code=code, status=status, registration_id=registration_id)
+
+
+def _first_status(event: Event) -> RegistrationStatus:
+    """First-come modes try for places at once; the others record an application."""
+    if event.registration_mode in (RegistrationMode.APPROVAL, RegistrationMode.LOTTERY):
+        return RegistrationStatus.APPLIED
+    return RegistrationStatus.CONFIRMED
+
+
+def _write(event: Event, session: Session, clean: dict, code: str,
+           status: RegistrationStatus, source: str, now: datetime):
+    """The registration, its answers, its message and its places, in one short transaction:
+    everything is prepared before the first write, and the hot session row is updated last, so
+    its lock (PostgreSQL) and the write lock (SQLite) are held for as little time as possible.
+    Returns (registration id, staged message or None), or None when the places were gone."""
+    row = dict(code=code, event_id=event.id, session_id=session.id, name=clean["name"],
+               phone=clean["phone"], party_size=clean["party_size"], status=status,
+               source=source, consent_at=now, created_at=now, updated_at=now)
+    draft = _draft(notify.draft_registration_confirmed,
+                   Registration(event=event, session=session, **row))
     try:
-        _commit_keeping_objects()
+        registration_id = db.session.execute(_INSERT_REGISTRATION, row).inserted_primary_key[0]
     except IntegrityError as exc:
-        db.session.rollback()  # the places taken above are given back with it
+        db.session.rollback()
         if "phone" in str(exc.orig):
             raise DuplicateRegistration(
                 _("This phone number already has a registration for this session.")
             ) from None
         raise
-    db.session.expire(session, ["places_taken"])  # _claim's UPDATE changed it behind the ORM
-    registered = Registered(code=registration.code, status=status,
-                            registration_id=registration.id)
-    _tell(notify.registration_confirmed, registration)
-    return registered
+    if clean["answers"]:
+        db.session.execute(_INSERT_ANSWER, [
+            {"registration_id": registration_id, "question_id": qid, "value": value}
+            for qid, value in clean["answers"].items()
+        ])
+    message = notify.stage(*draft.fields(), registration_id) if draft else None
+    if status in HOLDS_PLACES and not claim_places(session.id, clean["party_size"]):
+        db.session.rollback()
+        return None
+    from . import waitlist  # here: the waiting list builds on this module
+
+    promotions = []
+    if status == RegistrationStatus.WAITLISTED:
+        # Places a cancellation freed since our claim failed did not see this party waiting.
+        promotions = waitlist.promote_in_transaction(session.id, now)
+    db.session.commit()
+    waitlist.announce(promotions)
+    return registration_id, message
+
+
+def _refuse_full(session_id: int) -> None:
+    left = db.session.scalar(
+        select(Session.capacity - Session.places_taken).where(Session.id == session_id)
+    )
+    if left:
+        raise SessionFull(
+            _("Only %(n)d places are left in this session: fewer than your party.", n=left),
+            places_left=left,
+        )
+    raise SessionFull(_("This session is full."), places_left=0)
 
 
 def _event_and_session(event_id, session_id: int | None) -> tuple[Event | None, Session | None]:
@@ -312,22 +355,11 @@ def _event_and_session(event_id, session_id: int | None) -> tuple[Event | None, 
         .outerjoin(Session, and_(Session.event_id == Event.id,
                                  Session.id == session_id if session_id else false()))
         .where(Event.id == event_id)
-        .options(joinedload(Event.questions))
+        # Only what registering reads: not the organisation and district joined by default.
+        .options(joinedload(Event.questions), lazyload(Event.organisation),
+                 lazyload(Event.district))
     ).unique().first()
     return (row[0], row[1]) if row else (None, None)
-
-
-def _commit_keeping_objects() -> None:
-    """Commit without expiring what this request loaded and wrote: the message sent right after
-    reads the registration, its session and its event, and reloading them would cost four more
-    queries per registration. What the database computed itself must be expired by the caller."""
-    session = db.session()
-    expire = session.expire_on_commit
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = expire
 
 
 def _is_row_id(value) -> bool:
@@ -335,36 +367,24 @@ def _is_row_id(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
 
 
-def _take_places(event: Event, session: Session, people: int) -> RegistrationStatus:
-    """Places are taken now for first-come modes; other modes only record the application."""
-    if event.registration_mode in (RegistrationMode.APPROVAL, RegistrationMode.LOTTERY):
-        return RegistrationStatus.APPLIED
-    if _claim(session.id, people):
-        return RegistrationStatus.CONFIRMED
-    db.session.rollback()
-    if event.registration_mode == RegistrationMode.WAITLIST:
-        return RegistrationStatus.WAITLISTED
-    left = db.session.scalar(select(Session.capacity - Session.places_taken).where(Session.id == session.id))
-    if left:
-        raise SessionFull(
-            _("Only %(n)d places are left in this session: fewer than your party.", n=left),
-            places_left=left,
-        )
-    raise SessionFull(_("This session is full."), places_left=0)
+# Built once: a registration surge runs these thousands of times a minute.
+_INSERT_REGISTRATION = insert(Registration.__table__)
+_INSERT_ANSWER = insert(Answer.__table__)
+_CLAIM = (
+    update(Session.__table__)
+    .where(Session.__table__.c.id == bindparam("session_id"),
+           Session.__table__.c.places_taken + bindparam("people") <= Session.__table__.c.capacity)
+    .values(places_taken=Session.__table__.c.places_taken + bindparam("people"))
+)
 
 
-def _claim(session_id: int, people: int) -> bool:
+def claim_places(session_id: int, people: int) -> bool:
     """Take `people` places if they fit. The WHERE clause is the whole rule."""
-    result = db.session.execute(
-        update(Session)
-        .where(Session.id == session_id, Session.places_taken + people <= Session.capacity)
-        .values(places_taken=Session.places_taken + people)
-        .execution_options(synchronize_session=False)
-    )
+    result = db.session.execute(_CLAIM, {"session_id": session_id, "people": people})
     return result.rowcount == 1
 
 
-def _release(session_id: int, people: int) -> None:
+def release_places(session_id: int, people: int) -> None:
     db.session.execute(
         update(Session)
         .where(Session.id == session_id, Session.places_taken >= people)
@@ -403,27 +423,51 @@ def tickets_for_phone(phone: str) -> list[Registration]:
 
 def cancel(code: str) -> Registration:
     """The holder cancels; the places are free for others at once. One transaction."""
+    from . import waitlist  # here: the waiting list builds on this module
+
     registration = ticket(code)
-    if registration.status in (RegistrationStatus.CANCELLED, RegistrationStatus.DECLINED,
-                               RegistrationStatus.NOT_SELECTED):
-        raise RegistrationClosed(_("This registration is no longer active."))
-    held = registration.holds_places
-    # Conditional on the status read above, so two cancellations free the places once.
-    changed = db.session.execute(
-        update(Registration)
-        .where(Registration.id == registration.id, Registration.status == registration.status)
-        .values(status=RegistrationStatus.CANCELLED, cancelled_at=utcnow(), updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if changed != 1:
+    for _attempt in range(3):
+        if registration.status in (RegistrationStatus.CANCELLED, RegistrationStatus.DECLINED,
+                                   RegistrationStatus.NOT_SELECTED):
+            raise RegistrationClosed(_("This registration is no longer active."))
+        held = registration.holds_places
+        # Conditional on the status read above, so two cancellations free the places once.
+        changed = db.session.execute(
+            update(Registration)
+            .where(Registration.id == registration.id, Registration.status == registration.status)
+            .values(status=RegistrationStatus.CANCELLED, cancelled_at=utcnow(),
+                    updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if changed == 1:
+            break
+        # The status changed meanwhile (another cancellation, or promoted from the waiting
+        # list): read it again and decide on what it is now.
         db.session.rollback()
+        db.session.refresh(registration)
+    else:
         raise RegistrationClosed(_("This registration is no longer active."))
+    promotions = []
     if held:
-        _release(registration.session_id, registration.party_size)
+        release_places(registration.session_id, registration.party_size)
+        # The freed places go to the waiting list in this same transaction, so nobody who
+        # registers at this instant slips in ahead of those already waiting.
+        promotions = waitlist.promote_in_transaction(registration.session_id)
     db.session.commit()
     db.session.refresh(registration)
     _tell(notify.registration_cancelled, registration)
+    waitlist.announce(promotions)
     return registration
+
+
+def _draft(compose, registration: Registration):
+    """The text of a message about a registration (a transient copy: nothing is loaded or
+    flushed); None if it could not be composed, which never turns a registration into an error."""
+    try:
+        return compose(registration, links.ticket_url(registration.code))
+    except Exception:
+        log.exception("could not compose a message for ticket %s", registration.code)
+        return None
 
 
 def _tell(message, registration: Registration) -> None:

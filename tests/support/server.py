@@ -2,17 +2,28 @@
 of races across workers and for benchmarks. Traffic stays on 127.0.0.1."""
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from .pgserver import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def app_env(instance: Path, database_url: str) -> dict[str, str]:
+    """What the app's workers need: their own instance folder and database, a fixed secret, and
+    no rate limits (every client of a load test shares one address)."""
+    return {"QMEVENTS_INSTANCE": str(instance), "DATABASE_URL": database_url,
+            "FLASK_SECRET_KEY": "load-test-secret", "FLASK_RATELIMIT_ENABLED": "false"}
 
 
 class Gunicorn:
@@ -25,6 +36,8 @@ class Gunicorn:
         self.worker_class = worker_class
         self.threads = threads
         self.process: subprocess.Popen | None = None
+        # A file, not a pipe: a pipe nobody reads fills up and stalls the workers' logging.
+        self.log = tempfile.NamedTemporaryFile(prefix="gunicorn-", suffix=".log", delete=False)
 
     @property
     def url(self) -> str:
@@ -36,11 +49,11 @@ class Gunicorn:
                "--threads", str(self.threads), "--backlog", "2048", "--timeout", "60",
                "--log-level", "warning", self.app]
         self.process = subprocess.Popen(cmd, cwd=ROOT, env=self.env,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                        stdout=subprocess.DEVNULL, stderr=self.log)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError("gunicorn exited: " + self.process.stderr.read().decode()[-2000:])
+                raise RuntimeError("gunicorn exited: " + self.errors())
             try:
                 with urllib.request.urlopen(self.url + ready_path, timeout=2) as response:
                     if response.status < 500:
@@ -48,19 +61,42 @@ class Gunicorn:
             except OSError:
                 time.sleep(0.1)
         self.stop()
-        raise RuntimeError("gunicorn did not answer in time")
+        raise RuntimeError("gunicorn did not answer in time: " + self.errors())
+
+    def errors(self, tail: int = 4000) -> str:
+        """The end of what gunicorn and the app logged: tracebacks of any 500."""
+        return Path(self.log.name).read_text(errors="replace")[-tail:]
+
+    def post_json(self, path: str, body: Any, timeout: float = 30) -> tuple[int, Any]:
+        """One POST on a new connection, as a phone would send it: (status, decoded JSON)."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            connection.request("POST", path, body=json.dumps(body),
+                               headers={"Content-Type": "application/json"})
+            response = connection.getresponse()
+            raw = response.read()
+        finally:
+            connection.close()
+        try:
+            return response.status, json.loads(raw or b"null")
+        except ValueError:
+            return response.status, raw.decode(errors="replace")
 
     def stop(self) -> None:
+        """Quick shutdown (SIGINT): by now no request is in flight, and a graceful one costs
+        about a second per server."""
         if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            self.process.send_signal(signal.SIGINT)
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        self.log.close()
+        Path(self.log.name).unlink(missing_ok=True)
 
     def __enter__(self) -> Gunicorn:
-        return self.start()
+        return self if self.process else self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()

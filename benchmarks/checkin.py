@@ -1,0 +1,302 @@
+"""Check-in at the door: devices scanning tickets as fast as the queue allows.
+
+Starts the real app under gunicorn (sync workers) on loopback, with a family tour whose session
+holds thousands of confirmed tickets, and sends `POST /api/v1/checkins` (a staff device's bearer
+token, the ticket's whole URL as the QR holds it) from 1, 8 and 32 concurrent devices, each ticket
+once; and the same client, at the same concurrency, against a bare endpoint on the same stack
+(benchmarks/bare_app.py: one insert per request), the two taking turns in slices (`--rounds`) so
+that anything else the machine does weighs on both alike. Prints check-ins per second and
+p50/p95/p99 latency beside the bare figures, and the ratios, per database.
+
+    python benchmarks/checkin.py [--db sqlite|postgresql|both] [--requests 1500]
+                                 [--devices 1,8,32] [--rounds 3] [--seconds 60] [--workers 4]
+
+Targets: at least 0.8 of the bare rate at 8 and 32 devices, p99 at 8 devices within 1.5x the
+bare endpoint's, a single device answered in under 10 ms at p50, and not one failed scan.
+Exits non-zero when a scan failed (anything but a 200 `admitted` for a fresh ticket), a
+request got a 5xx, or a ticket was let in other than exactly once.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import tempfile
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from common import (
+    DB_KINDS,
+    Gunicorn,
+    Run,
+    app_env,
+    databases,
+    drive,
+    get,
+    machine,
+    percentile,
+    post,
+    print_table,
+    row,
+)
+
+MAX_PARTY = 4
+TARGET_RATE = 0.8  # of the bare endpoint's check-ins per second, at 8 and 32 devices
+TARGET_P99 = 1.5  # times the bare endpoint's p99, at 8 devices
+TARGET_P50_MS = 10.0  # one device
+TICKET_HOST = "https://zlj.example.gov.cn"
+
+
+@dataclass
+class Level:
+    devices: int
+    ours: Run
+    bare: Run
+    failed: int  # scans not answered 200 `admitted`
+
+
+def main() -> int:
+    args = parse_args()
+    kinds = DB_KINDS if args.db == "both" else (args.db,)
+    print(f"check-in at the door: {args.requests} scans per level at {args.devices} devices, "
+          f"{args.workers} sync gunicorn workers, {machine()}")
+    ok = True
+    for kind in kinds:
+        ok &= run_kind(kind, args)
+    return 0 if ok else 1
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", choices=[*DB_KINDS, "both"], default="both")
+    parser.add_argument("--requests", type=int, default=1500,
+                        help="scans per concurrency level, each a ticket of its own")
+    parser.add_argument("--devices", default="1,8,32",
+                        help="concurrency levels, comma-separated")
+    parser.add_argument("--seconds", type=float, default=60,
+                        help="stop a level after this long even if scans remain")
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="ours and bare take turns this many times per level")
+    parser.add_argument("--seed", type=int, default=927)
+    args = parser.parse_args()
+    args.devices = [int(n) for n in args.devices.split(",")]
+    return args
+
+
+def run_kind(kind: str, args: argparse.Namespace) -> bool:
+    rng = random.Random(args.seed)
+    parties = [rng.randint(1, MAX_PARTY) for _ in range(args.requests * len(args.devices))]
+    with databases(kind) as new_database:
+        url, bare_url = new_database("qmevents_door"), new_database("qmevents_bare")
+        instance = Path(tempfile.mkdtemp(prefix="qmevents-door-"))
+        gate = prepare_ours(url, instance, parties)
+        prepare_bare(bare_url)
+        device = {"Authorization": f"Bearer {gate.token}"}
+        scans = [post("/api/v1/checkins", {"code": f"{TICKET_HOST}/t/{code}",
+                                           "event_id": gate.event_id,
+                                           "session_id": gate.session_id}, device)
+                 for code in gate.codes]
+        inserts = [post("/bare", {"name": "市民", "phone": f"139{i:08d}", "party_size": size})
+                   for i, size in enumerate(parties)]
+        ours_app = Gunicorn("wsgi:app", app_env(instance, url), workers=args.workers)
+        bare_app = Gunicorn("benchmarks.bare_app:create_app()",
+                            app_env(Path(tempfile.mkdtemp(prefix="qmevents-bare-")), bare_url),
+                            workers=args.workers)
+        with ours_app.start("/api/v1/openapi.json") as ours, bare_app.start("/ping") as bare:
+            warm_up(ours, f"/api/v1/events/{gate.event_id}/attendance", args, device)
+            warm_up(bare, "/ping", args)
+            levels = [measure(ours, bare, scans, inserts, i, devices, args)
+                      for i, devices in enumerate(args.devices)]
+            if any(level.ours.server_errors for level in levels):
+                print(ours.errors(), file=sys.stderr)
+            if any(level.bare.server_errors for level in levels):
+                print(bare.errors(), file=sys.stderr)
+        admitted_once = count_admissions(url, instance, gate)
+    return report(kind, levels, admitted_once, len(gate.codes))
+
+
+def measure(ours: Gunicorn, bare: Gunicorn, scans: list[bytes], inserts: list[bytes],
+            index: int, devices: int, args: argparse.Namespace) -> Level:
+    """One concurrency level, ours and bare taking turns in `--rounds` slices, so that whatever
+    else the machine does in the meantime weighs on both alike."""
+    size = args.requests // args.rounds
+    first = index * args.requests
+    ours_runs, bare_runs = [], []
+    for r in range(args.rounds):
+        part = slice(first + r * size, first + (r + 1) * size)
+        ours_runs.append(drive(ours.port, scans[part], devices, args.seconds))
+        bare_runs.append(drive(bare.port, inserts[part], devices, args.seconds))
+    ours_run, bare_run = merged(ours_runs, f"ours {devices}"), merged(bare_runs, f"bare {devices}")
+    return Level(devices, ours_run, bare_run, failures(ours_run))
+
+
+def merged(runs: list[Run], name: str) -> Run:
+    return Run(name, sum(r.wall for r in runs), sum(r.client_cpu for r in runs),
+               [call for r in runs for call in r.calls])
+
+
+# --- ours ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Prepared:
+    event_id: int
+    session_id: int
+    token: str
+    codes: list[str]
+
+
+def _qmevents_app(url: str, instance: Path):
+    os.environ["QMEVENTS_INSTANCE"] = str(instance)
+    from qmevents import create_app
+
+    return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "load-test-secret"})
+
+
+def prepare_ours(url: str, instance: Path, parties: list[int]) -> Prepared:
+    """Tables, an organisation, its door staff with a device token, a published family tour with
+    one roomy session, and one confirmed registration per scan to come (inserted in bulk: the
+    registration path has its own benchmark)."""
+    from sqlalchemy import insert, update
+
+    from qmevents.extensions import db
+    from qmevents.models import (
+        Registration,
+        RegistrationStatus,
+        Session,
+        StaffAssignment,
+        ensure_districts,
+    )
+    from qmevents.services import accounts, events
+    from qmevents.services.registration import new_code
+    from qmevents.timeutil import utcnow
+
+    app = _qmevents_app(url, instance)
+    with app.app_context():
+        db.create_all()
+        ensure_districts()
+        bureau = "杨浦区市场监督管理局"
+        org = accounts.find_or_create_organisation(bureau, "杨浦区")
+        db.session.commit()
+        start = (utcnow() + timedelta(days=1)).replace(second=0, microsecond=0)
+        draft = events.EventDraft(
+            title="杨浦区家庭质量探寻之旅", kind="family_tour", district="杨浦区",
+            venue="上海电气展示中心", max_party_size=MAX_PARTY, checkpoints=["入口", "质量展厅"],
+            tallies=["资料发放"],
+            sessions=[events.SessionDraft(starts_at=start, ends_at=start + timedelta(hours=3),
+                                          capacity=events.MAX_CAPACITY)])
+        event = events.create_event(org.id, draft, publish=True)
+        event_id, session_id = event.id, event.sessions[0].id
+        staff = accounts.create_user("door@example.cn", "load-test-password", "staff", bureau)
+        db.session.add(StaffAssignment(user_id=staff.id, event_id=event_id))
+        db.session.commit()
+        token, _row = accounts.issue_token(staff)
+        now = utcnow()
+        codes = [new_code() for _ in parties]
+        db.session.execute(insert(Registration), [
+            {"code": code, "event_id": event_id, "session_id": session_id, "name": "市民",
+             "phone": f"139{i:08d}", "party_size": size, "status": RegistrationStatus.CONFIRMED,
+             "source": "web", "consent_at": now, "created_at": now, "updated_at": now,
+             "admitted_people": 0}
+            for i, (code, size) in enumerate(zip(codes, parties, strict=True))])
+        db.session.execute(update(Session).where(Session.id == session_id)
+                           .values(places_taken=sum(parties)))
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    return Prepared(event_id, session_id, token, codes)
+
+
+def failures(run: Run) -> int:
+    """Scans not answered `admitted`: every ticket is fresh and scanned once."""
+    failed = 0
+    for call in run.calls:
+        try:
+            ok = call.status == 200 and json.loads(call.body)["result"] == "admitted"
+        except (ValueError, KeyError, TypeError):
+            ok = False
+        failed += not ok
+    return failed
+
+
+def count_admissions(url: str, instance: Path, gate: Prepared) -> tuple[int, int]:
+    """(tickets let in, admission rows): both must equal the scans answered."""
+    from sqlalchemy import func, select
+
+    from qmevents.extensions import db
+    from qmevents.models import Admission, Registration
+
+    app = _qmevents_app(url, instance)
+    with app.app_context():
+        tickets = db.session.scalar(select(func.count(Registration.id)).where(
+            Registration.event_id == gate.event_id,
+            Registration.admitted_people == Registration.party_size))
+        rows = db.session.scalar(select(func.count(Admission.id)))
+        db.engine.dispose()
+    return int(tickets), int(rows)
+
+
+# --- the bare endpoint: one insert per request --------------------------------------------------
+
+
+def prepare_bare(url: str) -> None:
+    from bare_app import create_app, db
+
+    app = create_app(url)
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+
+
+def warm_up(server: Gunicorn, path: str, args: argparse.Namespace,
+            headers: dict[str, str] | None = None) -> None:
+    """Every worker answers a few requests first: imports, the connection pool, the caches."""
+    drive(server.port, [get(path, headers)] * (args.workers * 8), args.workers * 2, 30)
+
+
+# --- the report ---------------------------------------------------------------------------------
+
+
+def report(kind: str, levels: list[Level], admitted: tuple[int, int], tickets: int) -> bool:
+    rows = []
+    for level in levels:
+        rows.append(row(f"ours: {level.devices} device(s), check-ins", len(level.ours.calls),
+                        level.ours.rate(), level.ours.latencies_ms(), level.ours.server_errors))
+        rows.append(row(f"bare: {level.devices} device(s), one insert", len(level.bare.calls),
+                        level.bare.rate(), level.bare.latencies_ms(), level.bare.server_errors))
+    print_table(f"{kind}: check-ins of unique tickets against the bare endpoint", rows)
+    ok = True
+    for level in levels:
+        ratio = level.ours.rate() / level.bare.rate() if level.bare.rate() else 0.0
+        p99 = percentile(level.ours.latencies_ms(), 99)
+        p99_bare = percentile(level.bare.latencies_ms(), 99)
+        notes = [f"rate ratio ours/bare {ratio:.2f}", f"p99 ratio {p99 / p99_bare:.2f}"]
+        if level.devices in (8, 32):
+            notes.append(f"rate target {TARGET_RATE}: " + ("met" if ratio >= TARGET_RATE
+                                                           else "NOT met"))
+        if level.devices == 8:
+            notes.append(f"p99 target {TARGET_P99}x: " + ("met" if p99 <= TARGET_P99 * p99_bare
+                                                          else "NOT met"))
+        if level.devices == 1:
+            p50 = percentile(level.ours.latencies_ms(), 50)
+            notes.append(f"p50 {p50:.1f} ms, target < {TARGET_P50_MS:.0f} ms: "
+                         + ("met" if p50 < TARGET_P50_MS else "NOT met"))
+        notes.append(f"failed scans {level.failed}")
+        print(f"  {level.devices:>2} device(s): " + "; ".join(notes))
+        ok &= not (level.failed or level.ours.server_errors or level.bare.server_errors)
+    answered = sum(len(level.ours.calls) for level in levels)
+    let_in, rows_written = admitted
+    print(f"  tickets let in {let_in}, admissions written {rows_written}, scans answered "
+          f"{answered} of {tickets}: " + ("each exactly once" if let_in == rows_written == answered
+                                          else "MISMATCH"))
+    cpu = ", ".join(f"{level.ours.client_cpu / level.ours.wall:.0%}" for level in levels)
+    print(f"  client CPU during ours (share of one core, per level): {cpu}")
+    return ok and let_in == rows_written == answered
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,216 @@
+"""What every benchmark shares: a database of either kind, the app under gunicorn on loopback, a
+load client, percentiles and the printed table.
+
+The client is deliberately cheap: each request is prebuilt bytes sent on a fresh loopback
+connection (gunicorn's sync workers close the connection after every answer anyway), and only
+the status line is parsed while the clock runs. Its own CPU time is measured, so a run can say
+whether the client, rather than the server, was the limit.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import shutil
+import socket
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.support.pgserver import PostgresServer  # noqa: E402
+from tests.support.server import Gunicorn, app_env  # noqa: E402
+
+__all__ = ["ROOT", "Gunicorn", "app_env", "databases", "Call", "Run", "drive", "get", "post",
+           "percentile", "print_table"]
+
+DB_KINDS = ("sqlite", "postgresql")
+
+
+# --- databases ----------------------------------------------------------------------------------
+
+
+@contextmanager
+def databases(kind: str) -> Iterator[Callable[[str], str]]:
+    """A factory of fresh, empty databases of one kind: `new(name) -> URL`. SQLite files live in
+    a temporary folder; PostgreSQL is a throwaway server on loopback, stopped afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="qmevents-bench-"))
+    server = PostgresServer().start() if kind == "postgresql" else None
+    try:
+        if server is None:
+            yield lambda name: f"sqlite:///{folder / (name + '.sqlite3')}"
+        else:
+            yield server.create_database
+    finally:
+        if server is not None:
+            server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# --- the client ---------------------------------------------------------------------------------
+
+
+def post(path: str, body: object, headers: dict[str, str] | None = None) -> bytes:
+    """A complete HTTP/1.1 POST of `body` as JSON, ready to send, with any extra `headers`
+    (e.g. a device's `Authorization: Bearer …`)."""
+    payload = json.dumps(body).encode()
+    extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
+    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"{extra}Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n").encode()
+    return head + payload
+
+
+def get(path: str, headers: dict[str, str] | None = None) -> bytes:
+    """A complete HTTP/1.1 GET, ready to send."""
+    extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
+    return (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{extra}"
+            "Connection: close\r\n\r\n").encode()
+
+
+@dataclass
+class Call:
+    index: int
+    status: int
+    seconds: float  # latency, connect to last byte
+    finished: float  # since the start of the run
+    body: bytes = b""
+
+
+@dataclass
+class Run:
+    name: str
+    wall: float
+    client_cpu: float  # CPU seconds the client process used during the run
+    calls: list[Call] = field(default_factory=list)
+
+    @property
+    def statuses(self) -> Counter:
+        return Counter(c.status for c in self.calls)
+
+    @property
+    def server_errors(self) -> int:
+        return sum(n for status, n in self.statuses.items() if status >= 500 or status == 0)
+
+    def rate(self, calls: list[Call] | None = None) -> float:
+        """Answers per second; for a subset, over the time until its last answer came."""
+        if calls is None:
+            return len(self.calls) / self.wall if self.wall else 0.0
+        end = max((c.finished for c in calls), default=0.0)
+        return len(calls) / end if end else 0.0
+
+    def latencies_ms(self, calls: list[Call] | None = None) -> list[float]:
+        return sorted(c.seconds * 1000 for c in (self.calls if calls is None else calls))
+
+
+def drive(port: int, requests: list[bytes], clients: int, seconds: float,
+          name: str = "") -> Run:
+    """Send `requests` from `clients` threads as fast as answers come back, each request once,
+    until all are answered or `seconds` have passed. Loopback only."""
+    next_index = itertools.count().__next__  # atomic under the GIL: each request goes once
+    calls: list[Call] = []
+    lock = threading.Lock()
+    start_gate = threading.Barrier(clients + 1)
+    deadline = [0.0]
+    t0 = [0.0]
+
+    def client() -> None:
+        mine: list[Call] = []
+        start_gate.wait()
+        while time.perf_counter() < deadline[0]:
+            i = next_index()
+            if i >= len(requests):
+                break
+            began = time.perf_counter()
+            status, body = _exchange(port, requests[i])
+            ended = time.perf_counter()
+            mine.append(Call(i, status, ended - began, ended - t0[0], body))
+        with lock:
+            calls.extend(mine)
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    cpu0 = time.process_time()
+    t0[0] = time.perf_counter()
+    deadline[0] = t0[0] + seconds
+    start_gate.wait()
+    for thread in threads:
+        thread.join(seconds + 60)
+    wall = time.perf_counter() - t0[0]
+    return Run(name, wall, time.process_time() - cpu0, sorted(calls, key=lambda c: c.index))
+
+
+def _exchange(port: int, raw: bytes) -> tuple[int, bytes]:
+    """(status, body) of one request on a new connection; status 0 when the connection failed."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=60) as conn:
+            conn.sendall(raw)
+            chunks = []
+            while chunk := conn.recv(65536):
+                chunks.append(chunk)
+    except OSError:
+        return 0, b""
+    answer = b"".join(chunks)
+    try:
+        status = int(answer[9:12])
+    except ValueError:
+        return 0, answer
+    return status, answer.partition(b"\r\n\r\n")[2]
+
+
+# --- numbers and the table ----------------------------------------------------------------------
+
+
+def percentile(ordered: list[float], p: float) -> float:
+    """Nearest-rank percentile of an already sorted list."""
+    if not ordered:
+        return float("nan")
+    rank = max(int(round(p / 100 * len(ordered) + 0.5)) - 1, 0)
+    return ordered[min(rank, len(ordered) - 1)]
+
+
+def row(label: str, count: int, rate: float, latencies: list[float], errors: int) -> list[str]:
+    return [label, str(count), f"{rate:.0f}",
+            *(f"{percentile(latencies, p):.1f}" for p in (50, 95, 99)), str(errors)]
+
+
+def print_table(title: str, rows: list[list[str]]) -> None:
+    header = ["", "answers", "per s", "p50 ms", "p95 ms", "p99 ms", "5xx"]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    print(f"\n{title}")
+    for r in [header, *rows]:
+        print("  " + "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
+                               for i, (cell, w) in enumerate(zip(r, widths, strict=True))))
+
+
+# --- diagnostics --------------------------------------------------------------------------------
+
+
+def app_without_messages():
+    """The real app with the message after registering switched off, for gunicorn
+    (`benchmarks.common:app_without_messages()`): a diagnostic row that shows what the in-request
+    notification costs. Never what citizens get."""
+    from qmevents import create_app
+    from qmevents.services import notify
+
+    notify.registration_confirmed = lambda registration, ticket_url: None
+    return create_app()
+
+
+def machine() -> str:
+    """The machine, and a warning when something else is already using it: on 2 cores another
+    test run halves every figure, so such a run's numbers say little."""
+    cores = os.cpu_count() or 1
+    load = os.getloadavg()[0]
+    busy = f"  WARNING: load average {load:.1f} before starting: figures will be low and noisy" \
+        if load > cores else ""
+    return f"{cores} cores, load {load:.1f}, Python {sys.version.split()[0]}{busy}"

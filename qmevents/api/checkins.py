@@ -1,0 +1,185 @@
+"""The door's API: scans (POST /checkins), undo, live figures, walk-ins, tallies and search.
+
+Scanning devices send a bearer token; the door page in a signed-in browser sends its session
+cookie with the page's CSRF token in `X-CSRFToken` (auth.door_user). Every answer of a scan is a
+200, an unknown code too: the device shows it full screen. 401 without credentials, 403 for
+someone not on the event's door staff (and nothing about the ticket), 404 for an unknown event,
+422 for a body that is not what it should be. The rules are services.checkin's and services.door's.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from flask import g, jsonify, request
+from flask_babel import gettext as _
+
+from ..errors import render_error
+from ..services import checkin, door
+from ..services.checkin import Answer, TicketView
+from ..services.errors import ValidationFailed
+from . import schemas
+from .auth import require_door_user
+from .views import bp, json_object
+
+Errors = dict[str, str]
+
+
+# --- reading bodies -----------------------------------------------------------------------------
+
+
+def _integer(data: dict[str, Any], key: str, errors: Errors, *, required: bool = False):
+    """An integer field (a whole float too); None when absent or null."""
+    value = data.get(key)
+    if value is None:
+        if required:
+            errors[key] = _("This field is required.")
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        errors[key] = _("Must be a whole number.")
+        return None
+    return value
+
+
+def _text(data: dict[str, Any], key: str, errors: Errors) -> str | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, str):
+        errors[key] = _("Must be a string.")
+        return None
+    return value
+
+
+def _query_id(key: str) -> int | None:
+    """An optional id in the query string; 422 when it is not a number."""
+    raw = request.args.get(key, "").strip()
+    if not raw:
+        return None
+    if not raw.isdecimal() or len(raw) > 10:
+        raise ValidationFailed({key: _("Must be a whole number.")})
+    return int(raw)
+
+
+# --- answers ------------------------------------------------------------------------------------
+
+
+def ticket_json(ticket: TicketView) -> dict[str, Any]:
+    return {
+        "code": ticket.code, "name": ticket.name, "phone_masked": ticket.phone_masked,
+        "party_size": ticket.party_size, "status": ticket.status, "event_id": ticket.event_id,
+        "event_title": ticket.event_title, "session_id": ticket.session_id,
+        "session_starts_at": schemas.iso(ticket.session_starts_at),
+        "admitted_people": ticket.admitted_people,
+    }
+
+
+def answer_json(answer: Answer) -> dict[str, Any]:
+    previous = answer.previous
+    return {
+        "result": answer.result.value,
+        "ticket": ticket_json(answer.ticket) if answer.ticket else None,
+        "admitted_people": answer.admitted_people,
+        "remaining_people": answer.remaining_people,
+        "reentry": answer.reentry,
+        "previous": {"at": schemas.iso(previous.at), "checkpoint": previous.checkpoint_name,
+                     "by": previous.by} if previous else None,
+        "message": answer.message,
+        "admission_id": answer.admission_id,
+    }
+
+
+def _no_store(response, status: int = 200):
+    """Answers about people and tickets stay out of every cache."""
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- scanning -----------------------------------------------------------------------------------
+
+
+@bp.post("/checkins")
+@require_door_user
+def create_checkin():
+    """One scan at a device standing at an event's checkpoint."""
+    data = json_object()
+    errors: Errors = {}
+    code = data.get("code")
+    if code is None:
+        errors["code"] = _("This field is required: what the scanner read.")
+    elif not isinstance(code, str):
+        errors["code"] = _("Must be a string.")
+    event_id = _integer(data, "event_id", errors, required=True)
+    session_id = _integer(data, "session_id", errors)
+    checkpoint_id = _integer(data, "checkpoint_id", errors)
+    people = _integer(data, "people", errors)
+    if errors:
+        raise ValidationFailed(errors)
+    answer = checkin.redeem(code, event_id=event_id, session_id=session_id,
+                            checkpoint_id=checkpoint_id, people=people, staff=g.door_user)
+    return _no_store(jsonify(answer_json(answer)))
+
+
+@bp.post("/checkins/<int:admission_id>/undo")
+@require_door_user
+def undo_checkin(admission_id: int):
+    """Take back a mistaken admission: the ticket's last, within a few minutes."""
+    try:
+        door.undo(admission_id, g.door_user)
+    except door.UndoRefused as refused:
+        return render_error(409, refused.message, refused.code)
+    return _no_store(jsonify(undone=True))
+
+
+# --- the rest of the door -----------------------------------------------------------------------
+
+
+@bp.get("/events/<int:event_id>/attendance")
+@require_door_user
+def attendance(event_id: int):
+    """The live figures of the event, or of one session with `?session_id=`."""
+    door.door_event(event_id, g.door_user)
+    session_id = _query_id("session_id")
+    figures = door.attendance(event_id, session_id)
+    return _no_store(jsonify(event_id=event_id, session_id=session_id, **asdict(figures)))
+
+
+@bp.post("/events/<int:event_id>/walk-ins")
+@require_door_user
+def create_walk_in(event_id: int):
+    """People without a ticket let in: counted (+N), or named with an optional mobile."""
+    data = json_object()
+    errors: Errors = {}
+    session_id = _integer(data, "session_id", errors)
+    people = _integer(data, "people", errors, required=True)
+    name = _text(data, "name", errors)
+    phone = _text(data, "phone", errors)
+    if errors:
+        door.door_event(event_id, g.door_user)  # 404 and 403 before 422
+        raise ValidationFailed(errors)
+    answer = door.walk_in(event_id, session_id, people, g.door_user, name=name, phone=phone)
+    return _no_store(jsonify(answer_json(answer)), 201)
+
+
+@bp.post("/events/<int:event_id>/tallies/<int:tally_id>/bump")
+@require_door_user
+def bump_tally(event_id: int, tally_id: int):
+    """Add to a service tally (`by` defaults to 1; negative corrects, never below 0)."""
+    data = json_object()
+    errors: Errors = {}
+    by = _integer(data, "by", errors)
+    if errors:
+        door.door_event(event_id, g.door_user)
+        raise ValidationFailed(errors)
+    figure = door.bump(event_id, tally_id, 1 if by is None else by, g.door_user)
+    return _no_store(jsonify(asdict(figure)))
+
+
+@bp.get("/events/<int:event_id>/search")
+@require_door_user
+def search_tickets(event_id: int):
+    """Tickets by part of the name or the phone's last 4 digits, for those without their code."""
+    door.door_event(event_id, g.door_user)
+    found = door.search(event_id, _query_id("session_id"), request.args.get("q", ""))
+    return _no_store(jsonify(tickets=[ticket_json(t) for t in found]))

@@ -1,0 +1,90 @@
+"""POST /api/v1/events/<event_id>/registrations: a citizens' app registers a party for a session.
+
+No token: the apps of citizens call it, so it is rate-limited instead. The view only checks JSON
+types (a string where a string belongs); every rule about places, windows, duplicates and answers
+is services.registration.register's, the same function the public page calls. Places are taken
+there by a conditional UPDATE, so the count holds across gunicorn workers and servers.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify
+from flask_babel import gettext as _
+
+from .. import links
+from ..errors import render_error
+from ..extensions import db
+from ..models import Event, EventStatus
+from ..ratelimits import limit_registration
+from ..services.errors import NotFound, RegistrationRefused, ValidationFailed
+from ..services.registration import RegistrationRequest, register
+from .views import bp, json_object
+
+Errors = dict[str, str]
+MAX_ID = 2**31  # ids are 32-bit integers in the database; a larger one in a URL matches nothing
+
+
+@bp.post("/events/<int:event_id>/registrations")
+@limit_registration
+def create_registration(event_id: int):
+    """201 with the ticket; 409 `full`/`closed`/`duplicate`; 422 per field; 404 for an event that
+    is unknown or not published."""
+    data = json_object()
+    req, errors = registration_request(event_id, data)
+    if errors:
+        _refuse_unknown_event(event_id)  # 404 before 422, as for a valid body
+        raise ValidationFailed(errors)
+    try:
+        registered = register(req)
+    except RegistrationRefused as refused:
+        return render_error(409, refused.message, refused.code)
+    ticket_url = links.ticket_url(registered.code)  # the service has sent it by SMS too
+    response = jsonify(code=registered.code, status=registered.status.value,
+                       ticket_url=ticket_url)
+    response.status_code = 201
+    response.headers["Location"] = ticket_url
+    response.headers["Cache-Control"] = "no-store"  # the code is the ticket
+    return response
+
+
+def registration_request(event_id: int, data: dict[str, Any]) -> tuple[RegistrationRequest, Errors]:
+    """The service's request from the JSON body, and the type errors by field path. Values of
+    the right type go to the service as they are: it says what is wrong with them."""
+    errors: Errors = {}
+    session_id = data.get("session_id")
+    if session_id is None:
+        errors["session_id"] = _("This field is required.")
+    elif not _is_int(session_id):
+        errors["session_id"] = _("Must be an integer: the id of one of the event's sessions.")
+    for key in ("name", "phone"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            errors[key] = _("Must be a string.")
+    party_size = data.get("party_size")
+    if party_size is not None and not (_is_int(party_size) or isinstance(party_size, str)):
+        errors["party_size"] = _("Must be a whole number of people.")
+    answers = data.get("answers")
+    if answers is None:
+        answers = {}
+    elif not isinstance(answers, dict):
+        errors["answers"] = _("Must be an object: {question id: answer}.")
+    consent = data.get("consent", True)
+    if not isinstance(consent, bool):
+        errors["consent"] = _("Must be true or false.")
+    req = RegistrationRequest(
+        event_id=event_id, session_id=session_id, name=data.get("name"),
+        phone=data.get("phone"), party_size=party_size, answers=answers,
+        consent=consent is True, source="api",
+    )
+    return req, errors
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _refuse_unknown_event(event_id: int) -> None:
+    event = db.session.get(Event, event_id) if event_id < MAX_ID else None
+    if event is None or event.status == EventStatus.DRAFT:
+        raise NotFound(_("No such event."))
+

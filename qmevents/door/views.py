@@ -1,0 +1,210 @@
+"""The door (签到): staff choose an event, a session and a station, then scan tickets on a phone.
+
+The scanner page is one HTML page whose script (static/js/scanner.js) talks to the JSON API;
+without JavaScript its code field is a plain form posted here, answered by a page. Both paths
+call services.checkin.redeem: the rules of admission live there, never here.
+"""
+from __future__ import annotations
+
+import mimetypes
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy.orm import selectinload
+
+from .. import labels
+from ..extensions import db
+from ..models import Checkpoint, Event, EventStatus, Session
+from ..services import checkin, door, listings
+from ..services.errors import Forbidden, NotFound, ValidationFailed
+from ..timeutil import SHANGHAI, from_local, to_local, utcnow
+from .answers import answer_page, client_text, refused
+
+bp = Blueprint("door", __name__)
+
+# The decoder's WebAssembly must be served as such for streaming compilation; Python 3.11
+# knows the type only where the system's mime.types does.
+mimetypes.add_type("application/wasm", ".wasm")
+
+
+
+# --- who may scan what ----------------------------------------------------------------------
+
+
+def _scannable_event(event_id: int) -> Event:
+    """The event if the signed-in user may scan at it: 404 for events they cannot see (nothing
+    leaks), 403 for one they see but may not scan."""
+    try:
+        event = listings.event_for(current_user, event_id)
+    except NotFound:
+        abort(404)
+    if not checkin.may_scan(current_user, event):
+        abort(403)
+    return event
+
+
+def _today_start() -> datetime:
+    local = to_local(utcnow())
+    return from_local(local.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None),
+                      SHANGHAI)
+
+
+@dataclass
+class DoorEvent:
+    """An event on the door's list, with the sessions still worth scanning for."""
+
+    event: Event
+    sessions: list[Session]
+
+
+def _door_events() -> list[DoorEvent]:
+    """The user's scannable published events with a session today or later, soonest first."""
+    since = _today_start()
+    query = (
+        listings.events_visible_to(current_user)
+        .where(Event.status == EventStatus.PUBLISHED)
+        .where(Event.sessions.any(Session.ends_at >= since))
+        .options(selectinload(Event.sessions), selectinload(Event.checkpoints))
+    )
+    rows = []
+    for event in db.session.scalars(query):
+        if not checkin.may_scan(current_user, event):
+            continue
+        sessions = [s for s in event.sessions if s.ends_at >= since]
+        rows.append(DoorEvent(event=event, sessions=sessions))
+    rows.sort(key=lambda row: (row.sessions[0].starts_at, row.event.id))
+    return rows
+
+
+def _session_of(event: Event, raw: str | None) -> Session | None:
+    """The session asked for (404 when it is not this event's), or the one happening now, or
+    the next to come, or the last one held."""
+    if raw:
+        wanted = _as_id(raw)
+        for session in event.sessions:
+            if session.id == wanted:
+                return session
+        abort(404)
+    if not event.sessions:
+        return None
+    now = utcnow()
+    early = now + timedelta(hours=1)  # doors open before the session starts
+    for session in event.sessions:
+        if session.starts_at <= early and now < session.ends_at:
+            return session
+    upcoming = [s for s in event.sessions if s.starts_at > now]
+    return upcoming[0] if upcoming else event.sessions[-1]
+
+
+def _checkpoint_of(event: Event, raw: str | None) -> Checkpoint | None:
+    if raw:
+        wanted = _as_id(raw)
+        for checkpoint in event.checkpoints:
+            if checkpoint.id == wanted:
+                return checkpoint
+        abort(404)
+    return event.entrance
+
+
+def _as_id(raw: str) -> int:
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        abort(404)
+
+
+# --- pages ----------------------------------------------------------------------------------
+
+
+@bp.get("/")
+@login_required
+def index():
+    """Where to scan: each event with its sessions today and to come, a checkpoint for tours."""
+    return render_template("door/index.html", rows=_door_events(),
+                           tomorrow=_today_start() + timedelta(days=1))
+
+
+@bp.route("/events/<int:event_id>", methods=["GET", "POST"])
+@login_required
+def scan(event_id: int):
+    """The scanner. POST is the page's plain form (typed codes without JavaScript, and the
+    "admit" block of a ticket page): the answer comes back as a page with the form again."""
+    event = _scannable_event(event_id)
+    source = request.form if request.method == "POST" else request.args
+    session = _session_of(event, source.get("session_id"))
+    checkpoint = _checkpoint_of(event, source.get("checkpoint_id"))
+    if request.method == "POST":
+        # Without a session (the ticket page's block), the service takes today's sessions.
+        chosen = session if source.get("session_id") else None
+        return _redeem_typed(event, session, chosen, checkpoint)
+    return _scanner_page(event, session, checkpoint)
+
+
+def _scanner_page(event: Event, session: Session | None, checkpoint: Checkpoint | None,
+                  answer=None, status: int = 200):
+    figures = door.attendance(event.id, session.id if session else None)
+    return render_template(
+        "door/scan.html",
+        event=event,
+        session=session,
+        checkpoint=checkpoint,
+        figures=figures,
+        answer=answer,
+        door_config=_client_config(event, session, checkpoint),
+        statuses=labels.REGISTRATION_STATUS,
+    ), status
+
+
+def _redeem_typed(event: Event, session: Session | None, chosen: Session | None,
+                  checkpoint: Checkpoint | None):
+    """One typed code through the same service as the API; the answer as a page."""
+    try:
+        answer = checkin.redeem(
+            request.form.get("code", "")[: checkin.MAX_SCAN + 1],
+            event_id=event.id,
+            session_id=chosen.id if chosen else None,
+            checkpoint_id=checkpoint.id if checkpoint else None,
+            people=_people(request.form.get("people")),
+            staff=current_user._get_current_object(),
+        )
+    except ValidationFailed as failed:
+        view = refused(" ".join(failed.errors.values()))
+        return _scanner_page(event, session, checkpoint, view, 422)
+    except (NotFound, Forbidden):
+        abort(404)
+    return _scanner_page(event, session, checkpoint, answer_page(answer))
+
+
+def _people(raw: str | None) -> int | None:
+    """People to admit from a form: None (all still outside) when left empty; anything that is
+    not a small number becomes -1, which the service refuses with its own message."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    return int(raw) if raw.isdecimal() and len(raw) <= 3 else -1
+
+
+def _client_config(event: Event, session: Session | None,
+                   checkpoint: Checkpoint | None) -> dict:
+    """What static/js/scanner.js needs: ids, addresses and the words it shows."""
+    api = "/api/v1"  # the API blueprint's prefix (qmevents/__init__.py)
+    session_query = f"?session_id={session.id}" if session else ""
+    return {
+        "eventId": event.id,
+        "sessionId": session.id if session else None,
+        "checkpointId": checkpoint.id if checkpoint else None,
+        "undoSeconds": int(current_app.config["DOOR_UNDO_MINUTES"] * 60),
+        "maxWalkIn": door.MAX_WALK_IN,
+        "urls": {
+            "checkin": f"{api}/checkins",
+            "undo": f"{api}/checkins/{{id}}/undo",
+            "attendance": f"{api}/events/{event.id}/attendance{session_query}",
+            "walkIns": f"{api}/events/{event.id}/walk-ins",
+            "bump": f"{api}/events/{event.id}/tallies/{{id}}/bump",
+            "search": f"{api}/events/{event.id}/search",
+            "vendor": url_for("static", filename="vendor/"),
+        },
+        "text": client_text(),
+    }

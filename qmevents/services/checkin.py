@@ -1,0 +1,401 @@
+"""Check-in at the door (签到): one scan, one answer — the one place the admission rules live. The
+door page, the API for scanning devices and the tests all call redeem().
+
+What a scan answers, in this order: `unknown` (unreadable, or no ticket has the code),
+`wrong_event`, `cancelled` (the ticket, or the whole event), `not_confirmed` (waiting list, offered,
+applied, declined, not selected), `wrong_session`, then `admitted` or `already_admitted`.
+
+- Where the device stands: an event, optionally a session, optionally a checkpoint (default the
+  entrance, position 0). A device set to a session refuses tickets of the others; a device set to
+  no session takes any session of the event that runs today in Shanghai (a multi-day session
+  counts on each of its days) and refuses tickets of other days.
+- The entrance counts people: Registration.admitted_people changes only by a conditional
+  `UPDATE … WHERE admitted_people + n <= party_size AND status = 'confirmed'`, and its row count
+  decides. Two phones scanning one ticket at the same instant admit it once, on SQLite and
+  PostgreSQL, across gunicorn workers. A family may come in part by part (`people`), the rest
+  later. A ticket fully in is `already_admitted`, unless the event allows re-entry: then it is
+  let in again and recorded, but never counted twice. A scan that lost a race is never turned
+  into a re-entry: it is the same family at two phones.
+- Any other checkpoint is a station of a tour: one visit per ticket per station (a unique index),
+  counted in people. A station may be the first stop: the entrance is not required before it.
+
+A scan is three statements: one read that gathers everything (the device's event, checkpoint and
+session, the staff's assignment, the ticket), then one short transaction whose first statement is
+the conditional write, and the admission's row. On SQLite the read runs before that transaction
+(the driver opens it at the first write), so the write lock is taken first and never by upgrading
+a read, which is what fails under concurrent writers. Nothing is sent from here.
+"""
+from __future__ import annotations
+
+import enum
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import Integer, Row, and_, bindparam, exists, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from .. import labels
+from ..extensions import db
+from ..models import (
+    Admission,
+    AdmissionKind,
+    Checkpoint,
+    Event,
+    EventStatus,
+    Registration,
+    RegistrationStatus,
+    Role,
+    Session,
+    StaffAssignment,
+    User,
+)
+from ..timeutil import to_local, utcnow
+from .errors import Forbidden, NotFound, ValidationFailed
+from .identity import mask_mobile
+from .registration import normalise_code
+
+MAX_SCAN = 2000  # characters; longer is not a ticket, whatever it holds
+MAX_ID = 2**31  # ids are 32-bit in the database: a larger one matches nothing
+MAX_PEOPLE = 20  # services.events.MAX_PARTY: nobody admits more people on one ticket
+_TICKET_PATH = re.compile(r"/t/([^/?#\s]+)")
+_RACE_RETRIES = 3
+
+
+class Result(enum.StrEnum):
+    ADMITTED = "admitted"
+    ALREADY_ADMITTED = "already_admitted"
+    UNKNOWN = "unknown"
+    CANCELLED = "cancelled"
+    NOT_CONFIRMED = "not_confirmed"
+    WRONG_EVENT = "wrong_event"
+    WRONG_SESSION = "wrong_session"
+
+
+@dataclass
+class TicketView:
+    """What the door sees of a ticket: enough to recognise the party, no more (masked phone)."""
+
+    code: str
+    name: str
+    phone_masked: str
+    party_size: int
+    status: str
+    event_id: int
+    event_title: str
+    session_id: int
+    session_starts_at: datetime
+    admitted_people: int  # let in at the entrance so far
+
+
+@dataclass
+class Previous:
+    at: datetime
+    checkpoint_name: str
+    by: str  # the staff member's e-mail
+
+
+@dataclass
+class Answer:
+    result: Result
+    ticket: TicketView | None
+    admitted_people: int  # let in by this scan
+    remaining_people: int  # of the party, still to come in at the entrance
+    previous: Previous | None
+    message: str  # for the staff, in the request's language
+    admission_id: int | None  # what undo takes
+    reentry: bool = False  # admitted again at the entrance (the event allows it)
+
+
+# --- reading a scan ---------------------------------------------------------------------------
+
+
+def read_code(raw: str) -> str | None:
+    """The ticket code in what a camera or a hand scanner read: the ticket's whole URL (…/t/<code>,
+    with or without scheme, host or query) or the bare code, grouped or not. Full-width letters
+    from a Chinese input method are forgiven. Anything else is None."""
+    if not isinstance(raw, str) or not raw or len(raw) > MAX_SCAN:
+        return None
+    text = unicodedata.normalize("NFKC", raw).strip()
+    found = _TICKET_PATH.search(text)
+    return normalise_code(found.group(1) if found else text)
+
+
+def may_scan(user: User, event: Event) -> bool:
+    """Admins, organisers of the event's organisation, and staff assigned to the event."""
+    if user.role != Role.STAFF:
+        return _may_scan(user, event.organisation_id, assigned=False)
+    assigned = db.session.scalar(select(exists().where(
+        StaffAssignment.event_id == event.id, StaffAssignment.user_id == user.id)))
+    return _may_scan(user, event.organisation_id, assigned=bool(assigned))
+
+
+def _may_scan(user: User, organisation_id: int, assigned: bool) -> bool:
+    if not user.is_active:
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    if user.role == Role.ORGANISER:
+        return user.organisation_id == organisation_id
+    return assigned
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < MAX_ID
+
+
+# --- the statements of a scan -------------------------------------------------------------------
+# Built once, on the tables, with bound parameters: a door answers hundreds of scans a second, and
+# building and caching a statement of this size anew costs more than running it.
+
+_event, _checkpoint = Event.__table__, Checkpoint.__table__
+_registration, _session = Registration.__table__, Session.__table__
+_assignment, _admission = StaffAssignment.__table__, Admission.__table__
+_device_session, _ticket_event = _session.alias("device_session"), _event.alias("ticket_event")
+_at_checkpoint = bindparam("checkpoint_id", type_=Integer)  # 0: the entrance
+
+_SCENE = (
+    select(
+        _event.c.organisation_id, _event.c.status.label("event_status"),
+        _event.c.allow_reentry, _checkpoint.c.id.label("checkpoint_id"),
+        _checkpoint.c.name.label("checkpoint_name"), _checkpoint.c.position,
+        _assignment.c.id.label("assigned"), _device_session.c.id.label("device_session_id"),
+        _registration.c.id.label("registration_id"), _registration.c.code,
+        _registration.c.name, _registration.c.phone, _registration.c.party_size,
+        _registration.c.status, _registration.c.admitted_people,
+        _registration.c.event_id.label("ticket_event_id"), _registration.c.session_id,
+        _session.c.starts_at, _session.c.ends_at, _ticket_event.c.title.label("event_title"),
+    )
+    .select_from(_event)
+    .outerjoin(_checkpoint, and_(
+        _checkpoint.c.event_id == _event.c.id,
+        or_(_checkpoint.c.id == _at_checkpoint,
+            and_(_at_checkpoint == 0, _checkpoint.c.position == 0))))
+    .outerjoin(_assignment, and_(_assignment.c.event_id == _event.c.id,
+                                 _assignment.c.user_id == bindparam("staff_id")))
+    .outerjoin(_device_session, and_(_device_session.c.event_id == _event.c.id,
+                                     _device_session.c.id == bindparam("session_id")))
+    .outerjoin(_registration, _registration.c.code == bindparam("code"))
+    .outerjoin(_session, _session.c.id == _registration.c.session_id)
+    .outerjoin(_ticket_event, _ticket_event.c.id == _registration.c.event_id)
+    .where(_event.c.id == bindparam("event_id"))
+)
+
+# The whole rule of admission at the entrance; its row count decides between racing phones.
+_ADMIT = (
+    update(_registration)
+    .where(_registration.c.id == bindparam("registration_id"),
+           _registration.c.status == RegistrationStatus.CONFIRMED,
+           _registration.c.admitted_people + bindparam("n") <= _registration.c.party_size)
+    .values(admitted_people=_registration.c.admitted_people + bindparam("n"))
+)
+
+_RECORD = insert(_admission).returning(_admission.c.id)
+
+
+# --- the one read ---------------------------------------------------------------------------------
+
+
+def _scene(code: str | None, event_id: int, session_id: int | None,
+           checkpoint_id: int | None, staff: User) -> Row:
+    """The device's event, checkpoint and session, the staff's assignment and the ticket, in one
+    query. Raises NotFound, Forbidden or ValidationFailed for a device that stands nowhere."""
+    if not _is_id(event_id):
+        raise NotFound(_("No such event."))
+    if checkpoint_id is None:
+        at_checkpoint = 0  # the entrance
+    else:
+        at_checkpoint = checkpoint_id if _is_id(checkpoint_id) else -1
+    params = {"event_id": event_id, "checkpoint_id": at_checkpoint, "staff_id": staff.id,
+              "session_id": session_id if _is_id(session_id) else -1, "code": code or ""}
+    scene = db.session.connection().execute(_SCENE, params).first()
+    if scene is None:
+        raise NotFound(_("No such event."))
+    if not _may_scan(staff, scene.organisation_id, assigned=scene.assigned is not None):
+        raise Forbidden(_("You are not on the door staff of this event."))
+    errors = {}
+    if session_id is not None and scene.device_session_id is None:
+        errors["session_id"] = _("Choose one of this event's sessions.")
+    if scene.checkpoint_id is None:
+        errors["checkpoint_id"] = _("Choose one of this event's checkpoints.")
+    if errors:
+        raise ValidationFailed(errors)
+    return scene
+
+
+# --- the rules ------------------------------------------------------------------------------------
+
+
+def redeem(raw: str, *, event_id: int, session_id: int | None, checkpoint_id: int | None,
+           people: int | None, staff: User) -> Answer:
+    """Answer one scan and, when the ticket is good, let its people in. `people` None means all
+    of the party still outside (at a station: those who came in, or the whole party)."""
+    if people is not None and not (_is_id(people) and people <= MAX_PEOPLE):
+        raise ValidationFailed({"people": _("Admit 1 to %(n)d people.", n=MAX_PEOPLE)})
+    code = read_code(raw)
+    lost_race = False
+    for _attempt in range(_RACE_RETRIES):
+        scene = _scene(code, event_id, session_id, checkpoint_id, staff)
+        refusal = _refusal(scene, event_id, session_id)
+        if refusal is not None:
+            return refusal
+        if people is not None and people > scene.party_size:
+            raise ValidationFailed({"people": _(
+                "This ticket is for %(n)d people.", n=scene.party_size)})
+        if scene.position != 0:
+            return _visit(scene, event_id, people, staff)
+        answer = _enter(scene, event_id, people, staff, lost_race)
+        if answer is not None:
+            return answer
+        lost_race = True  # another phone changed the ticket between our read and our write
+    return _already(_scene(code, event_id, session_id, checkpoint_id, staff))
+
+
+def _refusal(scene: Row, event_id: int, session_id: int | None) -> Answer | None:
+    """Every answer that lets nobody in, or None when the ticket is good here and now."""
+    if scene.registration_id is None:
+        return _answer(Result.UNKNOWN, None, _(
+            "No ticket has this code. Check the code, or search by name or phone."))
+    if scene.ticket_event_id != event_id:
+        ticket = ticket_view(scene)
+        ticket.name, ticket.phone_masked = "", ""  # say which event, nothing about its holder
+        return _answer(Result.WRONG_EVENT, ticket, _(
+            "This ticket is for another event: %(title)s.", title=scene.event_title))
+    if scene.event_status == EventStatus.CANCELLED:
+        return _answer(Result.CANCELLED, ticket_view(scene), _("This event has been cancelled."))
+    if scene.status == RegistrationStatus.CANCELLED:
+        return _answer(Result.CANCELLED, ticket_view(scene), _(
+            "This registration was cancelled."))
+    if scene.status != RegistrationStatus.CONFIRMED:
+        status = labels.REGISTRATION_STATUS[RegistrationStatus(scene.status)]
+        return _answer(Result.NOT_CONFIRMED, ticket_view(scene), _(
+            "This registration is not confirmed: %(status)s.", status=status))
+    if not _right_session(scene, session_id):
+        return _answer(Result.WRONG_SESSION, ticket_view(scene), _(
+            "This ticket is for another session: %(when)s.", when=_when(scene.starts_at)))
+    return None
+
+
+def _right_session(scene: Row, session_id: int | None) -> bool:
+    if session_id is not None:
+        return scene.session_id == session_id
+    today = to_local(utcnow()).date()
+    return to_local(scene.starts_at).date() <= today <= to_local(scene.ends_at).date()
+
+
+def _enter(scene: Row, event_id: int, people: int | None, staff: User,
+           lost_race: bool) -> Answer | None:
+    """Let people in at the entrance; None when another phone got there first (read again)."""
+    remaining = scene.party_size - scene.admitted_people
+    if remaining <= 0:
+        if scene.allow_reentry and not lost_race:
+            return _reenter(scene, event_id, people or scene.party_size, staff)
+        return _already(scene)
+    if people is not None and people > remaining:
+        raise ValidationFailed({"people": _(
+            "Only %(n)d of this party are still to come in.", n=remaining)})
+    n = people or remaining
+    taken = db.session.connection().execute(
+        _ADMIT, {"registration_id": scene.registration_id, "n": n}).rowcount
+    if taken != 1:
+        db.session.rollback()
+        return None
+    admission_id = _record(scene, event_id, AdmissionKind.ENTRY, n, staff)
+    db.session.commit()
+    ticket = ticket_view(scene, admitted=scene.admitted_people + n)
+    left = remaining - n
+    message = (_("Admit %(n)d.", n=n) if not left else
+               _("Admit %(n)d; %(left)d more of this party may come in later.", n=n, left=left))
+    return _answer(Result.ADMITTED, ticket, message, admitted=n, remaining=left,
+                   admission_id=admission_id)
+
+
+def _reenter(scene: Row, event_id: int, people: int, staff: User) -> Answer:
+    admission_id = _record(scene, event_id, AdmissionKind.REENTRY, people, staff)
+    db.session.commit()
+    return _answer(Result.ADMITTED, ticket_view(scene), _(
+        "Re-entry: admit %(n)d.", n=people), admitted=people, admission_id=admission_id,
+        reentry=True)
+
+
+def _visit(scene: Row, event_id: int, people: int | None, staff: User) -> Answer:
+    """One visit per ticket per station; the unique index decides between racing phones."""
+    n = people or scene.admitted_people or scene.party_size
+    try:
+        admission_id = _record(scene, event_id, AdmissionKind.VISIT, n, staff)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return _already(scene)
+    return _answer(Result.ADMITTED, ticket_view(scene), _(
+        "%(n)d people at %(checkpoint)s.", n=n, checkpoint=scene.checkpoint_name),
+        admitted=n, remaining=scene.party_size - scene.admitted_people,
+        admission_id=admission_id)
+
+
+def _record(scene: Row, event_id: int, kind: AdmissionKind, people: int, staff: User) -> int:
+    return db.session.connection().execute(_RECORD, {
+        "event_id": event_id, "session_id": scene.session_id,
+        "checkpoint_id": scene.checkpoint_id, "registration_id": scene.registration_id,
+        "kind": kind, "people": people, "at": utcnow(), "by_id": staff.id,
+    }).scalar_one()
+
+
+def _already(scene: Row) -> Answer:
+    """Nobody let in: the ticket is in already (here, at this checkpoint). Says when and by whom."""
+    db.session.rollback()
+    previous = last_admission(scene.registration_id, scene.checkpoint_id)
+    ticket = ticket_view(scene)
+    if previous is None:  # undone in between: rare, and a new scan will tell
+        message = _("Already admitted.")
+    else:
+        message = _("Already admitted at %(checkpoint)s, %(when)s, by %(by)s.",
+                    checkpoint=previous.checkpoint_name, when=_when(previous.at),
+                    by=previous.by or "-")
+    return _answer(Result.ALREADY_ADMITTED, ticket, message, previous=previous,
+                   remaining=max(scene.party_size - scene.admitted_people, 0))
+
+
+def last_admission(registration_id: int, checkpoint_id: int) -> Previous | None:
+    """The latest admission of a ticket at a checkpoint: when, where and by whom."""
+    row = db.session.execute(
+        select(Admission.at, Checkpoint.name, User.email)
+        .join(Checkpoint, Checkpoint.id == Admission.checkpoint_id)
+        .outerjoin(User, User.id == Admission.by_id)
+        .where(Admission.registration_id == registration_id,
+               Admission.checkpoint_id == checkpoint_id)
+        .order_by(Admission.id.desc())
+        .limit(1)
+    ).first()
+    return Previous(at=row.at, checkpoint_name=row.name, by=row.email or "") if row else None
+
+
+# --- answers ------------------------------------------------------------------------------------
+
+
+def ticket_view(row: Any, admitted: int | None = None) -> TicketView:
+    """From any row with a registration's columns, its session's start and its event's title."""
+    return TicketView(
+        code=row.code, name=row.name, phone_masked=mask_mobile(row.phone),
+        party_size=row.party_size, status=str(RegistrationStatus(row.status)),
+        event_id=row.ticket_event_id, event_title=row.event_title, session_id=row.session_id,
+        session_starts_at=row.starts_at,
+        admitted_people=row.admitted_people if admitted is None else admitted,
+    )
+
+
+def _answer(result: Result, ticket: TicketView | None, message: str, *, admitted: int = 0,
+            remaining: int = 0, previous: Previous | None = None,
+            admission_id: int | None = None, reentry: bool = False) -> Answer:
+    return Answer(result=result, ticket=ticket, admitted_people=admitted,
+                  remaining_people=remaining, previous=previous, message=message,
+                  admission_id=admission_id, reentry=reentry)
+
+
+def _when(at: datetime) -> str:
+    """A time as the door reads it: 14:05 today, 09-21 14:05 on another day (Shanghai)."""
+    local, today = to_local(at), to_local(utcnow()).date()
+    return local.strftime("%H:%M") if local.date() == today else local.strftime("%m-%d %H:%M")

@@ -1,0 +1,295 @@
+"""Everything at the door besides a scan (services/checkin.py): walk-ins, service tallies, the live
+figures, finding a ticket by name or phone, and undoing a mistaken admission.
+
+Counts stay right with many phones at once: a tally changes only by `UPDATE … SET count = count
++ n` (never read, add, write), a walk-in is one INSERT, and the figures are SQL aggregates.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import and_, case, delete, func, insert, select, update
+
+from ..extensions import db
+from ..models import (
+    Admission,
+    AdmissionKind,
+    Checkpoint,
+    Event,
+    Registration,
+    RegistrationStatus,
+    Session,
+    Tally,
+    User,
+)
+from ..timeutil import to_local, utcnow
+from . import audit
+from .checkin import MAX_ID, Answer, Result, TicketView, may_scan, ticket_view
+from .errors import DomainError, Forbidden, NotFound, ValidationFailed
+from .identity import mask_mobile, normalise_mobile
+from .registrants import MAX_SEARCH
+from .registrants import _matches as name_or_phone_matches
+
+MAX_WALK_IN = 500  # people in one walk-in count: a school class, a bus of pensioners
+MAX_BUMP = 1000
+MAX_NAME = 50
+_MARKUP = re.compile(r"[<>]")
+
+
+class UndoRefused(DomainError):
+    """The admission may not be undone any more: too late, or not the ticket's last."""
+
+    code = "undo_refused"
+
+
+@dataclass
+class TallyFigure:
+    id: int
+    name: str
+    count: int
+
+
+@dataclass
+class CheckpointFigure:
+    id: int
+    name: str
+    people: int  # let in at the entrance (tickets and walk-ins, re-entries not again); visits
+
+
+@dataclass
+class Figures:
+    registered_people: int  # of confirmed registrations
+    registered_parties: int
+    admitted_people: int  # of those, let in at the entrance
+    admitted_parties: int  # parties with at least one person in
+    walk_in_people: int
+    tallies: list[TallyFigure]
+    checkpoints: list[CheckpointFigure]
+
+
+# --- who may stand at the door ------------------------------------------------------------------
+
+
+def door_event(event_id: int, user: User) -> Event:
+    """The event when `user` may work its door; NotFound for an unknown one, Forbidden else."""
+    event = db.session.get(Event, event_id) if _is_id(event_id) else None
+    if event is None:
+        raise NotFound(_("No such event."))
+    if not may_scan(user, event):
+        raise Forbidden(_("You are not on the door staff of this event."))
+    return event
+
+
+def _is_id(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < MAX_ID
+
+
+# --- figures ------------------------------------------------------------------------------------
+
+
+def attendance(event_id: int, session_id: int | None = None) -> Figures:
+    """People and parties registered and let in, walk-ins, tallies and people per checkpoint, for
+    the event or one of its sessions. Four aggregate queries, whatever the crowd."""
+    _check_session(event_id, session_id)
+    where = [Registration.event_id == event_id, Registration.status == RegistrationStatus.CONFIRMED]
+    passed = [Admission.event_id == event_id]
+    if session_id is not None:
+        where.append(Registration.session_id == session_id)
+        passed.append(Admission.session_id == session_id)
+    parties, people, admitted, admitted_parties = db.session.execute(
+        select(func.count(Registration.id), func.sum(Registration.party_size),
+               func.sum(Registration.admitted_people),
+               func.count(case((Registration.admitted_people > 0, 1))))
+        .where(*where)
+    ).one()
+    walk_ins = db.session.scalar(
+        select(func.sum(Admission.people)).where(*passed, Admission.kind == AdmissionKind.WALK_IN))
+    counted = (AdmissionKind.ENTRY, AdmissionKind.WALK_IN, AdmissionKind.VISIT)
+    per_checkpoint = db.session.execute(
+        select(Checkpoint.id, Checkpoint.name, func.sum(Admission.people))
+        .outerjoin(Admission, and_(Admission.checkpoint_id == Checkpoint.id,
+                                   Admission.kind.in_(counted), *passed))
+        .where(Checkpoint.event_id == event_id)
+        .group_by(Checkpoint.id, Checkpoint.name, Checkpoint.position)
+        .order_by(Checkpoint.position)
+    ).all()
+    tallies = db.session.execute(
+        select(Tally.id, Tally.name, Tally.count).where(Tally.event_id == event_id)
+        .order_by(Tally.position, Tally.id)
+    ).all()
+    return Figures(
+        registered_people=int(people or 0), registered_parties=int(parties or 0),
+        admitted_people=int(admitted or 0), admitted_parties=int(admitted_parties or 0),
+        walk_in_people=int(walk_ins or 0),
+        tallies=[TallyFigure(id=i, name=n, count=c) for i, n, c in tallies],
+        checkpoints=[CheckpointFigure(id=i, name=n, people=int(p or 0))
+                     for i, n, p in per_checkpoint],
+    )
+
+
+def _check_session(event_id: int, session_id: int | None) -> None:
+    if session_id is None:
+        return
+    found = _is_id(session_id) and db.session.scalar(
+        select(Session.id).where(Session.id == session_id, Session.event_id == event_id))
+    if not found:
+        raise ValidationFailed({"session_id": _("Choose one of this event's sessions.")})
+
+
+# --- walk-ins -----------------------------------------------------------------------------------
+
+
+def walk_in(event_id: int, session_id: int | None, people: int, staff: User,
+            name: str | None = None, phone: str | None = None) -> Answer:
+    """People without a ticket, let in on the spot: counted anonymously (+1, +N), or with a name
+    and a mobile when they give them. No session given: the one running today (Shanghai)."""
+    event = door_event(event_id, staff)
+    errors: dict[str, str] = {}
+    if not (_is_id(people) and people <= MAX_WALK_IN):
+        errors["people"] = _("Count 1 to %(n)d people.", n=MAX_WALK_IN)
+    name = (name or "").strip() or None
+    if name is not None and (len(name) > MAX_NAME or _MARKUP.search(name)):
+        errors["name"] = _("A name has at most %(n)d characters, without < or >.", n=MAX_NAME)
+    mobile = None
+    if phone is not None and str(phone).strip():
+        mobile = normalise_mobile(str(phone))
+        if mobile is None:
+            errors["phone"] = _("Enter a mainland mobile number of 11 digits, or leave it out.")
+    session_id = _walk_in_session(event, session_id, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    entrance = event.entrance
+    admission_id = db.session.execute(
+        insert(Admission).values(
+            event_id=event.id, session_id=session_id, checkpoint_id=entrance.id,
+            registration_id=None, kind=AdmissionKind.WALK_IN, people=people, at=utcnow(),
+            by_id=staff.id, name=name, phone=mobile,
+        ).returning(Admission.id)
+    ).scalar_one()
+    db.session.commit()
+    who = f"{name} {mask_mobile(mobile)}".strip()
+    message = (_("Walk-in: %(who)s, %(n)d people.", who=who, n=people) if who
+               else _("Walk-in: %(n)d people counted.", n=people))
+    return Answer(result=Result.ADMITTED, ticket=None, admitted_people=people,
+                  remaining_people=0, previous=None, message=message, admission_id=admission_id)
+
+
+def _walk_in_session(event: Event, session_id: int | None, errors: dict) -> int | None:
+    """The session given (it must be the event's), or the one running today nearest to now."""
+    if session_id is not None:
+        if not any(s.id == session_id for s in event.sessions):
+            errors["session_id"] = _("Choose one of this event's sessions.")
+        return session_id
+    now = utcnow()
+    today = to_local(now).date()
+    running = [s for s in event.sessions
+               if to_local(s.starts_at).date() <= today <= to_local(s.ends_at).date()]
+    if not running:
+        errors["session_id"] = _("No session of this event runs today: choose one.")
+        return None
+    return min(running, key=lambda s: abs((s.starts_at - now).total_seconds())).id
+
+
+# --- tallies ------------------------------------------------------------------------------------
+
+
+def bump_tally(event_id: int, tally_id: int, by: int, staff: User) -> int:
+    """Add `by` (negative to correct a mistake) and return the new count, never below 0."""
+    return bump(event_id, tally_id, by, staff).count
+
+
+def bump(event_id: int, tally_id: int, by: int, staff: User) -> TallyFigure:
+    """bump_tally, answering the tally's name too. One UPDATE … RETURNING whose arithmetic runs
+    in the database: bumps from many phones add up exactly."""
+    door_event(event_id, staff)
+    if not (isinstance(by, int) and not isinstance(by, bool) and by and abs(by) <= MAX_BUMP):
+        raise ValidationFailed({"by": _("Add -%(n)d to %(n)d, not 0.", n=MAX_BUMP)})
+    if not _is_id(tally_id):
+        raise NotFound(_("This event counts no such service."))
+    new_count = case((Tally.count + by < 0, 0), else_=Tally.count + by)
+    row = db.session.execute(
+        update(Tally).where(Tally.id == tally_id, Tally.event_id == event_id)
+        .values(count=new_count).returning(Tally.id, Tally.name, Tally.count)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if row is None:
+        db.session.rollback()
+        raise NotFound(_("This event counts no such service."))
+    db.session.commit()
+    return TallyFigure(id=row.id, name=row.name, count=row.count)
+
+
+# --- finding a ticket without its code ------------------------------------------------------------
+
+
+def search(event_id: int, session_id: int | None, query: str, limit: int = 20) -> list[TicketView]:
+    """Tickets of the event by part of the name, or the last 4 (or more) digits of the phone:
+    for the family whose phone died in the queue. Confirmed first; phones masked."""
+    _check_session(event_id, session_id)
+    text = unicodedata.normalize("NFKC", query or "").strip()
+    if len(text) > MAX_SEARCH:
+        raise ValidationFailed({"q": _("At most %(n)d characters.", n=MAX_SEARCH)})
+    if not text:
+        return []
+    where = [Registration.event_id == event_id, name_or_phone_matches(text)]
+    if session_id is not None:
+        where.append(Registration.session_id == session_id)
+    rows = db.session.execute(
+        select(Registration.code, Registration.name, Registration.phone,
+               Registration.party_size, Registration.status, Registration.admitted_people,
+               Registration.event_id.label("ticket_event_id"), Registration.session_id,
+               Session.starts_at, Event.title.label("event_title"))
+        .join(Session, Session.id == Registration.session_id)
+        .join(Event, Event.id == Registration.event_id)
+        .where(*where)
+        .order_by(case((Registration.status == RegistrationStatus.CONFIRMED, 0), else_=1),
+                  Session.starts_at, Registration.name, Registration.id)
+        .limit(max(1, min(limit, 100)))
+    ).all()
+    return [ticket_view(row) for row in rows]
+
+
+# --- undoing a mistake ----------------------------------------------------------------------------
+
+
+def undo(admission_id: int, staff: User) -> None:
+    """Take back an admission made by mistake: only the ticket's last one, and only within
+    DOOR_UNDO_MINUTES. People let in at the entrance are uncounted; the audit log keeps it."""
+    admission = db.session.get(Admission, admission_id) if _is_id(admission_id) else None
+    if admission is None:
+        raise NotFound(_("No such admission."))
+    door_event(admission.event_id, staff)
+    minutes = current_app.config["DOOR_UNDO_MINUTES"]
+    if utcnow() - admission.at > timedelta(minutes=minutes):
+        raise UndoRefused(_("An admission can be undone within %(n)d minutes only.", n=minutes))
+    if admission.registration_id is not None and admission.id != db.session.scalar(
+            select(func.max(Admission.id))
+            .where(Admission.registration_id == admission.registration_id)):
+        raise UndoRefused(_("Only the ticket's last admission can be undone."))
+    # The DELETE decides between two phones undoing at once; then the count, conditionally.
+    removed = db.session.execute(
+        delete(Admission).where(Admission.id == admission.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if removed != 1:
+        db.session.rollback()
+        raise UndoRefused(_("This admission was undone already."))
+    if admission.kind == AdmissionKind.ENTRY:
+        db.session.execute(
+            update(Registration)
+            .where(Registration.id == admission.registration_id,
+                   Registration.admitted_people >= admission.people)
+            .values(admitted_people=Registration.admitted_people - admission.people)
+            .execution_options(synchronize_session=False)
+        )
+    audit.record("admission_undone", actor_id=staff.id, event_id=admission.event_id,
+                 registration_id=admission.registration_id, admission_id=admission.id,
+                 kind=admission.kind.value, people=admission.people,
+                 checkpoint_id=admission.checkpoint_id, at=admission.at.isoformat())
+    db.session.expunge(admission)
+    db.session.commit()

@@ -1,0 +1,167 @@
+// The full-screen answer: colour, icon, big words and the party, with a sound and a buzz, then
+// back to scanning by itself. What each API result looks like lives here and nowhere else.
+
+const DISMISS_MS = 2500;
+const TONES = {
+  admitted: "ok",
+  already_admitted: "warn",
+  not_confirmed: "wait",
+  unknown: "bad",
+  cancelled: "bad",
+  wrong_event: "bad",
+  wrong_session: "bad",
+};
+
+/** "3人" / "3 people", from the page's two templates. */
+export function people(text, n) {
+  return (n === 1 ? text.person : text.people).replace("%(num)s", String(n));
+}
+
+/** The overlay's content for an answer of POST /checkins. The service's message says the rest:
+ * what to do, or when, where and by whom the ticket was let in before. */
+export function viewOf(answer, text) {
+  const result = answer.result in TONES ? answer.result : "unknown";
+  const ticket = answer.ticket || null;
+  const view = { tone: TONES[result], title: text.results[result], count: "", lines: [], result,
+    answer };
+  if (ticket) {
+    const who = [ticket.name, ticket.phone_masked].filter(Boolean).join("  ");
+    if (who) view.lines.push(who);
+  }
+  if (result === "admitted") {
+    // The count is the news; the party only when some are still to come.
+    view.count = people(text, answer.admitted_people || 0);
+    if (ticket && answer.remaining_people > 0) view.lines.push(partyLine(answer, ticket, text));
+    if (answer.reentry && answer.message) view.lines.push(answer.message);
+  } else if (answer.message) {
+    view.lines.push(answer.message);
+  }
+  return view;
+}
+
+function partyLine(answer, ticket, text) {
+  return text.party
+    .replace("%(inside)s", String(ticket.admitted_people || 0))
+    .replace("%(total)s", people(text, ticket.party_size || 0))
+    .replace("%(remaining)s", String(Math.max(answer.remaining_people || 0, 0)));
+}
+
+/** A beep and a buzz per tone; silent where the browser offers neither. */
+export class Feedback {
+  constructor() {
+    this.audio = null;
+    const unlock = () => this.context();
+    window.addEventListener("pointerdown", unlock, { once: true, capture: true });
+    window.addEventListener("keydown", unlock, { once: true, capture: true });
+  }
+
+  context() {
+    const Context = window.AudioContext || window.webkitAudioContext;
+    if (!Context) return null;
+    try {
+      if (!this.audio) this.audio = new Context();
+      if (this.audio.state === "suspended") this.audio.resume().catch(() => {});
+    } catch {
+      this.audio = null;
+    }
+    return this.audio;
+  }
+
+  play(tone) {
+    const patterns = {
+      ok: { beeps: [[1046, 0, 0.12]], buzz: [60] },
+      warn: { beeps: [[660, 0, 0.12], [660, 0.18, 0.12]], buzz: [60, 80, 60] },
+      wait: { beeps: [[520, 0, 0.2]], buzz: [120] },
+      bad: { beeps: [[220, 0, 0.45]], buzz: [300, 100, 300] },
+    };
+    const { beeps, buzz } = patterns[tone] || patterns.bad;
+    try {
+      if (navigator.vibrate) navigator.vibrate(buzz);
+    } catch {
+      // some in-app browsers throw instead of ignoring
+    }
+    const audio = this.context();
+    if (!audio || audio.state !== "running") return;
+    for (const [frequency, start, length] of beeps) {
+      const oscillator = audio.createOscillator();
+      const gain = audio.createGain();
+      oscillator.type = tone === "bad" ? "square" : "sine";
+      oscillator.frequency.value = frequency;
+      const t = audio.currentTime + start;
+      gain.gain.setValueAtTime(0.0001, t);
+      gain.gain.exponentialRampToValueAtTime(0.3, t + 0.01);
+      gain.gain.exponentialRampToValueAtTime(0.0001, t + length);
+      oscillator.connect(gain).connect(audio.destination);
+      oscillator.start(t);
+      oscillator.stop(t + length + 0.02);
+    }
+  }
+}
+
+/** The full-screen overlay element of the page, driven by views from viewOf(). */
+export class Overlay {
+  constructor(root, text, { onClose, onFewer }) {
+    this.root = root;
+    this.text = text;
+    this.onClose = onClose;
+    this.onFewer = onFewer;
+    this.timer = 0;
+    this.view = null;
+    this.feedback = new Feedback();
+    this.parts = {};
+    for (const el of root.querySelectorAll("[data-part]")) this.parts[el.dataset.part] = el;
+    root.addEventListener("click", (event) => {
+      if (event.target.closest("[data-action=fewer]")) {
+        event.stopPropagation();
+        this.hold();
+        this.onFewer(this.view);
+        return;
+      }
+      if (event.target.closest("[data-keep-open]")) {
+        this.hold();
+        return;
+      }
+      this.close();
+    });
+    document.addEventListener("keydown", (event) => {
+      if (this.isOpen && event.key === "Escape") this.close();
+    });
+  }
+
+  get isOpen() {
+    return !this.root.hidden;
+  }
+
+  show(view, { sound = true, stay = false } = {}) {
+    this.view = view;
+    const { parts } = this;
+    this.root.className = `door-answer tone-${view.tone}`;
+    parts.title.textContent = view.title;
+    parts.count.textContent = view.count || "";
+    parts.count.hidden = !view.count;
+    parts.lines.replaceChildren(...view.lines.map((line) => {
+      const p = document.createElement("p");
+      p.textContent = line;
+      return p;
+    }));
+    parts.extra.replaceChildren();
+    parts.fewer.hidden = !view.canFewer;
+    this.root.hidden = false;
+    if (sound) this.feedback.play(view.tone);
+    clearTimeout(this.timer);
+    if (!stay) this.timer = setTimeout(() => this.close(), DISMISS_MS);
+  }
+
+  /** Keep the answer on screen: the staff member is choosing something in it. */
+  hold() {
+    clearTimeout(this.timer);
+  }
+
+  close() {
+    clearTimeout(this.timer);
+    if (!this.isOpen) return;
+    this.root.hidden = true;
+    this.view = null;
+    this.onClose();
+  }
+}

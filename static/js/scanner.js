@@ -1,0 +1,265 @@
+// The door page (templates/door/scan.html): the camera, a hand scanner or the keyboard, a photo,
+// or a search give a code; POST /api/v1/checkins answers; the answer fills the screen, then the
+// page goes back to scanning. The page's settings and words come from its JSON config block.
+// Without this script the page still admits typed codes through its plain form.
+
+import { call, failure, fill } from "./door/api.js";
+import { Overlay, people, viewOf } from "./door/answer.js";
+import { Camera } from "./door/camera.js";
+import { inspect, RepeatFilter } from "./door/codes.js";
+import { getDetector, readPhoto } from "./door/decoder.js";
+import { Figures, Search, Tallies, WalkIns } from "./door/panels.js";
+
+const config = JSON.parse(document.getElementById("door-config").textContent);
+const text = config.text;
+const vendorUrl = new URL(config.urls.vendor, location.href).href;
+const $ = (selector) => document.querySelector(selector);
+
+class Door {
+  constructor() {
+    this.form = $("#door-code-form");
+    this.field = $("#door-code");
+    this.status = $("#door-status");
+    this.queue = Promise.resolve();
+    // A hand scanner or keyboard was used last: give the field its focus back after answers.
+    // After a camera scan it stays unfocused, so a phone's keyboard does not cover the view.
+    this.fieldInUse = false;
+    this.fieldRepeats = new RepeatFilter();
+    this.cameraRepeats = new RepeatFilter();
+    this.last = null; // {id, at, label} of the last admission, for "undo"
+    this.overlay = new Overlay($("#door-answer"), text, {
+      onClose: () => this.afterAnswer(),
+      onFewer: (view) => this.offerFewer(view),
+    });
+    this.figures = new Figures($("#door-figures"), config.urls.attendance, text);
+    this.tallies = new Tallies($("#door-tallies"), config, text, this.figures);
+    this.walkIns = new WalkIns($("#door-walkins"), config, text, (answer) => this.showWalkIn(answer));
+    this.search = new Search($("#door-search"), config, text,
+      (code, count) => this.submit(code, "search", count));
+    this.camera = new Camera($("#door-video"), {
+      vendorUrl,
+      text,
+      onCode: (code) => this.fromCamera(code),
+      onState: (state, message) => this.cameraState(state, message),
+    });
+    this.undoButton = $("#door-undo");
+    this.wire();
+  }
+
+  wire() {
+    for (const el of document.querySelectorAll("[data-needs-js]")) el.hidden = false;
+    this.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const value = this.field.value;
+      this.field.value = "";
+      this.submit(value, "field");
+    });
+    $("#door-camera-toggle").addEventListener("click", () => {
+      if (this.camera.running) this.camera.stop(true);
+      else this.camera.start();
+    });
+    $("#door-photo").addEventListener("change", (event) => this.fromPhoto(event.target));
+    // A hand scanner's keys go through a Chinese input method as pinyin: say so at once.
+    this.field.addEventListener("compositionstart", () => this.say(text.ime));
+    this.undoButton.addEventListener("click", () => this.undo());
+    this.figures.start();
+    this.camera.start();
+    // A phone with no camera stream still benefits from a decoder that is ready for photos.
+    getDetector(vendorUrl).catch(() => {});
+  }
+
+  say(message) {
+    this.status.textContent = message || "";
+  }
+
+  cameraState(state, message) {
+    const box = $("#door-camera");
+    box.dataset.state = state;
+    $("#door-camera-message").textContent = message || "";
+    $("#door-camera-toggle").textContent = state === "off" ? text.camera_start : text.camera_stop;
+  }
+
+  fromCamera(raw) {
+    if (this.overlay.isOpen) return;
+    if (!this.cameraRepeats.accept(raw, true)) return;
+    this.camera.pause();
+    this.submit(raw, "camera").then(() => {
+      if (!this.overlay.isOpen) this.camera.resume(); // nothing to show: keep scanning
+    });
+  }
+
+  async fromPhoto(input) {
+    const file = input.files && input.files[0];
+    input.value = "";
+    if (!file) return;
+    this.say(text.photo_reading);
+    let code = null;
+    try {
+      const { detector } = await getDetector(vendorUrl);
+      code = await readPhoto(detector, file);
+    } catch {
+      code = null;
+    }
+    this.say("");
+    if (!code) {
+      this.showLocal("bad", text.no_qr_title, text.no_qr);
+      return;
+    }
+    this.submit(code, "photo");
+  }
+
+  /** Check one code in turn: answers come back in the order the codes were given. */
+  submit(raw, source, count) {
+    this.queue = this.queue.then(() => this.redeem(raw, source, count)).catch(() => {});
+    return this.queue;
+  }
+
+  async redeem(raw, source, count) {
+    if (source === "field") this.fieldInUse = true;
+    if (source === "camera" || source === "photo") this.fieldInUse = false;
+    const scan = inspect(raw, source === "field");
+    if (scan.kind === "empty") {
+      this.say(text.type_a_code);
+      return;
+    }
+    if (scan.kind === "overlong") return this.showLocal("bad", text.not_a_code, text.overlong);
+    if (scan.kind === "ime") return this.showLocal("bad", text.not_read, text.ime);
+    if (source === "field" && !this.fieldRepeats.accept(scan.text)) return;
+    this.say("");
+    const body = { code: scan.text, event_id: config.eventId };
+    if (config.sessionId) body.session_id = config.sessionId;
+    if (config.checkpointId) body.checkpoint_id = config.checkpointId;
+    if (count) body.people = count;
+    const result = await call("POST", config.urls.checkin, body);
+    if (!result.ok || !result.data || !result.data.result) {
+      this.showFailure(result);
+      return;
+    }
+    const view = viewOf(result.data, text);
+    if (scan.fullWidth) view.lines.push(text.full_width);
+    if (result.data.result === "admitted") {
+      this.remember(result.data);
+      view.canFewer = (result.data.admitted_people || 0) > 1 && Boolean(result.data.admission_id);
+    }
+    this.overlay.show(view);
+    this.figures.refresh();
+  }
+
+  showFailure(result) {
+    if (result.status === 422) {
+      this.showLocal("bad", text.results.unknown, failure(result, text));
+    } else if (result.status === 401 || result.status === 403) {
+      this.showLocal("bad", text.not_recorded, failure(result, text), true);
+    } else {
+      this.showLocal("wait", text.not_recorded, failure(result, text));
+    }
+  }
+
+  showLocal(tone, title, line, stay = false) {
+    this.overlay.show({ tone, title, count: "", lines: [line] }, { stay });
+  }
+
+  showWalkIn(answer) {
+    const count = answer.admitted_people || answer.people || 0;
+    this.remember({ ...answer, admitted_people: count });
+    this.overlay.show({ tone: "ok", title: text.walk_in_admitted,
+      count: people(text, count), lines: answer.name ? [answer.name] : [] });
+    this.figures.refresh();
+  }
+
+  afterAnswer() {
+    this.cameraRepeats.touch(); // a QR still in front of the camera is the one just answered
+    this.camera.resume();
+    if (this.fieldInUse || !matchMedia("(pointer: coarse)").matches) {
+      this.field.focus({ preventScroll: true });
+    }
+  }
+
+  // --- admitting fewer, and undoing ------------------------------------------------------
+
+  offerFewer(view) {
+    const answer = view.answer;
+    const most = (answer.admitted_people || 1) - 1;
+    let chosen = most;
+    const box = document.createElement("div");
+    box.className = "fewer";
+    box.dataset.keepOpen = "";
+    box.innerHTML = `<p class="fewer-label"></p>
+      <div class="stepper"><button type="button" class="step" data-step="-1">−1</button>
+      <output class="step-value"></output>
+      <button type="button" class="step" data-step="1">+1</button></div>
+      <button type="button" class="button primary fewer-confirm"></button>`;
+    const output = box.querySelector("output");
+    const confirm = box.querySelector(".fewer-confirm");
+    box.querySelector(".fewer-label").textContent = text.fewer_label;
+    const render = () => {
+      output.textContent = people(text, chosen);
+      confirm.textContent = text.fewer_confirm.replace("%(people)s", people(text, chosen));
+      for (const step of box.querySelectorAll("[data-step]")) {
+        const next = chosen + Number(step.dataset.step);
+        step.disabled = next < 1 || next > most;
+      }
+    };
+    box.addEventListener("click", (event) => {
+      const step = event.target.closest("[data-step]");
+      if (step) {
+        chosen = Math.min(most, Math.max(1, chosen + Number(step.dataset.step)));
+        render();
+      }
+    });
+    confirm.addEventListener("click", () => {
+      confirm.disabled = true;
+      this.readmit(answer, chosen);
+    });
+    render();
+    this.overlay.parts.fewer.hidden = true;
+    this.overlay.parts.extra.replaceChildren(box);
+  }
+
+  /** Admit fewer than the scan did: the admission is undone and made again for `count`, so
+   * the database keeps one admission with the right number. */
+  async readmit(answer, count) {
+    const undone = await call("POST", fill(config.urls.undo, { id: answer.admission_id }));
+    if (!undone.ok) {
+      this.showFailure(undone);
+      return;
+    }
+    this.last = null;
+    this.updateUndo();
+    await this.redeem(answer.ticket.code, "fewer", count);
+  }
+
+  remember(answer) {
+    if (!answer.admission_id) return;
+    const name = answer.ticket ? answer.ticket.name : answer.name;
+    const label = [name, people(text, answer.admitted_people || 0)].filter(Boolean).join(" · ");
+    this.last = { id: answer.admission_id, at: Date.now(), label };
+    this.updateUndo();
+    clearTimeout(this.undoTimer);
+    this.undoTimer = setTimeout(() => this.updateUndo(), config.undoSeconds * 1000 + 50);
+  }
+
+  updateUndo() {
+    const live = this.last && Date.now() - this.last.at < config.undoSeconds * 1000;
+    this.undoButton.disabled = !live;
+    $("#door-undo-what").textContent = live ? this.last.label : "";
+  }
+
+  async undo() {
+    if (!this.last) return;
+    const { id, label } = this.last;
+    this.undoButton.disabled = true;
+    const result = await call("POST", fill(config.urls.undo, { id }));
+    if (result.ok) {
+      this.last = null;
+      this.showLocal("wait", text.undone, label);
+    } else {
+      this.showLocal("bad", text.not_undone, failure(result, text));
+    }
+    this.updateUndo();
+    this.figures.refresh();
+  }
+}
+
+// The page's one Door; tests wait for it to know the page is ready.
+window.qmDoor = new Door();
