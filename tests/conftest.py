@@ -3,10 +3,12 @@ server with `--db=postgresql`), a client, a CLI runner, factories and signed-in 
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from qmevents import create_app
 from qmevents.extensions import db
@@ -40,6 +42,26 @@ def postgres_url(db_kind):
         yield server.create_database("qmevents_test")
     finally:
         server.stop()
+
+
+@pytest.fixture
+def database_url(tmp_path, postgres_url):
+    """An empty database of this test's own, for a real server's workers or for migrations: a
+    SQLite file, or a new database on the test PostgreSQL server, dropped afterwards."""
+    if postgres_url is None:
+        yield f"sqlite:///{tmp_path / 'own.sqlite3'}"
+        return
+    name = f"qmevents_own_{uuid.uuid4().hex[:12]}"
+    server = create_engine(make_url(postgres_url).set(database="postgres"),
+                           isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with server.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
 
 
 _schema_ready: set[str] = set()

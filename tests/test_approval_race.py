@@ -27,7 +27,7 @@ from qmevents.timeutil import utcnow
 
 from .conftest import Factory
 from .support.server import Gunicorn, app_env
-from .test_capacity_race import database_url, together  # noqa: F401  (a fixture)
+from .test_capacity_race import together
 
 pytestmark = pytest.mark.server
 
@@ -45,7 +45,7 @@ def post(server: Gunicorn, path: str, token: str, body: dict) -> tuple[int, dict
         connection.close()
 
 
-def test_overlapping_batches_admitted_at_once_never_exceed_capacity(database_url, tmp_path,  # noqa: F811
+def test_overlapping_batches_admitted_at_once_never_exceed_capacity(database_url, tmp_path,
                                                                     monkeypatch):
     instance = tmp_path / "instance"
     monkeypatch.setenv("QMEVENTS_INSTANCE", str(instance))

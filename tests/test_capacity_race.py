@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import random
 import threading
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -15,8 +14,7 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
 from qmevents import create_app
 from qmevents.extensions import db
@@ -33,25 +31,6 @@ pytestmark = pytest.mark.server
 
 CAPACITY = 30
 MAX_PARTY = 4
-
-
-@pytest.fixture
-def database_url(tmp_path, postgres_url) -> Iterator[str]:
-    """A database of this test's own: gunicorn's workers and the test share it."""
-    if postgres_url is None:
-        yield f"sqlite:///{tmp_path / 'race.sqlite3'}"
-        return
-    name = f"qmevents_race_{uuid.uuid4().hex[:12]}"
-    server = create_engine(make_url(postgres_url).set(database="postgres"),
-                           isolation_level="AUTOCOMMIT")
-    with server.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
 
 
 @dataclass

@@ -20,7 +20,7 @@ from qmevents.services import accounts
 
 from .conftest import Factory
 from .support.server import Gunicorn, app_env
-from .test_capacity_race import database_url, together  # noqa: F401  (database_url: a fixture)
+from .test_capacity_race import together
 from .test_checkin import Door, make_door
 
 pytestmark = pytest.mark.server
@@ -36,7 +36,7 @@ class Gate:
 
 
 @pytest.fixture
-def gate(database_url, tmp_path, monkeypatch) -> Iterator[Gate]:  # noqa: F811
+def gate(database_url, tmp_path, monkeypatch) -> Iterator[Gate]:
     instance = tmp_path / "instance"
     monkeypatch.setenv("QMEVENTS_INSTANCE", str(instance))
     app: Flask = create_app({"TESTING": True, "SECRET_KEY": "test-secret",

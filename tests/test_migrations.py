@@ -6,36 +6,16 @@ database: a new SQLite file, or with `--db=postgresql` a new database on the tes
 from __future__ import annotations
 
 import logging
-import uuid
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
 from qmevents import ROOT, create_app
 from qmevents.extensions import db
 from qmevents.models import District
-
-
-@pytest.fixture
-def fresh_database_url(tmp_path, postgres_url):
-    if postgres_url is None:
-        yield f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
-        return
-    name = f"qmevents_migrate_{uuid.uuid4().hex[:12]}"
-    server = create_engine(make_url(postgres_url).set(database="postgres"),
-                           isolation_level="AUTOCOMMIT")
-    with server.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
 
 
 @pytest.fixture
@@ -49,11 +29,11 @@ def keep_logging():
 
 
 @pytest.fixture
-def migrated_app(tmp_path, monkeypatch, fresh_database_url, keep_logging):
+def migrated_app(tmp_path, monkeypatch, database_url, keep_logging):
     monkeypatch.setenv("QMEVENTS_INSTANCE", str(tmp_path / "instance"))
     monkeypatch.delenv("DATABASE_URL", raising=False)
     app = create_app({"TESTING": True, "SECRET_KEY": "test-secret",
-                      "SQLALCHEMY_DATABASE_URI": fresh_database_url})
+                      "SQLALCHEMY_DATABASE_URI": database_url})
     result = app.test_cli_runner().invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
     yield app

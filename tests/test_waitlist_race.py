@@ -35,7 +35,7 @@ from qmevents.timeutil import utcnow
 
 from .conftest import Factory, csrf_from
 from .support.server import Gunicorn, app_env
-from .test_capacity_race import database_url, together  # noqa: F401  (database_url: a fixture)
+from .test_capacity_race import together
 
 pytestmark = pytest.mark.server
 
@@ -77,7 +77,7 @@ class Queue:
 
 
 @pytest.fixture
-def queue(database_url, tmp_path, monkeypatch) -> Iterator[Queue]:  # noqa: F811
+def queue(database_url, tmp_path, monkeypatch) -> Iterator[Queue]:
     instance = tmp_path / "instance"
     monkeypatch.setenv("QMEVENTS_INSTANCE", str(instance))
     app = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "RATELIMIT_ENABLED": False,
