@@ -19,23 +19,38 @@ applied, declined, not selected), `wrong_session`, then `admitted` or `already_a
 - Any other checkpoint is a station of a tour: one visit per ticket per station (a unique index),
   counted in people. A station may be the first stop: the entrance is not required before it.
 
-A scan is three statements: one read that gathers everything (the device's event, checkpoint and
-session, the staff's assignment, the ticket), then one short transaction whose first statement is
-the conditional write, and the admission's row. On SQLite the read runs before that transaction
-(the driver opens it at the first write), so the write lock is taken first and never by upgrading
-a read, which is what fails under concurrent writers. Nothing is sent from here.
+A scan is one read that gathers everything (the device's event, checkpoint and session, the
+staff's assignment, the ticket), then the write: the conditional UPDATE and the admission's row.
+On SQLite they are two statements in one short transaction that the driver opens at the UPDATE,
+after the read: the write lock is taken first and never by upgrading a read, which is what fails
+under concurrent writers. On PostgreSQL they are one statement (a WITH … UPDATE … INSERT), atomic
+by itself, in autocommit: two round trips per scan. Nothing is sent from here.
 """
 from __future__ import annotations
 
 import enum
 import re
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Integer, Row, and_, bindparam, exists, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Integer,
+    Row,
+    and_,
+    bindparam,
+    exists,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from .. import labels
@@ -190,16 +205,71 @@ _ADMIT = (
     .where(_registration.c.id == bindparam("registration_id"),
            _registration.c.status == RegistrationStatus.CONFIRMED,
            _registration.c.admitted_people + bindparam("n") <= _registration.c.party_size)
-    .values(admitted_people=_registration.c.admitted_people + bindparam("n"))
+    .values(admitted_people=_registration.c.admitted_people + bindparam("n"),
+            updated_at=bindparam("at", type_=_registration.c.updated_at.type))
 )
 
 _RECORD = insert(_admission).returning(_admission.c.id)
+
+# PostgreSQL runs both as one statement (UPDATE … RETURNING inside the INSERT's WITH): atomic on
+# its own, so a scan needs no transaction around it and costs two round trips, not five.
+_taken = _ADMIT.returning(_registration.c.id).cte("taken")
+_ADMIT_AND_RECORD = (
+    insert(_admission)
+    .from_select(
+        ["event_id", "session_id", "checkpoint_id", "registration_id", "kind", "people", "at",
+         "by_id"],
+        # Names apart from the registration's columns, which an UPDATE would take as SET values.
+        select(bindparam("to_event", type_=Integer), bindparam("to_session", type_=Integer),
+               bindparam("to_checkpoint", type_=Integer), _taken.c.id,
+               bindparam("to_kind", type_=_admission.c.kind.type), bindparam("n", type_=Integer),
+               bindparam("at", type_=_admission.c.at.type), bindparam("to_by", type_=Integer))
+        .select_from(_taken))
+    .returning(_admission.c.id)
+    .add_cte(_taken)
+)
+
+
+_AUTOCOMMIT = "qmevents.checkin.autocommit_engine"
+
+
+@contextmanager
+def _scan_connection() -> Iterator[Connection]:
+    """A connection of the scan's own. PostgreSQL: in autocommit, each statement a transaction of
+    its own (the write is one statement). SQLite: the driver opens a transaction at the first
+    write, so the admission's two writes commit together."""
+    import os
+    variant = os.environ.get("V", "B")
+    engine = db.engine
+    if _one_statement_writes() and variant == "A":
+        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+    if _one_statement_writes() and variant == "B":
+        engine = current_app.extensions.get(_AUTOCOMMIT)
+        if engine is None:
+            engine = current_app.extensions[_AUTOCOMMIT] = db.engine.execution_options(
+                isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        if _one_statement_writes() and variant == "D":
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+        yield connection
+
+
+def _one_statement_writes() -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
+def _end(connection: Connection, written: bool) -> None:
+    """Commit what was written, or roll it back (in autocommit, there is nothing to end)."""
+    if written:
+        connection.commit()
+    else:
+        connection.rollback()
 
 
 # --- the one read ---------------------------------------------------------------------------------
 
 
-def _scene(code: str | None, event_id: int, session_id: int | None,
+def _scene(connection: Connection, code: str | None, event_id: int, session_id: int | None,
            checkpoint_id: int | None, staff: User) -> Row:
     """The device's event, checkpoint and session, the staff's assignment and the ticket, in one
     query. Raises NotFound, Forbidden or ValidationFailed for a device that stands nowhere."""
@@ -211,7 +281,7 @@ def _scene(code: str | None, event_id: int, session_id: int | None,
         at_checkpoint = checkpoint_id if _is_id(checkpoint_id) else -1
     params = {"event_id": event_id, "checkpoint_id": at_checkpoint, "staff_id": staff.id,
               "session_id": session_id if _is_id(session_id) else -1, "code": code or ""}
-    scene = db.session.connection().execute(_SCENE, params).first()
+    scene = connection.execute(_SCENE, params).first()
     if scene is None:
         raise NotFound(_("No such event."))
     if not _may_scan(staff, scene.organisation_id, assigned=scene.assigned is not None):
@@ -236,22 +306,23 @@ def redeem(raw: str, *, event_id: int, session_id: int | None, checkpoint_id: in
     if people is not None and not (_is_id(people) and people <= MAX_PEOPLE):
         raise ValidationFailed({"people": _("Admit 1 to %(n)d people.", n=MAX_PEOPLE)})
     code = read_code(raw)
-    lost_race = False
-    for _attempt in range(_RACE_RETRIES):
-        scene = _scene(code, event_id, session_id, checkpoint_id, staff)
-        refusal = _refusal(scene, event_id, session_id)
-        if refusal is not None:
-            return refusal
-        if people is not None and people > scene.party_size:
-            raise ValidationFailed({"people": _(
-                "This ticket is for %(n)d people.", n=scene.party_size)})
-        if scene.position != 0:
-            return _visit(scene, event_id, people, staff)
-        answer = _enter(scene, event_id, people, staff, lost_race)
-        if answer is not None:
-            return answer
-        lost_race = True  # another phone changed the ticket between our read and our write
-    return _already(_scene(code, event_id, session_id, checkpoint_id, staff))
+    with _scan_connection() as connection:
+        lost_race = False
+        for _attempt in range(_RACE_RETRIES):
+            scene = _scene(connection, code, event_id, session_id, checkpoint_id, staff)
+            refusal = _refusal(scene, event_id, session_id)
+            if refusal is not None:
+                return refusal
+            if people is not None and people > scene.party_size:
+                raise ValidationFailed({"people": _(
+                    "This ticket is for %(n)d people.", n=scene.party_size)})
+            if scene.position != 0:
+                return _visit(connection, scene, event_id, people, staff)
+            answer = _enter(connection, scene, event_id, people, staff, lost_race)
+            if answer is not None:
+                return answer
+            lost_race = True  # another phone changed the ticket between our read and our write
+        return _already(_scene(connection, code, event_id, session_id, checkpoint_id, staff))
 
 
 def _refusal(scene: Row, event_id: int, session_id: int | None) -> Answer | None:
@@ -286,25 +357,33 @@ def _right_session(scene: Row, session_id: int | None) -> bool:
     return to_local(scene.starts_at).date() <= today <= to_local(scene.ends_at).date()
 
 
-def _enter(scene: Row, event_id: int, people: int | None, staff: User,
+def _enter(connection: Connection, scene: Row, event_id: int, people: int | None, staff: User,
            lost_race: bool) -> Answer | None:
     """Let people in at the entrance; None when another phone got there first (read again)."""
     remaining = scene.party_size - scene.admitted_people
     if remaining <= 0:
         if scene.allow_reentry and not lost_race:
-            return _reenter(scene, event_id, people or scene.party_size, staff)
+            return _reenter(connection, scene, event_id, people or scene.party_size, staff)
         return _already(scene)
     if people is not None and people > remaining:
         raise ValidationFailed({"people": _(
             "Only %(n)d of this party are still to come in.", n=remaining)})
     n = people or remaining
-    taken = db.session.connection().execute(
-        _ADMIT, {"registration_id": scene.registration_id, "n": n}).rowcount
-    if taken != 1:
-        db.session.rollback()
+    row = _admission_row(scene, event_id, AdmissionKind.ENTRY, n, staff)
+    if _one_statement_writes():
+        admission_id = connection.execute(_ADMIT_AND_RECORD, {
+            "registration_id": row["registration_id"], "n": n, "at": row["at"],
+            "to_event": event_id, "to_session": row["session_id"],
+            "to_checkpoint": row["checkpoint_id"], "to_kind": row["kind"], "to_by": row["by_id"],
+        }).scalar()
+    elif connection.execute(_ADMIT, {"registration_id": scene.registration_id, "n": n,
+                                     "at": row["at"]}).rowcount == 1:
+        admission_id = connection.execute(_RECORD, row).scalar_one()
+    else:
+        admission_id = None
+    _end(connection, written=admission_id is not None)
+    if admission_id is None:
         return None
-    admission_id = _record(scene, event_id, AdmissionKind.ENTRY, n, staff)
-    db.session.commit()
     ticket = ticket_view(scene, admitted=scene.admitted_people + n)
     left = remaining - n
     message = (_("Admit %(n)d.", n=n) if not left else
@@ -313,40 +392,42 @@ def _enter(scene: Row, event_id: int, people: int | None, staff: User,
                    admission_id=admission_id)
 
 
-def _reenter(scene: Row, event_id: int, people: int, staff: User) -> Answer:
-    admission_id = _record(scene, event_id, AdmissionKind.REENTRY, people, staff)
-    db.session.commit()
+def _reenter(connection: Connection, scene: Row, event_id: int, people: int,
+             staff: User) -> Answer:
+    row = _admission_row(scene, event_id, AdmissionKind.REENTRY, people, staff)
+    admission_id = connection.execute(_RECORD, row).scalar_one()
+    _end(connection, written=True)
     return _answer(Result.ADMITTED, ticket_view(scene), _(
         "Re-entry: admit %(n)d.", n=people), admitted=people, admission_id=admission_id,
         reentry=True)
 
 
-def _visit(scene: Row, event_id: int, people: int | None, staff: User) -> Answer:
+def _visit(connection: Connection, scene: Row, event_id: int, people: int | None,
+           staff: User) -> Answer:
     """One visit per ticket per station; the unique index decides between racing phones."""
     n = people or scene.admitted_people or scene.party_size
+    row = _admission_row(scene, event_id, AdmissionKind.VISIT, n, staff)
     try:
-        admission_id = _record(scene, event_id, AdmissionKind.VISIT, n, staff)
-        db.session.commit()
+        admission_id = connection.execute(_RECORD, row).scalar_one()
     except IntegrityError:
-        db.session.rollback()
+        _end(connection, written=False)
         return _already(scene)
+    _end(connection, written=True)
     return _answer(Result.ADMITTED, ticket_view(scene), _(
         "%(n)d people at %(checkpoint)s.", n=n, checkpoint=scene.checkpoint_name),
         admitted=n, remaining=scene.party_size - scene.admitted_people,
         admission_id=admission_id)
 
 
-def _record(scene: Row, event_id: int, kind: AdmissionKind, people: int, staff: User) -> int:
-    return db.session.connection().execute(_RECORD, {
-        "event_id": event_id, "session_id": scene.session_id,
-        "checkpoint_id": scene.checkpoint_id, "registration_id": scene.registration_id,
-        "kind": kind, "people": people, "at": utcnow(), "by_id": staff.id,
-    }).scalar_one()
+def _admission_row(scene: Row, event_id: int, kind: AdmissionKind, people: int,
+                   staff: User) -> dict[str, Any]:
+    return {"event_id": event_id, "session_id": scene.session_id,
+            "checkpoint_id": scene.checkpoint_id, "registration_id": scene.registration_id,
+            "kind": kind, "people": people, "at": utcnow(), "by_id": staff.id}
 
 
 def _already(scene: Row) -> Answer:
     """Nobody let in: the ticket is in already (here, at this checkpoint). Says when and by whom."""
-    db.session.rollback()
     previous = last_admission(scene.registration_id, scene.checkpoint_id)
     ticket = ticket_view(scene)
     if previous is None:  # undone in between: rare, and a new scan will tell
