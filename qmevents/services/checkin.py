@@ -37,7 +37,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import (
     Connection,
@@ -230,26 +229,13 @@ _ADMIT_AND_RECORD = (
 )
 
 
-_AUTOCOMMIT = "qmevents.checkin.autocommit_engine"
-
-
 @contextmanager
 def _scan_connection() -> Iterator[Connection]:
     """A connection of the scan's own. PostgreSQL: in autocommit, each statement a transaction of
     its own (the write is one statement). SQLite: the driver opens a transaction at the first
     write, so the admission's two writes commit together."""
-    import os
-    variant = os.environ.get("V", "B")
-    engine = db.engine
-    if _one_statement_writes() and variant == "A":
-        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-    if _one_statement_writes() and variant == "B":
-        engine = current_app.extensions.get(_AUTOCOMMIT)
-        if engine is None:
-            engine = current_app.extensions[_AUTOCOMMIT] = db.engine.execution_options(
-                isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        if _one_statement_writes() and variant == "D":
+    with db.engine.connect() as connection:
+        if _one_statement_writes():
             connection.execution_options(isolation_level="AUTOCOMMIT")
         yield connection
 
