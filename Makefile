@@ -5,8 +5,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
-# Debian packages the tests use: a real browser, a real PostgreSQL, a CJK font for PDFs.
-SYSTEM_PACKAGES := chromium postgresql fonts-wqy-microhei poppler-utils
+# Debian packages the tests use: a real browser, a real PostgreSQL and Redis, a CJK font for PDFs.
+SYSTEM_PACKAGES := chromium postgresql redis-server fonts-wqy-microhei poppler-utils
 
 .PHONY: install run test test-sqlite test-postgresql system-deps translations lint bench
 
