@@ -61,6 +61,13 @@ NOTIFICATION_KIND = {
     NotificationKind.REGISTRATION_CONFIRMED: _l("Registration confirmed"),
     NotificationKind.REGISTRATION_CANCELLED: _l("Registration cancelled"),
     NotificationKind.ONE_TIME_CODE: _l("One-time code"),
+    NotificationKind.WAITLIST_PROMOTED: _l("Promoted from the waiting list"),
+    NotificationKind.OFFER_EXPIRED: _l("Offered place expired"),
+    NotificationKind.APPLICATION_ADMITTED: _l("Application admitted"),
+    NotificationKind.APPLICATION_DECLINED: _l("Application declined"),
+    NotificationKind.INVITATION: _l("Invitation"),
+    NotificationKind.LOTTERY_WON: _l("Selected in the lottery"),
+    NotificationKind.LOTTERY_WAITLISTED: _l("Ranked on the waiting list"),
 }
 
 CHANNEL = {
@@ -118,13 +125,6 @@ AUDIT_DETAIL = {
     "waiting": _l("Ranked on the waiting list"),
 }
 
-# The organiser's decisions in the outbox (services.notify; plain kinds until NotificationKind has them).
-NOTIFICATION_KIND.update({
-    "application_admitted": _l("Application admitted"),
-    "application_declined": _l("Application declined"),
-    "invitation": _l("Invitation"),
-})
-
 # --- the waiting list (services.waitlist): its audit actions and its messages in the outbox.
 AUDIT_ACTION.update({
     "offer_confirmed": _l("Offered place confirmed"),
@@ -133,8 +133,4 @@ AUDIT_ACTION.update({
 AUDIT_DETAIL.update({
     "offer_expires_at": _l("Deadline to confirm"),
     "status": _l("Status"),
-})
-NOTIFICATION_KIND.update({
-    "waitlist_promoted": _l("Promoted from the waiting list"),
-    "offer_expired": _l("Offered place expired"),
 })

@@ -29,6 +29,13 @@ class NotificationKind(enum.StrEnum):
     REGISTRATION_CONFIRMED = "registration_confirmed"
     REGISTRATION_CANCELLED = "registration_cancelled"
     ONE_TIME_CODE = "one_time_code"
+    WAITLIST_PROMOTED = "waitlist_promoted"  # a place came free: confirmed, or offered until…
+    OFFER_EXPIRED = "offer_expired"
+    APPLICATION_ADMITTED = "application_admitted"  # the organiser's decisions (approval mode)
+    APPLICATION_DECLINED = "application_declined"
+    INVITATION = "invitation"
+    LOTTERY_WON = "lottery_won"  # 摇号结果
+    LOTTERY_WAITLISTED = "lottery_waitlisted"
 
 
 class OneTimeCodePurpose(enum.StrEnum):
@@ -45,8 +52,8 @@ class Notification(db.Model):
     recipient: Mapped[str] = mapped_column(String(254))  # a mobile number or an e-mail address
     subject: Mapped[str] = mapped_column(String(200), default="")
     body: Mapped[str] = mapped_column(Text)
-    # A NotificationKind value. A plain string, not a CHECK-ed enum: kinds grow with the features
-    # (waiting-list offers, lottery results) and a kind label needs no migration.
+    # A NotificationKind value, stored as a plain string rather than a CHECK-ed enum, so that a
+    # new kind of message needs no migration.
     kind: Mapped[str] = mapped_column(String(40), index=True)
     registration_id: Mapped[int | None] = mapped_column(
         ForeignKey("registration.id", ondelete="SET NULL"), index=True

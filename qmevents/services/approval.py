@@ -230,7 +230,7 @@ def invite(event_id: int, session_id: object, name: object, phone: object, party
     takes its places like any registration, and is refused when they are not left."""
     event = editable_event(actor, event_id)
     session = _session_of(event, session_id)
-    clean = _invitee(event, name, phone, party_size, session)
+    clean = _invitee(event, name, phone, party_size)
     if event.status == EventStatus.DRAFT:
         raise RegistrationClosed(_("Publish the event before inviting anyone."))
     if event.status == EventStatus.CANCELLED:
@@ -277,16 +277,10 @@ def _session_of(event: Event, session_id: object) -> Session:
     return session
 
 
-def _invitee(event: Event, name: object, phone: object, party_size: object,
-             session: Session) -> dict:
-    """Name, phone and party size checked exactly as registering checks them. The event's own
-    questions and the privacy consent are the citizen's to answer, so their messages are dropped.
-    NOTE: registration._validate is private; the lead is asked to make a public piece of it."""
-    request = registration_rules.RegistrationRequest(
-        event_id=event.id, session_id=session.id, name=name, phone=phone,
-        party_size=party_size, consent=True, source="invite")
-    clean, errors = registration_rules._validate(request, event)
-    errors = {k: v for k, v in errors.items() if k in ("name", "phone", "party_size")}
+def _invitee(event: Event, name: object, phone: object, party_size: object) -> dict:
+    """Name, phone and party size checked exactly as registering checks them (the event's own
+    questions and the privacy consent are the citizen's to answer)."""
+    clean, errors = registration_rules.check_party(event, name, phone, party_size)
     if errors:
         raise ValidationFailed(errors)
     return clean

@@ -32,8 +32,7 @@ from . import audit
 from .checkin import MAX_ID, Answer, Result, TicketView, may_scan, ticket_view
 from .errors import DomainError, Forbidden, NotFound, ValidationFailed
 from .identity import mask_mobile, normalise_mobile
-from .registrants import MAX_SEARCH
-from .registrants import _matches as name_or_phone_matches
+from .registrants import MAX_SEARCH, name_or_phone_matches
 
 MAX_WALK_IN = 500  # people in one walk-in count: a school class, a bus of pensioners
 MAX_BUMP = 1000

@@ -203,41 +203,60 @@ def _has_registrations(sessions: list[Session]) -> bool:
     ) > 0
 
 
-def _validate_checkpoints(errors: dict, names: list[str]) -> None:
-    """Stations in order, the first being the entrance; none at all means just the entrance."""
+@dataclass(frozen=True)
+class _NameListMessages:
+    """What to say about a list of names (checkpoints, tallies), in that list's own words."""
+
+    not_a_list: str
+    blank: str
+    too_many: str
+    too_long: str
+    repeated: str
+
+
+def _name_list_problem(names, most: int, longest: int, say: _NameListMessages) -> str | None:
+    """The first thing wrong with a list of names typed one per line, or None."""
     if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
-        errors["checkpoints"] = _("Give the checkpoints as a list of names.")
-        return
+        return say.not_a_list
     cleaned = [n.strip() for n in names]
     if any(not n for n in cleaned):
-        errors["checkpoints"] = _("Every checkpoint needs a name.")
-    elif len(cleaned) > MAX_CHECKPOINTS:
-        errors["checkpoints"] = _("At most %(n)d checkpoints.", n=MAX_CHECKPOINTS)
-    elif any(len(n) > MAX_CHECKPOINT_NAME for n in cleaned):
-        errors["checkpoints"] = _(
-            "A checkpoint name has at most %(n)d characters.", n=MAX_CHECKPOINT_NAME
-        )
-    elif len(set(cleaned)) != len(cleaned):
-        errors["checkpoints"] = _("Each checkpoint needs its own name.")
+        return say.blank
+    if len(cleaned) > most:
+        return say.too_many
+    if any(len(n) > longest for n in cleaned):
+        return say.too_long
+    if len(set(cleaned)) != len(cleaned):
+        return say.repeated
+    return None
+
+
+def _validate_checkpoints(errors: dict, names: list[str]) -> None:
+    """Stations in order, the first being the entrance; none at all means just the entrance."""
+    problem = _name_list_problem(names, MAX_CHECKPOINTS, MAX_CHECKPOINT_NAME, _NameListMessages(
+        not_a_list=_("Give the checkpoints as a list of names."),
+        blank=_("Every checkpoint needs a name."),
+        too_many=_("At most %(n)d checkpoints.", n=MAX_CHECKPOINTS),
+        too_long=_("A checkpoint name has at most %(n)d characters.", n=MAX_CHECKPOINT_NAME),
+        repeated=_("Each checkpoint needs its own name."),
+    ))
+    if problem:
+        errors["checkpoints"] = problem
 
 
 def _validate_tallies(errors: dict, names: list[str], existing: Event | None) -> None:
     """Names unique and short; a service already counted at the door keeps its tally."""
-    if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
-        errors["tallies"] = _("Give the service tallies as a list of names.")
+    problem = _name_list_problem(names, MAX_TALLIES, MAX_TALLY_NAME, _NameListMessages(
+        not_a_list=_("Give the service tallies as a list of names."),
+        blank=_("Every service tally needs a name."),
+        too_many=_("At most %(n)d service tallies.", n=MAX_TALLIES),
+        too_long=_("A service tally's name has at most %(n)d characters.", n=MAX_TALLY_NAME),
+        repeated=_("Each service tally needs its own name."),
+    ))
+    if problem:
+        errors["tallies"] = problem
         return
-    cleaned = [n.strip() for n in names]
-    if any(not n for n in cleaned):
-        errors["tallies"] = _("Every service tally needs a name.")
-    elif len(cleaned) > MAX_TALLIES:
-        errors["tallies"] = _("At most %(n)d service tallies.", n=MAX_TALLIES)
-    elif any(len(n) > MAX_TALLY_NAME for n in cleaned):
-        errors["tallies"] = _(
-            "A service tally's name has at most %(n)d characters.", n=MAX_TALLY_NAME
-        )
-    elif len(set(cleaned)) != len(cleaned):
-        errors["tallies"] = _("Each service tally needs its own name.")
-    elif existing is not None:
+    if existing is not None:
+        cleaned = {n.strip() for n in names}
         counted = [t.name for t in existing.tallies if t.count and t.name not in cleaned]
         if counted:
             errors["tallies"] = _(

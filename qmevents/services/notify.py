@@ -476,12 +476,6 @@ def registration_cancelled(registration: Registration, ticket_url: str) -> Notif
     return _about_registration(registration, NotificationKind.REGISTRATION_CANCELLED, compose)
 
 
-# Kinds of the waiting list's messages (services.waitlist): plain strings, as Notification.kind
-# allows, until they join NotificationKind.
-WAITLIST_PROMOTED = "waitlist_promoted"
-OFFER_EXPIRED = "offer_expired"
-
-
 def _local_time(moment: datetime) -> str:
     local = to_local(moment)
     return f"{local.month}月{local.day}日 {local:%H:%M}"
@@ -504,7 +498,7 @@ def draft_promoted(registration: Registration, ticket_url: str) -> Draft | None:
         return ("候补成功", f"{r.name}，「{title}」{when}有空位了，您已从候补名单转为报名成功，"
                            f"{r.party_size}人。电子票：{ticket_url} 如需取消请打开链接。")
 
-    return _draft_about(registration, WAITLIST_PROMOTED, compose)
+    return _draft_about(registration, NotificationKind.WAITLIST_PROMOTED, compose)
 
 
 def draft_offer_expired(registration: Registration, ticket_url: str) -> Draft | None:
@@ -513,14 +507,7 @@ def draft_offer_expired(registration: Registration, ticket_url: str) -> Draft | 
         return ("候补名额已过期", f"{r.name}，您在「{title}」{when}的候补名额未在截止时间前确认，"
                                  f"已顺延给下一位候补。详情：{ticket_url}")
 
-    return _draft_about(registration, OFFER_EXPIRED, compose)
-
-
-# Kinds of the organiser's decisions (approval and invitations). Plain strings until they join
-# NotificationKind: the column is a plain string, so no migration either way.
-APPLICATION_ADMITTED = "application_admitted"
-APPLICATION_DECLINED = "application_declined"
-INVITATION = "invitation"
+    return _draft_about(registration, NotificationKind.OFFER_EXPIRED, compose)
 
 
 def _organiser_note(message: str | None) -> str:
@@ -534,7 +521,7 @@ def admitted(registration: Registration, ticket_url: str,
         return ("报名申请已通过", f"{r.name}，您申请的「{title}」{when}已通过审核，{r.party_size}人。"
                                  f"{_organiser_note(message)}电子票：{ticket_url} 如需取消请打开链接。")
 
-    return _about_registration(registration, APPLICATION_ADMITTED, compose)
+    return _about_registration(registration, NotificationKind.APPLICATION_ADMITTED, compose)
 
 
 def declined(registration: Registration, message: str | None = None) -> Notification | None:
@@ -543,7 +530,7 @@ def declined(registration: Registration, message: str | None = None) -> Notifica
         return ("报名申请结果", f"{r.name}，感谢您关注「{title}」。很遗憾，您{when}场次的报名申请"
                                f"本次未能通过。{_organiser_note(message)}欢迎报名参加质量月的其他活动。")
 
-    return _about_registration(registration, APPLICATION_DECLINED, compose)
+    return _about_registration(registration, NotificationKind.APPLICATION_DECLINED, compose)
 
 
 def invited(registration: Registration, ticket_url: str) -> Notification | None:
@@ -552,12 +539,7 @@ def invited(registration: Registration, ticket_url: str) -> Notification | None:
         return ("活动邀请", f"{r.name}，诚邀您参加「{title}」{when}，已为您保留{r.party_size}个名额。"
                            f"电子票：{ticket_url} 如不能出席请打开链接取消。")
 
-    return _about_registration(registration, INVITATION, compose)
-
-
-# Kinds of the lottery's messages (摇号结果): plain strings, as Notification.kind allows.
-LOTTERY_WON = "lottery_won"
-LOTTERY_WAITLISTED = "lottery_waitlisted"
+    return _about_registration(registration, NotificationKind.INVITATION, compose)
 
 
 def lottery_won(registration: Registration, ticket_url: str,
@@ -567,7 +549,7 @@ def lottery_won(registration: Registration, ticket_url: str,
         return ("摇号中签", f"{r.name}，恭喜您在「{title}」{when}的摇号中签，{r.party_size}人。"
                            f"电子票：{ticket_url} 如不能参加请打开链接取消，名额将让给候补。")
 
-    return _about_registration(registration, LOTTERY_WON, compose, staged)
+    return _about_registration(registration, NotificationKind.LOTTERY_WON, compose, staged)
 
 
 def lottery_waitlisted(registration: Registration, position: int, ticket_url: str,
@@ -577,7 +559,7 @@ def lottery_waitlisted(registration: Registration, position: int, ticket_url: st
         return ("摇号结果", f"{r.name}，「{title}」{when}摇号未中签，您在候补名单第{position}位"
                            f"（{r.party_size}人），有空位时将按顺序通知您。查看：{ticket_url}")
 
-    return _about_registration(registration, LOTTERY_WAITLISTED, compose, staged)
+    return _about_registration(registration, NotificationKind.LOTTERY_WAITLISTED, compose, staged)
 
 
 def one_time_code(phone: str, code: str) -> Notification | None:

@@ -76,7 +76,7 @@ def registrants(event_id: int, session_id: int | None = None, status: str | None
         if len(search.strip()) > MAX_SEARCH:
             errors["search"] = _("At most %(n)d characters.", n=MAX_SEARCH)
         else:
-            where.append(_matches(search))
+            where.append(name_or_phone_matches(search))
     if errors:
         raise ValidationFailed(errors)
 
@@ -104,7 +104,7 @@ def _session_of(event_id: int, session_id: int) -> bool:
     ) is not None
 
 
-def _matches(search: str):
+def name_or_phone_matches(search: str):
     """Part of the name; or, for 4 to 11 digits (full-width ones too), the phone's last digits."""
     text = unicodedata.normalize("NFKC", search).strip()
     digits = re.sub(r"[\s\-]", "", text)

@@ -96,12 +96,14 @@ def normalise_code(raw: str | None) -> str | None:
 # --- validation -----------------------------------------------------------------------------
 
 
-def _validate(req: RegistrationRequest, event: Event) -> tuple[dict, dict[str, str]]:
-    """Clean values and {field: message}. Field names are the API's."""
+def check_party(event: Event, name: object, phone: object,
+                party_size: object) -> tuple[dict, dict[str, str]]:
+    """Who is coming: the name, the mobile number and the party size, checked for `event`, as
+    clean values and {field: message}. Registering and the organiser's invitations share it."""
     errors: dict[str, str] = {}
     clean: dict = {}
 
-    name = req.name.strip() if isinstance(req.name, str) else ""
+    name = name.strip() if isinstance(name, str) else ""
     if not name:
         errors["name"] = _("Enter the name of the person registering.")
     elif len(name) > MAX_NAME:
@@ -110,18 +112,23 @@ def _validate(req: RegistrationRequest, event: Event) -> tuple[dict, dict[str, s
         errors["name"] = _("A name cannot contain < or >.")
     clean["name"] = name
 
-    phone = normalise_mobile(req.phone) if isinstance(req.phone, str) else None
+    phone = normalise_mobile(phone) if isinstance(phone, str) else None
     if phone is None:
         errors["phone"] = _("Enter a mainland mobile number of 11 digits, such as 13812345678.")
     clean["phone"] = phone
 
-    size = _as_int(req.party_size)
+    size = _as_int(party_size)
     if size is None or not 1 <= size <= event.max_party_size:
         errors["party_size"] = _(
             "A party is 1 to %(max)d people for this event.", max=event.max_party_size
         )
     clean["party_size"] = size
+    return clean, errors
 
+
+def _validate(req: RegistrationRequest, event: Event) -> tuple[dict, dict[str, str]]:
+    """Clean values and {field: message}. Field names are the API's."""
+    clean, errors = check_party(event, req.name, req.phone, req.party_size)
     if not req.consent:
         errors["consent"] = _("Please agree to the privacy notice to register.")
 
