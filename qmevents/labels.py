@@ -134,3 +134,27 @@ AUDIT_DETAIL.update({
     "offer_expires_at": _l("Deadline to confirm"),
     "status": _l("Status"),
 })
+
+# --- exports (services.exports): the audit entry every download writes.
+AUDIT_ACTION.update({
+    "export": _l("Exported"),
+})
+AUDIT_DETAIL.update({
+    "what": _l("What"),
+    "format": _l("Format"),
+    "masked": _l("Phone and ID numbers masked"),
+    "purpose": _l("Purpose"),
+    "rows": _l("Rows"),
+})
+
+# --- the personal data purge (services.purge): its audit entry, one per event.
+AUDIT_ACTION.update({
+    "purge": _l("Personal data removed"),
+})
+AUDIT_DETAIL.update({
+    "days": _l("Days after the event"),
+    "registrations": _l("Registrations anonymised"),
+    "answers": _l("Answers deleted"),
+    "admissions": _l("Walk-ins anonymised"),
+    "messages": _l("Messages deleted"),
+})

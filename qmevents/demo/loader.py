@@ -24,6 +24,7 @@ from ..models import Event, EventStatus, Organisation, Role, StaffAssignment, Us
 from ..services import accounts, events
 from ..services.errors import ValidationFailed
 from ..timeutil import from_local, to_local, utcnow
+from .history import HistoryReport, load_history
 from .programme import BUREAUS, DISTRICTS, EVENTS
 
 DOMAIN = "demo.qmevents.cn"
@@ -67,6 +68,7 @@ class Report:
     assignments: Count = field(default_factory=Count)
     published: int = 0  # of the programme's events, as they stand now
     accounts: list[Account] = field(default_factory=list)
+    history: HistoryReport | None = None  # last year's edition, held and counted
 
 
 def demo_password(secret: str, email: str) -> str:
@@ -99,7 +101,17 @@ def load_demo(today: date | None = None) -> Report:
             if spec["district"] == district
         ]
         _ensure_assignments(report, staff.email, district_events)
+    report.history = load_history(today, _staff_ids())
     return report
+
+
+def _staff_ids() -> dict[str, int | None]:
+    """The district staff who scanned at last year's doors."""
+    return {
+        district: db.session.scalar(
+            select(User.id).filter_by(email=f"staff.{BUREAUS[district][1]}@{DOMAIN}"))
+        for district, _name_en in DISTRICTS
+    }
 
 
 def _ensure_bureau(report: Report, district: str) -> Organisation:
@@ -217,6 +229,9 @@ def _echo_report(report: Report) -> None:
     click.echo(f"Events: {report.events} ({report.published} of them published)")
     click.echo(f"Users: {report.users}")
     click.echo(f"Staff assignments: {report.assignments}")
+    if report.history is not None:
+        click.echo(f"Last year's edition (September {report.history.year}, past events with "
+                   f"their figures): {report.history}")
     click.echo("")
     click.echo("DEMO ACCOUNTS - for trying qmevents out only, never for a real campaign.")
     click.echo("Passwords are derived from this instance's secret key: the same on every run.")

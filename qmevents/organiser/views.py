@@ -197,5 +197,14 @@ def cancel_event(event_id: int):
 
 
 # Routes of the back office that live in their own modules, added to bp on import.
-from . import applicants, lottery, outbox, questions, registrants  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    applicants,
+    digest,
+    exports,
+    lottery,
+    outbox,
+    questions,
+    registrants,
+    reports,
+)
 

@@ -13,13 +13,12 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, delete, func, insert, select, update
+from sqlalchemy import case, delete, func, insert, select, update
 
 from ..extensions import db
 from ..models import (
     Admission,
     AdmissionKind,
-    Checkpoint,
     Event,
     Registration,
     RegistrationStatus,
@@ -28,7 +27,7 @@ from ..models import (
     User,
 )
 from ..timeutil import to_local, utcnow
-from . import audit
+from . import audit, reports
 from .checkin import MAX_ID, Answer, Result, TicketView, may_scan, ticket_view
 from .errors import DomainError, Forbidden, NotFound, ValidationFailed
 from .identity import mask_mobile, normalise_mobile
@@ -93,41 +92,19 @@ def _is_id(value) -> bool:
 
 def attendance(event_id: int, session_id: int | None = None) -> Figures:
     """People and parties registered and let in, walk-ins, tallies and people per checkpoint, for
-    the event or one of its sessions. Four aggregate queries, whatever the crowd."""
+    the event or one of its sessions: the event report's own queries (services.reports), so the
+    door and the report never disagree. Three aggregate queries, whatever the crowd."""
     _check_session(event_id, session_id)
-    where = [Registration.event_id == event_id, Registration.status == RegistrationStatus.CONFIRMED]
-    passed = [Admission.event_id == event_id]
-    if session_id is not None:
-        where.append(Registration.session_id == session_id)
-        passed.append(Admission.session_id == session_id)
-    parties, people, admitted, admitted_parties = db.session.execute(
-        select(func.count(Registration.id), func.sum(Registration.party_size),
-               func.sum(Registration.admitted_people),
-               func.count(case((Registration.admitted_people > 0, 1))))
-        .where(*where)
-    ).one()
-    walk_ins = db.session.scalar(
-        select(func.sum(Admission.people)).where(*passed, Admission.kind == AdmissionKind.WALK_IN))
-    counted = (AdmissionKind.ENTRY, AdmissionKind.WALK_IN, AdmissionKind.VISIT)
-    per_checkpoint = db.session.execute(
-        select(Checkpoint.id, Checkpoint.name, func.sum(Admission.people))
-        .outerjoin(Admission, and_(Admission.checkpoint_id == Checkpoint.id,
-                                   Admission.kind.in_(counted), *passed))
-        .where(Checkpoint.event_id == event_id)
-        .group_by(Checkpoint.id, Checkpoint.name, Checkpoint.position)
-        .order_by(Checkpoint.position)
-    ).all()
-    tallies = db.session.execute(
-        select(Tally.id, Tally.name, Tally.count).where(Tally.event_id == event_id)
-        .order_by(Tally.position, Tally.id)
-    ).all()
+    totals = reports.Attendance.total_of(
+        line.figures for line in reports.session_lines(event_id, session_id))
     return Figures(
-        registered_people=int(people or 0), registered_parties=int(parties or 0),
-        admitted_people=int(admitted or 0), admitted_parties=int(admitted_parties or 0),
-        walk_in_people=int(walk_ins or 0),
-        tallies=[TallyFigure(id=i, name=n, count=c) for i, n, c in tallies],
-        checkpoints=[CheckpointFigure(id=i, name=n, people=int(p or 0))
-                     for i, n, p in per_checkpoint],
+        registered_people=totals.registered_people, registered_parties=totals.registered_parties,
+        admitted_people=totals.admitted_people, admitted_parties=totals.admitted_parties,
+        walk_in_people=totals.walk_in_people,
+        tallies=[TallyFigure(id=t.id, name=t.name, count=t.count)
+                 for t in reports.tally_lines(event_id)],
+        checkpoints=[CheckpointFigure(id=c.checkpoint_id, name=c.name, people=c.people)
+                     for c in reports.checkpoint_lines(event_id, session_id)],
     )
 
 

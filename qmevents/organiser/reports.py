@@ -1,0 +1,180 @@
+"""The event report and the dashboards: what happened, in figures and charts. The figures come from
+services.reports (SQL aggregates); these views only decide who sees what and read the filter.
+
+Who sees what: an event's report, whoever may see the event (its organisation, admins, and the
+door staff assigned to it: figures only, no personal data); the dashboard, organisers (their own
+organisation, whatever the query says) and admins (everything, by district and organisation too).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+
+from flask import abort, render_template, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
+
+from .. import labels
+from ..extensions import db
+from ..models import EventKind, Organisation, Role
+from ..services import listings, reports
+from ..services.errors import NotFound, ValidationFailed
+from ..timeutil import to_local
+from .views import _visible_event, bp
+
+REFRESH_SECONDS = 60  # while a session is under way, the report reloads itself (no script)
+FILTER_ARGS = ("from", "to", "kind", "district", "organisation")
+
+
+@bp.route("/events/<int:event_id>/report", endpoint="report")
+@login_required
+def event_report(event_id: int):
+    event = _visible_event(event_id)
+    report = reports.event_report(event.id)
+    return render_template(
+        "organiser/report.html", event=event, report=report, export_scope="report",
+        arrival_days=arrival_days(report.arrivals),
+        checkpoint_points=[Point(c.name, c.people) for c in report.checkpoints],
+        tally_points=[Point(t.name, t.count) for t in report.tallies],
+        refresh_seconds=REFRESH_SECONDS if report.live else None,
+    )
+
+
+@dataclass
+class Point:
+    """One column or bar of a chart (templates/_charts.html); `tick` is its axis label."""
+
+    label: str
+    value: int
+    tick: str = ""
+
+
+@dataclass
+class ArrivalDay:
+    """One Shanghai day of the arrival curve, without its empty quarters before and after."""
+
+    day: date
+    bins: list[reports.ArrivalBin]
+
+    @property
+    def people(self) -> int:
+        return sum(b.people for b in self.bins)
+
+    @property
+    def points(self) -> list[Point]:
+        """Quarter hours labelled by their start; on the axis whole hours, at most about six."""
+        every = max(1, math.ceil(len(self.bins) / 4 / 6))
+        points = []
+        for b in self.bins:
+            local = to_local(b.starts_at)
+            label = local.strftime("%H:%M")
+            on_axis = local.minute == 0 and local.hour % every == 0
+            points.append(Point(label, b.people, label if on_axis else ""))
+        if points and not any(p.tick for p in points):
+            points[0].tick = points[0].label
+        return points
+
+
+def arrival_days(bins: list[reports.ArrivalBin]) -> list[ArrivalDay]:
+    """The curve cut into days: a tour on two mornings is two charts, not one with a night of
+    zeros in the middle. Loops over the quarter hours only."""
+    days: dict[date, list[reports.ArrivalBin]] = {}
+    for b in bins:
+        days.setdefault(to_local(b.starts_at).date(), []).append(b)
+    result = []
+    for day, day_bins in days.items():
+        filled = [i for i, b in enumerate(day_bins) if b.people]
+        if filled:
+            result.append(ArrivalDay(day, day_bins[filled[0]:filled[-1] + 1]))
+    return result
+
+
+# --- the dashboard --------------------------------------------------------------------------
+
+
+@bp.route("/dashboard", endpoint="dashboard")
+@login_required
+def dashboard_page():
+    if current_user.role == Role.STAFF:
+        abort(403)
+    is_admin = current_user.role == Role.ADMIN
+    if not is_admin and current_user.organisation_id is None:
+        abort(403)
+    typed = MultiDict({k: request.args.get(k, "").strip() for k in FILTER_ARGS})
+    flt, errors = _filter_from(typed, is_admin)
+    board = None
+    if not errors:
+        try:
+            board = reports.dashboard(flt)
+        except ValidationFailed as exc:
+            errors = {_ARG_OF.get(k, k): v for k, v in exc.errors.items()}
+        except NotFound:
+            abort(404)
+    return render_template(
+        "organiser/dashboard.html", board=board, errors=errors, typed=typed, is_admin=is_admin,
+        chart_points=_dashboard_charts(board) if board else {},
+        kinds=list(EventKind), districts=listings.districts(),
+        organisations=_organisations() if is_admin else [],
+        export_scope="dashboard",
+        filter_args={k: v for k, v in typed.items() if v and k in _allowed_args(is_admin)},
+    ), 400 if errors else 200
+
+
+_ARG_OF = {"date_from": "from", "date_to": "to", "district_id": "district",
+           "organisation_id": "organisation"}
+
+
+def _allowed_args(is_admin: bool) -> tuple[str, ...]:
+    return FILTER_ARGS if is_admin else FILTER_ARGS[:-1]
+
+
+def _filter_from(typed: MultiDict, is_admin: bool) -> tuple[reports.DashboardFilter,
+                                                            dict[str, str]]:
+    """The query's filter and what is wrong with it, per argument. An organiser's dashboard is
+    always its own organisation's; an admin may choose one."""
+    errors: dict[str, str] = {}
+    flt = reports.DashboardFilter(kind=typed["kind"] or None)
+    for arg, attr in (("from", "date_from"), ("to", "date_to")):
+        if typed[arg]:
+            try:
+                setattr(flt, attr, date.fromisoformat(typed[arg]))
+            except ValueError:
+                errors[arg] = _("Enter a date as YYYY-MM-DD, e.g. 2026-09-01.")
+    flt.district_id = _id_arg(typed, "district", errors)
+    if is_admin:
+        flt.organisation_id = _id_arg(typed, "organisation", errors)
+    else:
+        flt.organisation_id = current_user.organisation_id
+    return flt, errors
+
+
+def _id_arg(typed: MultiDict, arg: str, errors: dict[str, str]) -> int | None:
+    value = typed[arg]
+    if not value:
+        return None
+    if not value.isascii() or not value.isdigit() or len(value) > 10:
+        errors[arg] = _("Choose one from the list.")
+        return None
+    return int(value)
+
+
+def _dashboard_charts(board: reports.Dashboard) -> dict[str, list[Point]]:
+    zh = str(get_locale() or "zh_CN").startswith("zh")
+    every = max(1, math.ceil(len(board.by_day) / 7))
+    return {
+        "districts": [Point(d.name if zh else d.name_en, d.figures.people)
+                      for d in board.by_district],
+        "organisations": [Point(o.name, o.figures.people) for o in board.by_organisation],
+        "kinds": [Point(str(labels.KIND[k]), n) for k, n in board.by_kind],
+        "tallies": [Point(t.name, t.count) for t in board.tallies],
+        "days": [Point(d.day.isoformat(), d.people,
+                       d.day.strftime("%m-%d") if i % every == 0 else "")
+                 for i, d in enumerate(board.by_day)],
+    }
+
+
+def _organisations() -> list[Organisation]:
+    return list(db.session.scalars(db.select(Organisation).order_by(Organisation.name)))

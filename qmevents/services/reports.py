@@ -1,0 +1,528 @@
+"""What happened: an event's attendance report (live during the event, final after it) and the
+district and campaign dashboards. Every figure is an SQL aggregate; no loop over registrations.
+
+A registration is one party (一个家庭); its people are `party_size`. "Registered" means confirmed
+(holding a place at the end); "admitted" counts the people of those parties let in at the entrance;
+walk-ins are people without a ticket, and each walk-in admission is one group (a family).
+
+The exporters (services/exports.py) and the campaign digest (services/digest.py) read these
+dataclasses; the pages render them. Callers decide who may see what before asking.
+
+One number, one way: the door's live figures (services.door.attendance) are these same queries.
+Dashboards count published events only (a draft never happened, a cancelled event did not take
+place); an event's own report is there whatever its status.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import Integer, Select, Subquery, case, func, literal_column, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+from ..extensions import db
+from ..models import (
+    Admission,
+    AdmissionKind,
+    Checkpoint,
+    District,
+    Event,
+    EventKind,
+    EventStatus,
+    Organisation,
+    Registration,
+    RegistrationStatus,
+    Session,
+    Tally,
+)
+from ..timeutil import SHANGHAI, from_local, utcnow
+from .errors import NotFound, ValidationFailed
+from .listings import EARLIEST_YEAR, LATEST_YEAR
+
+MAX_ID = 2**31  # ids are 32-bit in the database: a larger one matches nothing
+
+
+@dataclass
+class Attendance:
+    """One line of figures: an event's session, the event as a whole, a district, an organisation."""
+
+    registered_parties: int = 0  # confirmed registrations
+    registered_people: int = 0
+    admitted_parties: int = 0  # confirmed registrations with at least one person let in
+    admitted_people: int = 0  # people of those let in at the entrance (re-entries not again)
+    walk_in_groups: int = 0  # walk-in admissions
+    walk_in_people: int = 0
+
+    @property
+    def no_show_parties(self) -> int:
+        return self.registered_parties - self.admitted_parties
+
+    @property
+    def no_show_people(self) -> int:
+        return self.registered_people - self.admitted_people
+
+    @property
+    def no_show_rate(self) -> float | None:
+        """Share of registered people who did not come; None when nobody registered."""
+        if not self.registered_people:
+            return None
+        return self.no_show_people / self.registered_people
+
+    @property
+    def families(self) -> int:
+        """Parties that came: registered ones admitted plus walk-in groups (the press's 家庭)."""
+        return self.admitted_parties + self.walk_in_groups
+
+    @property
+    def people(self) -> int:
+        """Everyone who came in: admitted people plus walk-ins (the press's 人次)."""
+        return self.admitted_people + self.walk_in_people
+
+    @classmethod
+    def of(cls, row: Any) -> Attendance:
+        """From a row whose columns are named like the fields; None (an outer join) is 0."""
+        return cls(**{f.name: int(getattr(row, f.name) or 0) for f in fields(cls)})
+
+    @classmethod
+    def total_of(cls, lines: Iterable[Attendance]) -> Attendance:
+        """Lines added up (sessions into an event, districts into the city): sums of sums."""
+        total = cls()
+        for line in lines:
+            for f in fields(cls):
+                setattr(total, f.name, getattr(total, f.name) + getattr(line, f.name))
+        return total
+
+
+@dataclass
+class SessionLine:
+    session_id: int
+    label: str
+    starts_at: datetime  # UTC
+    ends_at: datetime
+    capacity: int
+    figures: Attendance
+
+
+@dataclass
+class CheckpointLine:
+    checkpoint_id: int
+    name: str
+    position: int  # 0 is the entrance
+    parties: int  # admissions (entries, walk-ins and, at stations, visits); re-entries not counted
+    people: int
+
+
+@dataclass
+class TallyLine:
+    name: str  # e.g. 血压测量, 资料发放, 投诉
+    count: int
+    id: int | None = None  # the event's tally; None when summed by name across events
+
+
+@dataclass
+class ArrivalBin:
+    starts_at: datetime  # UTC, on a quarter hour
+    people: int  # let in at the entrance in these 15 minutes (tickets and walk-ins)
+
+
+@dataclass
+class EventReport:
+    event_id: int
+    title: str
+    kind: EventKind
+    district: str  # the district's Chinese name
+    organisation: str
+    host: str
+    venue: str
+    starts_at: datetime | None  # the first session's start (UTC)
+    ends_at: datetime | None  # the last session's end
+    final: bool  # the last session is over: the figures will not change any more
+    generated_at: datetime
+    totals: Attendance
+    sessions: list[SessionLine]
+    checkpoints: list[CheckpointLine]
+    tallies: list[TallyLine]
+    arrivals: list[ArrivalBin]  # every quarter hour from the first admission to the last, zeros kept
+    cancelled: bool = False  # the event was cancelled (its figures are what happened before)
+    live: bool = False  # a session is under way now: the door is counting, the page may refresh
+
+
+@dataclass
+class DashboardFilter:
+    date_from: date | None = None  # Shanghai dates, inclusive; an event counts by its sessions' days
+    date_to: date | None = None
+    kind: EventKind | None = None
+    district_id: int | None = None
+    organisation_id: int | None = None  # an organiser's dashboard is always its own organisation
+
+
+@dataclass
+class DashboardLine:
+    key: int  # district id or organisation id
+    name: str
+    events: int
+    sessions: int
+    figures: Attendance
+    tallies: int  # services counted at the door, all kinds summed
+    name_en: str = ""  # a district's English name; an organisation has only its own name
+
+
+@dataclass
+class DayLine:
+    day: date  # Shanghai date
+    people: int  # let in that day (tickets and walk-ins)
+
+
+@dataclass
+class Dashboard:
+    filter: DashboardFilter
+    totals: DashboardLine  # key 0
+    by_district: list[DashboardLine]  # the 16 districts' order, those with events only
+    by_organisation: list[DashboardLine]
+    by_kind: list[tuple[EventKind, int]]  # events per kind
+    tallies: list[TallyLine] = field(default_factory=list)  # summed by name across events
+    by_day: list[DayLine] = field(default_factory=list)
+
+
+# --- SQL pieces: each figure is defined once, for the report, the dashboard and the door ---------
+
+QUARTER_HOUR = 15 * 60  # seconds
+DAY = 24 * 3600
+SHANGHAI_OFFSET = 8 * 3600  # UTC+8 all year: China has kept no daylight saving since 1991
+COUNTED = (AdmissionKind.ENTRY, AdmissionKind.WALK_IN, AdmissionKind.VISIT)  # not re-entries
+ARRIVED = (AdmissionKind.ENTRY, AdmissionKind.WALK_IN)  # people coming in at the entrance
+ATTENDANCE_FIELDS = tuple(f.name for f in fields(Attendance))
+
+
+class epoch_seconds(FunctionElement):  # noqa: N801 (an SQL function, named like one)
+    """Whole seconds since 1970 of a UTCDateTime column, which both databases hold as naive
+    UTC: buckets of time (quarter hours, Shanghai days) are integer divisions of it."""
+
+    type = Integer()
+    name = "epoch_seconds"
+    inherit_cache = True
+
+
+@compiles(epoch_seconds, "sqlite")
+def _epoch_seconds_sqlite(element, compiler, **kw) -> str:
+    # SQLite stores the text 'YYYY-MM-DD HH:MM:SS.ffffff'; strftime reads it as UTC.
+    return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
+
+
+@compiles(epoch_seconds, "postgresql")
+def _epoch_seconds_postgresql(element, compiler, **kw) -> str:
+    # A timestamp without time zone: EXTRACT takes it as UTC, whatever the server's TimeZone.
+    return f"CAST(FLOOR(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)})) AS BIGINT)"
+
+
+def _bucket(at, seconds: int, offset: int = 0):
+    """The bucket number of a time: literal constants, so SELECT and GROUP BY match on
+    PostgreSQL (two bound parameters would be two different expressions to it)."""
+    shifted = epoch_seconds(at)
+    if offset:
+        shifted = shifted + literal_column(str(offset), Integer)
+    return shifted // literal_column(str(seconds), Integer)
+
+
+def _registered_by(key) -> Select:
+    """What "registered" and "admitted" mean: confirmed registrations (parties holding places)
+    and the people of theirs let in at the entrance, summed per `key`."""
+    return (
+        select(key.label("key"),
+               func.count(Registration.id).label("registered_parties"),
+               func.sum(Registration.party_size).label("registered_people"),
+               func.count(case((Registration.admitted_people > 0, 1))).label("admitted_parties"),
+               func.sum(Registration.admitted_people).label("admitted_people"))
+        .where(Registration.status == RegistrationStatus.CONFIRMED)
+        .group_by(key)
+    )
+
+
+def _admissions(*where) -> Subquery:
+    """The admissions that count: entries, walk-ins and station visits (a re-entry is the same
+    people again), of tickets still confirmed — a party that cancelled after coming in counts
+    neither here nor in admitted_people."""
+    return (
+        select(Admission.event_id, Admission.session_id, Admission.checkpoint_id,
+               Admission.registration_id, Admission.kind, Admission.people, Admission.at)
+        .outerjoin(Registration, Registration.id == Admission.registration_id)
+        .where(Admission.kind.in_(COUNTED),
+               or_(Admission.registration_id.is_(None),
+                   Registration.status == RegistrationStatus.CONFIRMED),
+               *where)
+        .subquery()
+    )
+
+
+def _walk_ins_by(admissions: Subquery, key) -> Subquery:
+    """Walk-ins per `key`: each walk-in admission is one group (a family), with its people."""
+    return (
+        select(key.label("key"), func.count().label("walk_in_groups"),
+               func.sum(admissions.c.people).label("walk_in_people"))
+        .where(admissions.c.kind == AdmissionKind.WALK_IN)
+        .group_by(key)
+        .subquery()
+    )
+
+
+def _figure_columns(registered: Subquery, walk_ins: Subquery) -> list:
+    """The Attendance fields, in order, from the two subqueries above."""
+    return [(registered if name in registered.c else walk_ins).c[name]
+            for name in ATTENDANCE_FIELDS]
+
+
+# --- one event ------------------------------------------------------------------------------------
+
+
+def session_lines(event_id: int, session_id: int | None = None) -> list[SessionLine]:
+    """Each session (or the one asked for) with its registrations and walk-ins: one query."""
+    registered = (_registered_by(Registration.session_id)
+                  .where(Registration.event_id == event_id).subquery())
+    admissions = _admissions(Admission.event_id == event_id)
+    walk_ins = _walk_ins_by(admissions, admissions.c.session_id)
+    only = [] if session_id is None else [Session.id == session_id]
+    rows = db.session.execute(
+        select(Session.id, Session.label, Session.starts_at, Session.ends_at, Session.capacity,
+               *_figure_columns(registered, walk_ins))
+        .outerjoin(registered, registered.c.key == Session.id)
+        .outerjoin(walk_ins, walk_ins.c.key == Session.id)
+        .where(Session.event_id == event_id, *only)
+        .order_by(Session.starts_at, Session.id)
+    ).all()
+    return [SessionLine(session_id=r.id, label=r.label, starts_at=r.starts_at,
+                        ends_at=r.ends_at, capacity=r.capacity, figures=Attendance.of(r))
+            for r in rows]
+
+
+def checkpoint_lines(event_id: int, session_id: int | None = None) -> list[CheckpointLine]:
+    """Parties and people at each checkpoint: a party coming in part by part is one party."""
+    where = [Admission.event_id == event_id]
+    if session_id is not None:
+        where.append(Admission.session_id == session_id)
+    admissions = _admissions(*where)
+    parties = (func.count(admissions.c.registration_id.distinct())
+               + func.count(case((admissions.c.kind == AdmissionKind.WALK_IN, 1))))
+    rows = db.session.execute(
+        select(Checkpoint.id, Checkpoint.name, Checkpoint.position, parties.label("parties"),
+               func.sum(admissions.c.people).label("people"))
+        .outerjoin(admissions, admissions.c.checkpoint_id == Checkpoint.id)
+        .where(Checkpoint.event_id == event_id)
+        .group_by(Checkpoint.id, Checkpoint.name, Checkpoint.position)
+        .order_by(Checkpoint.position)
+    ).all()
+    return [CheckpointLine(checkpoint_id=r.id, name=r.name, position=r.position,
+                           parties=int(r.parties or 0), people=int(r.people or 0)) for r in rows]
+
+
+def tally_lines(event_id: int) -> list[TallyLine]:
+    rows = db.session.execute(
+        select(Tally.id, Tally.name, Tally.count).where(Tally.event_id == event_id)
+        .order_by(Tally.position, Tally.id)
+    ).all()
+    return [TallyLine(name=r.name, count=r.count, id=r.id) for r in rows]
+
+
+def arrivals(event_id: int) -> list[ArrivalBin]:
+    """People let in at the entrance per quarter hour, grouped in the database; the empty
+    quarters between the first and the last are filled in here, over the bins only."""
+    admissions = _admissions(Admission.event_id == event_id, Admission.kind.in_(ARRIVED))
+    quarter = _bucket(admissions.c.at, QUARTER_HOUR)
+    people = _filled(db.session.execute(
+        select(quarter, func.sum(admissions.c.people)).group_by(quarter)).all())
+    return [ArrivalBin(starts_at=datetime.fromtimestamp(q * QUARTER_HOUR, UTC), people=n)
+            for q, n in people]
+
+
+def _filled(rows) -> list[tuple[int, int]]:
+    """(bucket, count) for every bucket from the first to the last, zeros included."""
+    counts = {int(bucket): int(n or 0) for bucket, n in rows}
+    if not counts:
+        return []
+    return [(b, counts.get(b, 0)) for b in range(min(counts), max(counts) + 1)]
+
+
+def event_report(event_id: int) -> EventReport:
+    """The report of one event. NotFound for an unknown id (the caller checks visibility).
+    Five queries, whatever the crowd."""
+    head = None
+    if isinstance(event_id, int) and 0 < event_id < MAX_ID:
+        head = db.session.execute(
+            select(Event.title, Event.kind, Event.status, Event.host, Event.venue,
+                   District.name.label("district"), Organisation.name.label("organisation"))
+            .join(District, District.id == Event.district_id)
+            .join(Organisation, Organisation.id == Event.organisation_id)
+            .where(Event.id == event_id)
+        ).first()
+    if head is None:
+        raise NotFound(_("No such event."))
+    sessions = session_lines(event_id)
+    now = utcnow()
+    starts_at = min((s.starts_at for s in sessions), default=None)
+    ends_at = max((s.ends_at for s in sessions), default=None)
+    cancelled = head.status == EventStatus.CANCELLED
+    return EventReport(
+        event_id=event_id, title=head.title, kind=head.kind, district=head.district,
+        organisation=head.organisation, host=head.host, venue=head.venue,
+        starts_at=starts_at, ends_at=ends_at,
+        final=ends_at is not None and ends_at <= now, generated_at=now,
+        totals=Attendance.total_of(s.figures for s in sessions), sessions=sessions,
+        checkpoints=checkpoint_lines(event_id), tallies=tally_lines(event_id),
+        arrivals=arrivals(event_id), cancelled=cancelled,
+        live=not cancelled and any(s.starts_at <= now < s.ends_at for s in sessions),
+    )
+
+
+# --- the dashboards -------------------------------------------------------------------------------
+
+
+def dashboard(filter: DashboardFilter) -> Dashboard:
+    """Figures per district and per organisation. ValidationFailed for a range that ends before
+    it starts; NotFound for an unknown district or kind.
+
+    Only published events count (drafts never happened; a cancelled event did not take place).
+    The date range picks sessions by their start (Shanghai dates, inclusive): an event counts
+    with those of its sessions in the range, their registrations and admissions; its tallies,
+    kept per event, count whole. Six queries, plus one per district or organisation asked for."""
+    flt = _checked(filter)
+    events = _event_figures(flt)
+    lines = _line_columns(events)
+    by_district = [_line(r, r.name_en) for r in db.session.execute(
+        select(District.id.label("key"), District.name.label("name"), District.name_en, *lines)
+        .join(events, events.c.district_id == District.id)
+        .group_by(District.id, District.name, District.name_en, District.position)
+        .order_by(District.position)
+    ).all()]
+    by_organisation = [_line(r) for r in db.session.execute(
+        select(Organisation.id.label("key"), Organisation.name.label("name"), *lines)
+        .join(events, events.c.organisation_id == Organisation.id)
+        .join(District, District.id == Organisation.district_id)
+        .group_by(Organisation.id, Organisation.name, District.position)
+        .order_by(District.position, Organisation.name)
+    ).all()]
+    kinds = dict(db.session.execute(
+        select(events.c.kind, func.count()).group_by(events.c.kind)).all())
+    total = func.sum(Tally.count)
+    tallies = db.session.execute(
+        select(Tally.name, total).join(events, events.c.event_id == Tally.event_id)
+        .group_by(Tally.name).order_by(total.desc(), Tally.name)
+    ).all()
+    return Dashboard(
+        filter=flt,
+        totals=DashboardLine(
+            key=0, name="", events=sum(d.events for d in by_district),
+            sessions=sum(d.sessions for d in by_district),
+            figures=Attendance.total_of(d.figures for d in by_district),
+            tallies=sum(d.tallies for d in by_district)),
+        by_district=by_district,
+        by_organisation=by_organisation,
+        by_kind=[(k, int(kinds[k])) for k in EventKind if k in kinds],
+        tallies=[TallyLine(name=name, count=int(n or 0)) for name, n in tallies],
+        by_day=_days(flt),
+    )
+
+
+def _checked(flt: DashboardFilter) -> DashboardFilter:
+    """The filter with its kind as an EventKind; the problems a person can fix raise
+    ValidationFailed (field names as the dataclass's), unknown things NotFound."""
+    errors = {}
+    for key in ("date_from", "date_to"):
+        value = getattr(flt, key)
+        if value is not None and not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+            errors[key] = _("Enter a date between the years %(first)d and %(last)d.",
+                            first=EARLIEST_YEAR, last=LATEST_YEAR)
+    if not errors and flt.date_from and flt.date_to and flt.date_to < flt.date_from:
+        errors["date_to"] = _("The end date must not be before the start date.")
+    if errors:
+        raise ValidationFailed(errors)
+    kind = flt.kind
+    if kind is not None:
+        try:
+            kind = EventKind(kind)
+        except ValueError:
+            raise NotFound(_("No such kind of event.")) from None
+    if flt.district_id is not None and not _exists(District, flt.district_id):
+        raise NotFound(_("No such district."))
+    if flt.organisation_id is not None and not _exists(Organisation, flt.organisation_id):
+        raise NotFound(_("No such organisation."))
+    return replace(flt, kind=kind)
+
+
+def _exists(model, key) -> bool:
+    valid = isinstance(key, int) and not isinstance(key, bool) and 0 < key < MAX_ID
+    return bool(valid and db.session.scalar(select(model.id).where(model.id == key)))
+
+
+def _counted_sessions(flt: DashboardFilter):
+    """The sessions that count: of published events matching the filter, starting in the
+    range (Shanghai dates, inclusive)."""
+    conditions = [Event.status == EventStatus.PUBLISHED]
+    if flt.kind is not None:
+        conditions.append(Event.kind == flt.kind)
+    if flt.district_id is not None:
+        conditions.append(Event.district_id == flt.district_id)
+    if flt.organisation_id is not None:
+        conditions.append(Event.organisation_id == flt.organisation_id)
+    if flt.date_from is not None:
+        conditions.append(Session.starts_at >= _midnight(flt.date_from))
+    if flt.date_to is not None:
+        conditions.append(Session.starts_at < _midnight(flt.date_to + timedelta(days=1)))
+    return (select(Session.id, Session.event_id).join(Event, Event.id == Session.event_id)
+            .where(*conditions).cte("counted_sessions"))
+
+
+def _midnight(day: date) -> datetime:
+    return from_local(datetime.combine(day, datetime.min.time()), SHANGHAI)
+
+
+def _event_figures(flt: DashboardFilter) -> Subquery:
+    """One row per event that counts, with its figures over its sessions that count."""
+    sessions = _counted_sessions(flt)
+    in_range = select(sessions.c.id)
+    per_event = (select(sessions.c.event_id.label("key"), func.count().label("sessions"))
+                 .group_by(sessions.c.event_id).subquery())
+    registered = (_registered_by(Registration.event_id)
+                  .where(Registration.session_id.in_(in_range)).subquery())
+    admissions = _admissions(Admission.session_id.in_(in_range))
+    walk_ins = _walk_ins_by(admissions, admissions.c.event_id)
+    tallies = (select(Tally.event_id.label("key"), func.sum(Tally.count).label("tallies"))
+               .where(Tally.event_id.in_(select(sessions.c.event_id)))
+               .group_by(Tally.event_id).subquery())
+    return (
+        select(Event.id.label("event_id"), Event.district_id, Event.organisation_id, Event.kind,
+               per_event.c.sessions, *_figure_columns(registered, walk_ins),
+               tallies.c.tallies)
+        .join(per_event, per_event.c.key == Event.id)
+        .outerjoin(registered, registered.c.key == Event.id)
+        .outerjoin(walk_ins, walk_ins.c.key == Event.id)
+        .outerjoin(tallies, tallies.c.key == Event.id)
+        .subquery("event_figures")
+    )
+
+
+def _line_columns(events: Subquery) -> list:
+    """A DashboardLine's aggregates over the events' rows (SUM skips an outer join's NULLs)."""
+    return [func.count(events.c.event_id).label("events"),
+            func.sum(events.c.sessions).label("sessions"),
+            *[func.sum(events.c[name]).label(name) for name in ATTENDANCE_FIELDS],
+            func.sum(events.c.tallies).label("tallies")]
+
+
+def _line(row: Any, name_en: str = "") -> DashboardLine:
+    return DashboardLine(key=row.key, name=row.name, events=int(row.events),
+                         sessions=int(row.sessions or 0), figures=Attendance.of(row),
+                         tallies=int(row.tallies or 0), name_en=name_en or row.name)
+
+
+def _days(flt: DashboardFilter) -> list[DayLine]:
+    """People let in per Shanghai day, at the entrance of the sessions that count."""
+    sessions = _counted_sessions(flt)
+    admissions = _admissions(Admission.session_id.in_(select(sessions.c.id)),
+                             Admission.kind.in_(ARRIVED))
+    day = _bucket(admissions.c.at, DAY, offset=SHANGHAI_OFFSET)
+    rows = db.session.execute(select(day, func.sum(admissions.c.people)).group_by(day)).all()
+    epoch = date(1970, 1, 1)
+    return [DayLine(day=epoch + timedelta(days=d), people=n) for d, n in _filled(rows)]
