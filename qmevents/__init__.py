@@ -25,8 +25,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     _load_config(app, config or {})
+    # First in, last out: the request id and timing start before any other hook (CSRF, limits)
+    # can answer, and the security headers and the log line see the final response.
+    from . import health, requestlog, security
+
+    requestlog.register(app)
+    security.register(app)
     _init_extensions(app)
     _register_blueprints(app)
+    health.register(app)
 
     from . import cli, errors, filters
 
@@ -38,21 +45,33 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _load_config(app: Flask, overrides: dict[str, Any]) -> None:
     app.config.from_object(Config)
+    if os.environ.get("QMEVENTS_ENV", "").strip().lower() == "production":
+        app.config.update(ENVIRONMENT="production", PREFERRED_URL_SCHEME="https")
     app.config.from_pyfile("config.py", silent=True)
     if os.environ.get("DATABASE_URL"):
         app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    if os.environ.get("REDIS_URL"):
+        app.config["RATELIMIT_STORAGE_URI"] = os.environ["REDIS_URL"]
     app.config.from_prefixed_env()
     app.config.update(overrides)
+    from .security import check_production, secure_cookies
+
+    check_production(app.config)
+    secure_cookies(app.config)
 
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     uri = app.config.get("SQLALCHEMY_DATABASE_URI") or (
         "sqlite:///" + str(Path(app.instance_path) / "qmevents.sqlite3")
     )
     app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_db_uri(uri)
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options.setdefault("connect_args", {"timeout": 30})
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    else:  # a connection left from before a PostgreSQL restart is replaced, not a 500
+        options.setdefault("pool_pre_ping", True)
+    if app.config["ENVIRONMENT"] == "production":  # no phone numbers in error logs
+        options.setdefault("hide_parameters", True)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
 

@@ -16,10 +16,19 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = {"zh_CN": "中文", "en": "English"}
 
-    # Flask-Limiter: in-memory by default; a Redis URI when several servers share the load.
+    # Flask-Limiter: in-memory by default; a Redis URI when several servers share the load
+    # (`REDIS_URL` or `FLASK_RATELIMIT_STORAGE_URI` in the environment, e.g. redis://host:6379/0).
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis down: each worker counts in its own memory until Redis answers again (checked with a
+    # growing pause), so limits still hold per worker and nobody gets an error page; any other
+    # storage error is logged and the request goes through. Short timeouts: a Redis that hangs
+    # must not hang registration.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+    RATELIMIT_KEY_PREFIX = "qmevents"
     LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
 
     # argon2id cost; tests lower it, production keeps the library's defaults.
@@ -29,8 +38,26 @@ class Config:
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
     PROXY_COUNT = 0
 
+    # --- Production and HTTPS (qmevents/security.py, docs/DEPLOYMENT.md) -----------------------
+    # QMEVENTS_ENV=production in the environment: DEBUG or TESTING refuse to start, and the site
+    # is taken to be served over HTTPS (PREFERRED_URL_SCHEME = "https"). Any other value, or
+    # none, is development (`make run` on plain http://127.0.0.1:5000).
+    ENVIRONMENT = "development"
+    # "https": the session, remember-me and language cookies get `Secure`. "http" (the default
+    # outside production, `make run`): they cannot, or the browser would drop them.
+    PREFERRED_URL_SCHEME = "http"
+    # Strict-Transport-Security max-age in seconds (one year), sent only on requests that came
+    # over HTTPS (behind nginx: X-Forwarded-Proto, trusted with PROXY_COUNT); 0 sends none.
+    HSTS_MAX_AGE = 31536000
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Flask-Login's "basic": a session seen from another address or browser is no longer "fresh"
+    # but stays signed in. "strong" would sign door staff out each time their phone hops from
+    # the venue's Wi-Fi to 4G. Fixation is handled by sign-in itself, which clears the session.
+    SESSION_PROTECTION = "basic"
     WTF_CSRF_TIME_LIMIT = None  # a form left open on a phone at the venue stays valid
 
     # Personal data is removed or anonymised this many days after an event (PIPL: minimal keeping).

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .extensions import db
@@ -32,12 +33,42 @@ def render_error(status: int, message: str | None = None, code: str | None = Non
     if wants_json():
         names = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                  405: "method_not_allowed", 413: "too_large", 429: "rate_limited",
-                 500: "server_error"}
+                 500: "server_error", 503: "unavailable"}
         return jsonify(error=code or names.get(status, "error"), message=message), status
     return render_template("errors/error.html", status=status, message=message), status
 
 
+def discard_session() -> None:
+    """End the request's database session, even when the database has gone away: a rollback on a
+    dead connection raises, and that must not turn a clean answer into gunicorn's bare 500."""
+    try:
+        db.session.remove()
+    except SQLAlchemyError:
+        db.session.registry.clear()
+
+
 def register(app: Flask) -> None:
+    from .guards import refuse_unstorable
+
+    app.before_request(refuse_unstorable)
+
+    @app.teardown_appcontext
+    def end_session(exc: BaseException | None) -> None:
+        discard_session()
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_unavailable(err: OperationalError | InterfaceError):
+        """The database is restarting or unreachable: a 503 the client may retry, not a 500."""
+        discard_session()
+        app.logger.warning("database unavailable on %s %s: %s", request.method, request.path,
+                           err.orig.__class__.__name__ if err.orig else err.__class__.__name__)
+        response, status = render_error(
+            503, _("The database is not answering. Please try again in a moment."), "unavailable")
+        response = app.make_response((response, status))
+        response.headers["Retry-After"] = "5"
+        return response
+
     @app.errorhandler(CSRFError)
     def csrf_error(err):
         return render_error(400, _("This form has expired. Please go back, reload and try again."),
@@ -51,6 +82,6 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(InternalServerError)
     def server_error(err):
-        db.session.rollback()
+        discard_session()
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         return render_error(500)

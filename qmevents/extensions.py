@@ -1,4 +1,5 @@
 """Extension objects, created here and bound to an app in create_app()."""
+from flask import Flask
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -22,4 +23,16 @@ migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+class AppLimiter(Limiter):
+    """Flask-Limiter's extension object is shared by every app the factory builds (the tests
+    build hundreds): each app starts with its own storage presumed reachable, not with the
+    "Redis is down, counting in memory" state a previous app may have left behind."""
+
+    def init_app(self, app: Flask) -> None:
+        self._storage_dead = False
+        super().init_app(app)
+
+
+limiter = AppLimiter(key_func=get_remote_address, default_limits=[])

@@ -53,7 +53,7 @@ def places_taken(app, session_id: int) -> int:
 def assert_personal(response) -> None:
     assert "private" in response.headers["Cache-Control"]
     assert "noindex" in response.headers["X-Robots-Tag"]
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"
 
 
 # --- the page -------------------------------------------------------------------------------

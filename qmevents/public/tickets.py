@@ -207,5 +207,7 @@ def _personal(response: Response, cache: str) -> Response:
     """Headers for anything reached by a ticket code: the code is a secret in the URL."""
     response.headers["Cache-Control"] = cache
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # same-origin: never to another site, yet the cancel form's Referer still reaches us, which
+    # Flask-WTF requires of a form posted over HTTPS.
+    response.headers["Referrer-Policy"] = "same-origin"
     return response

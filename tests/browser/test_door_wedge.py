@@ -3,6 +3,8 @@ searching for a family without their phone, admitting part of a family, walk-ins
 and the live figures; every answer state on screen. (The camera: test_door_camera.py.)"""
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from qmevents.extensions import db
@@ -35,9 +37,19 @@ def sign_in(page, email: str) -> None:
     page.wait_for_url(lambda url: "/login" not in url)
 
 
+def wait_until(page, script: str, arg=None, timeout: float = 10.0) -> None:
+    """Poll a page expression from Python: Playwright's wait_for_function evaluates its predicate
+    with `eval` inside the page, which the Content-Security-Policy forbids."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(script, arg):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {script}")
+        page.wait_for_timeout(50)
+
+
 def open_scanner(page, scene) -> None:
     page.goto(scanner_url(scene))
-    page.wait_for_function("window.qmDoor !== undefined")
+    wait_until(page, "window.qmDoor !== undefined")
 
 
 def wedge(page, text: str) -> None:
@@ -81,11 +93,11 @@ def wait_for_figures(page, app, scene) -> dict:
     with app.app_context():
         figures = door.attendance(scene.event_id, scene.session_id)
     expected = {name: getattr(figures, name) for name in FIGURES}
-    page.wait_for_function(
-        """(expected) => Object.entries(expected).every(([name, value]) =>
+    wait_until(
+        page, """(expected) => Object.entries(expected).every(([name, value]) =>
              Number(document.querySelector(`#door-figures [data-figure=${name}]`).textContent)
              === value)""",
-        arg=expected, timeout=10_000)
+        arg=expected)
     return expected
 
 
@@ -107,7 +119,7 @@ def test_the_door_list_leads_to_the_scanner_of_a_session(app, factory, phone):
     screenshot(phone, "door-index")
     phone.select_option("select[name=checkpoint_id]", label="展厅")
     phone.click(".door-session-form button[type=submit]")
-    phone.wait_for_function("window.qmDoor !== undefined")
+    wait_until(phone, "window.qmDoor !== undefined")
     assert "展厅" in phone.inner_text(".door-where")
 
 
@@ -220,8 +232,8 @@ def test_admit_two_of_a_family_of_three_then_the_third(app, door_page):
     assert page.inner_text("#door-answer .fewer output").startswith("2")
     shot(page, "door-admit-fewer")
     page.click("#door-answer .fewer-confirm")
-    page.wait_for_function(
-        "document.querySelector('#door-answer [data-part=count]').textContent.includes('2')")
+    wait_until(
+        page, "document.querySelector('#door-answer [data-part=count]').textContent.includes('2')")
     assert answer(page)["tone"] == "ok"
     assert admitted(app, code) == 2
     page.wait_for_timeout(1600)
@@ -238,8 +250,8 @@ def test_a_tally_bump_shows_on_screen_and_in_the_database(app, door_page):
     page, scene = door_page
     tally = page.locator("#door-tallies .tally").first
     tally.locator(".tally-bump").click()
-    page.wait_for_function(
-        "document.querySelector('#door-tallies [data-tally-count]').textContent === '1'")
+    wait_until(
+        page, "document.querySelector('#door-tallies [data-tally-count]').textContent === '1'")
     tally.locator(".tally-bump").click()
     tally.locator(".tally-minus").click()
     page.wait_for_timeout(300)

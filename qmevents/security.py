@@ -1,0 +1,94 @@
+"""Security headers on every response, Secure cookies over HTTPS, and no debug in production.
+
+The Content-Security-Policy allows nothing inline: every script and style is a file under
+/static/. The door scanner compiles its QR decoder (zxing-cpp in WebAssembly, static/vendor/) in
+the page, which needs 'wasm-unsafe-eval' — that allows compiling WebAssembly, not JavaScript
+`eval`. A photo of a ticket is read through a `blob:` image, hence `img-src blob:`.
+"""
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from typing import Any
+
+from flask import Flask, Response, current_app, request
+
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval'",
+    "style-src 'self'",
+    "img-src 'self' data: blob:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+
+# Referrer: "same-origin" keeps the full address for our own pages (Flask-WTF checks the Referer
+# of forms posted over HTTPS) and sends nothing to other sites, so a ticket's code in /t/<code>
+# never leaves with a click on a map or a host's website.
+HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Permissions-Policy": "camera=(self), microphone=(), geolocation=(), payment=(), usb=()",
+}
+
+
+class UnsafeProductionConfig(RuntimeError):
+    """A production server asked to run with the debugger or the test settings."""
+
+
+def check_production(config: MutableMapping[str, Any]) -> None:
+    """Refuse to start a production app with DEBUG (the Werkzeug debugger runs code typed in a
+    browser) or TESTING (exceptions propagate and CSRF may be off)."""
+    if config.get("ENVIRONMENT") != "production":
+        return
+    switched_on = [name for name in ("DEBUG", "TESTING") if config.get(name)]
+    if switched_on:
+        raise UnsafeProductionConfig(
+            f"QMEVENTS_ENV=production refuses {' and '.join(switched_on)}: unset "
+            "FLASK_DEBUG/FLASK_TESTING (or the same names in instance/config.py)."
+        )
+
+
+def serves_https(config: MutableMapping[str, Any]) -> bool:
+    return str(config.get("PREFERRED_URL_SCHEME", "http")).lower() == "https"
+
+
+def secure_cookies(config: MutableMapping[str, Any]) -> None:
+    """Over HTTPS, the session and remember-me cookies are Secure; on plain http (`make run`)
+    they cannot be, or the browser would drop them and nobody could sign in."""
+    if serves_https(config):
+        config["SESSION_COOKIE_SECURE"] = True
+        config["REMEMBER_COOKIE_SECURE"] = True
+
+
+def add_headers(response: Response) -> Response:
+    """Set the headers a view has not set itself (one may tighten its own policy)."""
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    max_age = int(current_app.config.get("HSTS_MAX_AGE") or 0)
+    if request.is_secure and max_age > 0:
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={max_age}")
+    if serves_https(current_app.config):
+        _secure_every_cookie(response)
+    return response
+
+
+def _secure_every_cookie(response: Response) -> None:
+    """Any cookie set by a hook or view (the `lang` cookie of filters.py) gets `Secure` too.
+    The session cookie is written after the hooks and takes SESSION_COOKIE_SECURE itself."""
+    cookies = response.headers.getlist("Set-Cookie")
+    if not cookies or all("; secure" in c.lower() for c in cookies):
+        return
+    response.headers.remove("Set-Cookie")
+    for cookie in cookies:
+        response.headers.add("Set-Cookie", cookie if "; secure" in cookie.lower()
+                             else cookie + "; Secure")
+
+
+def register(app: Flask) -> None:
+    """Registered before every other after-request hook, so it runs after them all."""
+    app.after_request(add_headers)
