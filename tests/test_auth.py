@@ -19,7 +19,7 @@ def test_a_wrong_password_is_refused_and_the_email_is_kept(client, factory):
     assert response.status_code == 400
     assert "Wrong e-mail or password." in html
     assert f'value="{email}"' in html
-    assert client.get("/organiser/").status_code == 302
+    assert client.get("/organiser/").status_code == 401  # not signed in: the sign-in form
 
 
 def test_an_unknown_email_reads_like_a_wrong_password(client):
@@ -52,7 +52,7 @@ def test_sign_out_needs_the_form_token(client, factory):
     assert client.post("/logout").status_code == 400
     response = submit(client, "/logout", {}, page="/organiser/")
     assert response.status_code == 302
-    assert client.get("/organiser/").status_code == 302
+    assert client.get("/organiser/").status_code == 401  # not signed in: the sign-in form
 
 
 def test_a_form_without_its_token_is_refused_politely(client):

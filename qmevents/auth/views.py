@@ -16,6 +16,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from ..errors import render_error
 from ..extensions import db, limiter, login_manager
 from ..models import User
 from ..services import accounts
@@ -51,6 +52,26 @@ def _safe_next(target: str | None) -> str | None:
 
 def home_for(user: User) -> str:
     return url_for("organiser.events")
+
+
+def _here() -> str | None:
+    """Where to continue after signing in: the page asked for, when it is a page (a GET)."""
+    if request.method not in ("GET", "HEAD"):
+        return None
+    query = request.query_string.decode("utf-8", "replace")
+    return request.path + ("?" + query if query else "")
+
+
+@login_manager.unauthorized_handler
+def sign_in_first():
+    """A back-office page asked for without signing in: 401 with the sign-in form on the page,
+    which posts to /login and then continues to the page that was asked for. The API answers
+    its 401 in JSON; nothing about the page itself is shown."""
+    if request.path.startswith("/api/"):
+        return render_error(401)
+    form = LoginForm(formdata=None)
+    form.next.data = _safe_next(_here()) or ""
+    return render_template("auth/login.html", form=form), 401
 
 
 @bp.route("/login", methods=["GET", "POST"])

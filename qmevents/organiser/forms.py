@@ -37,9 +37,21 @@ BAD_DATETIME = _l("Enter a date and time, for example 2025-09-20 14:00.")
 BAD_NUMBER = _l("Enter a whole number, for example 30.")
 
 
+class WhenField(DateTimeLocalField):
+    """A Shanghai wall-clock time; a year no event has (0001, 9999) would overflow the
+    conversion to UTC, so it is refused as unreadable, with the message that says what to type."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        super().process_formdata(valuelist)
+        if self.data is not None and not (listings.EARLIEST_YEAR <= self.data.year
+                                          <= listings.LATEST_YEAR):
+            self.data = None
+            raise ValueError(BAD_DATETIME)
+
+
 def _when(label) -> DateTimeLocalField:
-    return DateTimeLocalField(label, format=DATETIME_FORMATS, validators=[Optional()],
-                              invalid_value_message=BAD_DATETIME)
+    return WhenField(label, format=DATETIME_FORMATS, validators=[Optional()],
+                     invalid_value_message=BAD_DATETIME)
 
 
 class SessionForm(Form):
@@ -173,7 +185,7 @@ def checkpoint_lines(text: str | None) -> list[str]:
 
 def _session_draft(row: SessionForm) -> events.SessionDraft:
     return events.SessionDraft(
-        id=int(row.id.data) if str(row.id.data or "").isdigit() else None,
+        id=_row_id(str(row.id.data or "").strip()),
         label=row.label.data or "",
         starts_at=_utc(row.starts_at.data),
         ends_at=_utc(row.ends_at.data),
@@ -181,6 +193,14 @@ def _session_draft(row: SessionForm) -> events.SessionDraft:
         registration_opens_at=_utc(row.registration_opens_at.data),
         registration_closes_at=_utc(row.registration_closes_at.data),
     )
+
+
+def _row_id(raw: str) -> int | None:
+    """An id from a hidden field or a link: None when empty, -1 (matches nothing, so the service
+    says what is wrong) when it is not a plain number of an id's size, e.g. "²" or 99…9."""
+    if not raw:
+        return None
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else -1
 
 
 def _utc(local: datetime | None) -> datetime | None:
@@ -299,7 +319,7 @@ def option_lines(text: str | None) -> list[str]:
 def _question_draft(row: QuestionForm) -> question_rules.QuestionDraft:
     raw = str(row.id.data or "").strip()
     return question_rules.QuestionDraft(
-        id=int(raw) if raw.isdigit() else (-1 if raw else None),  # -1: not one of the event's
+        id=_row_id(raw),
         label=row.label.data or "",
         kind=row.kind.data or "",
         required=bool(row.required.data),
@@ -335,7 +355,7 @@ class RegistrantFilterForm(FlaskForm):
 
     def session_id(self) -> int | None:
         raw = (self.session.data or "").strip()
-        return int(raw) if raw.isdigit() and len(raw) < 10 else (-1 if raw else None)
+        return _row_id(raw)
 
     def is_filtered(self) -> bool:
         return any((f.data or "").strip() for f in self)
