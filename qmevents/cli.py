@@ -35,10 +35,11 @@ def register(app: Flask) -> None:
         org = f" ({user.organisation.name})" if user.organisation else ""
         click.echo(f"Created {user.role.value} {user.email}{org}")
 
-    from . import lottery_cli, notify_cli, waitlist_cli
+    from . import lottery_cli, notify_cli, purge_cli, waitlist_cli
     from .demo.loader import register_demo
 
     register_demo(app)
     notify_cli.register(app)
     lottery_cli.register(app)
     waitlist_cli.register(app)
+    purge_cli.register(app)

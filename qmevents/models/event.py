@@ -72,6 +72,8 @@ class Event(db.Model):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Whether a ticket already let in may pass the entrance again (recorded, not counted twice).
     allow_reentry: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # When `flask purge` anonymised its registrants and walk-ins (services.purge); None: not yet.
+    personal_data_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
     district: Mapped[District] = relationship(lazy="joined")

@@ -6,6 +6,7 @@ import http.client
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -28,13 +29,16 @@ def app_env(instance: Path, database_url: str) -> dict[str, str]:
 
 class Gunicorn:
     def __init__(self, app: str, env: dict[str, str], workers: int = 4,
-                 worker_class: str = "sync", threads: int = 1) -> None:
+                 worker_class: str = "sync", threads: int = 1, own_group: bool = False) -> None:
         self.app = app
         self.port = free_port()
         self.env = {**os.environ, **env}
         self.workers = workers
         self.worker_class = worker_class
         self.threads = threads
+        # A process group of its own (master and workers), so that `kill` can take all of them
+        # down at once, as a power cut or the OOM killer would, and nothing else.
+        self.own_group = own_group
         self.process: subprocess.Popen | None = None
         # A file, not a pipe: a pipe nobody reads fills up and stalls the workers' logging.
         self.log = tempfile.NamedTemporaryFile(prefix="gunicorn-", suffix=".log", delete=False)
@@ -49,7 +53,8 @@ class Gunicorn:
                "--threads", str(self.threads), "--backlog", "2048", "--timeout", "60",
                "--log-level", "warning", self.app]
         self.process = subprocess.Popen(cmd, cwd=ROOT, env=self.env,
-                                        stdout=subprocess.DEVNULL, stderr=self.log)
+                                        stdout=subprocess.DEVNULL, stderr=self.log,
+                                        start_new_session=self.own_group)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -81,6 +86,30 @@ class Gunicorn:
             return response.status, json.loads(raw or b"null")
         except ValueError:
             return response.status, raw.decode(errors="replace")
+
+    def kill(self, timeout: float = 10) -> None:
+        """SIGKILL to the master and every worker at once (needs `own_group`): no request is
+        finished, no transaction committed by a goodbye, no socket closed politely. Returns once
+        the port refuses connections."""
+        assert self.own_group and self.process, "kill needs a server started with own_group"
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait(timeout=timeout)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+            except OSError:
+                return
+            time.sleep(0.05)
+        raise RuntimeError(f"port {self.port} still answers after SIGKILL")
+
+    def restart(self, ready_path: str = "/", timeout: float = 30) -> Gunicorn:
+        """Start again after `kill`, on the same port and database, as a supervisor would."""
+        assert self.process is None or self.process.poll() is not None, "still running"
+        return self.start(ready_path, timeout)
 
     def stop(self) -> None:
         """Quick shutdown (SIGINT): by now no request is in flight, and a graceful one costs
