@@ -14,9 +14,10 @@ from urllib.parse import unquote
 
 import openpyxl
 import pytest
+from sqlalchemy import select
 
 from qmevents.extensions import db
-from qmevents.models import AuditEntry, Event, Session, Tally, User
+from qmevents.models import AuditEntry, Event, Registration, Session, Tally, User
 from qmevents.services import checkin, door, events, exports
 from qmevents.services import registration as reg
 from qmevents.services.errors import Forbidden, NotFound, ValidationFailed
@@ -163,6 +164,12 @@ def test_an_event_nobody_has_come_to_yet_exports_too(app, factory, organiser, wh
 # --- the registrant list ----------------------------------------------------------------------
 
 
+def registered_at(app, name: str) -> datetime:
+    """When `name` registered, in Shanghai time."""
+    with app.app_context():
+        return to_local(db.session.scalar(select(Registration.created_at).filter_by(name=name)))
+
+
 def test_the_registrant_list_masks_phones_and_id_numbers_by_default(app, scanned):
     _file, body = run(app, scanned["organiser"], registrants(scanned["event_id"]))
     text = body.decode("utf-8-sig")
@@ -180,7 +187,7 @@ def test_the_registrant_list_has_one_row_per_registration_with_answers_in_column
     zhang = rows[0]
     assert zhang[0].endswith("上午场")
     assert zhang[3:5] == ["3", "Confirmed"] and zhang[6] == "3" and zhang[8] == "上海电气"
-    assert datetime.strptime(zhang[5], "%Y-%m-%d %H:%M")  # Shanghai time, minutes
+    assert zhang[5] == f"{registered_at(app, '张伟'):%Y-%m-%d %H:%M}"  # Shanghai time, minutes
 
 
 def test_a_formula_typed_as_an_answer_is_neutralised_in_the_csv(app, scanned):
@@ -205,6 +212,8 @@ def test_the_registrant_workbook_has_typed_cells_and_wide_chinese_columns(app, s
     assert sheet.freeze_panes == "A2"
     assert sheet["B2"].value == "张伟" and sheet["C2"].value == "138****5678"
     assert sheet["D2"].value == 3 and isinstance(sheet["F2"].value, datetime)
+    shown, registered = sheet["F2"].value, registered_at(app, "张伟").replace(tzinfo=None)
+    assert abs((shown - registered).total_seconds()) < 1  # Shanghai wall-clock time
     assert sheet.column_dimensions["A"].width >= 16  # date and 上午场
     assert book["Summary"]["A1"].value == f"Registrants: {TITLE}"
 

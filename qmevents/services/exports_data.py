@@ -11,10 +11,10 @@ import enum
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import DateTime, String, func, select, type_coerce
 
 from .. import labels
 from ..extensions import db
@@ -23,7 +23,8 @@ from ..timeutil import SHANGHAI, to_local
 from .identity import mask_id_number, mask_mobile
 from .reports import Attendance, Dashboard, DashboardLine, EventReport
 
-STREAM_BATCH = 2000  # rows fetched per round trip while streaming registrants
+SHANGHAI_OFFSET = timedelta(hours=8)
+STREAM_BATCH = 5000  # rows fetched per round trip while streaming registrants (about 2 MB)
 
 
 class Kind(enum.StrEnum):
@@ -33,6 +34,9 @@ class Kind(enum.StrEnum):
     INT = "int"
     SHARE = "share"  # 0.125 shown as 12.5%; None when there is nothing to divide by
     DATETIME = "datetime"  # aware UTC, shown in Shanghai time
+    # Already Shanghai wall-clock time, naive: what a 100,000-row stream gives, converted by a
+    # fixed +8 hours (no daylight saving in China since 1991) instead of a zone lookup per row.
+    WALL_TIME = "wall_time"
     DATE = "date"
 
 
@@ -246,7 +250,7 @@ def registrants_document(event: Event, *, masked: bool) -> tuple[Document, int]:
     columns = [
         Column(_("Session")), Column(_("Name")), Column(_("Phone")),
         Column(_("People"), Kind.INT), Column(_("Status")),
-        Column(_("Registered at"), Kind.DATETIME), Column(_("Admitted people"), Kind.INT),
+        Column(_("Registered at"), Kind.WALL_TIME), Column(_("Admitted people"), Kind.INT),
         *(Column(q.label) for q in questions),
     ]
     summary: list[tuple[str, object]] = [
@@ -276,7 +280,9 @@ def registrant_query(event_id: int):
     the order of the back office's list: by session in time order, then as they registered."""
     return (
         select(Registration.id, Registration.session_id, Registration.name, Registration.phone,
-               Registration.party_size, Registration.status, Registration.created_at,
+               # the status as its stored string: no enum lookup per row (labels are keyed by it)
+               Registration.party_size, type_coerce(Registration.status, String),
+               type_coerce(Registration.created_at, DateTime()),  # naive UTC, see WALL_TIME
                Registration.admitted_people, Answer.question_id, Answer.value)
         .join(Session, Session.id == Registration.session_id)
         .outerjoin(Answer, Answer.registration_id == Registration.id)
@@ -314,8 +320,9 @@ def registrant_rows(event_id: int, sessions: dict[int, str], questions: list[Que
                     column = answer_columns.get(row[8])
                     if column is not None:
                         answers[column[0]] = column[1](row[9])
+                registered = first[6] + SHANGHAI_OFFSET if first[6] is not None else None
                 yield (sessions.get(first[1], ""), first[2], phone_shown(first[3]), first[4],
-                       status_label[first[5]], first[6], first[7], *answers)
+                       status_label[first[5]], registered, first[7], *answers)
         finally:
             result.close()
 
@@ -340,13 +347,20 @@ def _instant(value: object) -> str:
     return "%04d-%02d-%02d %02d:%02d" % (t.year, t.month, t.day, t.hour, t.minute)  # noqa: UP031 (twice as quick as strftime, 100,000 times)
 
 
+def _wall(value: object) -> str:
+    if value is None:
+        return ""
+    t = value
+    return "%04d-%02d-%02d %02d:%02d" % (t.year, t.month, t.day, t.hour, t.minute)  # noqa: UP031
+
+
 def _day(value: object) -> str:
     return "" if value is None else f"{value:%Y-%m-%d}"
 
 
 TEXT_OF: dict[Kind, Callable[[object], str]] = {
     Kind.TEXT: _plain, Kind.INT: _plain, Kind.SHARE: _share, Kind.DATETIME: _instant,
-    Kind.DATE: _day,
+    Kind.WALL_TIME: _wall, Kind.DATE: _day,
 }
 
 

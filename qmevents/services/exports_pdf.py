@@ -96,7 +96,7 @@ def _table(table: DataTable, styles: dict[str, ParagraphStyle]) -> Table:
             for c in table.columns]
     body = [[Paragraph(escape(TEXT_OF[k](v)), styles["cell" if k == Kind.TEXT else "number"])
              for k, v in zip(kinds, row, strict=False)] for row in table.rows]
-    weights = [3 if k == Kind.TEXT else 2 if k in (Kind.DATETIME, Kind.DATE) else 1
+    weights = [3 if k == Kind.TEXT else 2 if k in (Kind.DATETIME, Kind.WALL_TIME, Kind.DATE) else 1
                for k in kinds]
     unit = WIDTH / sum(weights)
     grid = Table([head, *body], colWidths=[w * unit for w in weights], repeatRows=1)

@@ -153,15 +153,20 @@ def _cell_writers(sheet, table: Table, styles: _Styles, widths: list[int]):
         if value is not None:
             sheet.write_number(row, col, _serial(value), styles.datetime)
 
+    def wall_time(row: int, col: int, value) -> None:
+        if value is not None:
+            serial = (value - _EXCEL_EPOCH).total_seconds() / 86400
+            sheet.write_number(row, col, serial, styles.datetime)
+
     def day(row: int, col: int, value) -> None:
         if value is not None:
             sheet.write_number(row, col, _serial(value), styles.date)
 
     writers = []
     for col, column in enumerate(table.columns):
-        if column.kind == Kind.DATETIME:
+        if column.kind in (Kind.DATETIME, Kind.WALL_TIME):
             widths[col] = max(widths[col], 16)
-            writers.append((col, instant))
+            writers.append((col, instant if column.kind == Kind.DATETIME else wall_time))
         elif column.kind == Kind.DATE:
             widths[col] = max(widths[col], 10)
             writers.append((col, day))
