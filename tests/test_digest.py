@@ -7,7 +7,8 @@ import pytest
 from qmevents.demo import history
 from qmevents.models import Role
 from qmevents.services import reports
-from qmevents.services.digest import campaign_summary, press_round
+from qmevents.services.digest import campaign_summary
+from qmevents.services.digest_phrases import press_round
 from qmevents.timeutil import to_local, utcnow
 
 from .conftest import login
