@@ -335,14 +335,14 @@ def _job(what: str, fmt: str, event_id: int):
     """A function that runs the measurement once and returns the bytes written."""
     from qmevents.extensions import db
     from qmevents.models import User
-    from qmevents.services import exports, reports
+    from qmevents.services import dashboards, exports
 
     admin = db.session.scalar(db.select(User).filter_by(email="admin@example.cn"))
     out = Path(tempfile.mkdtemp(prefix="qmevents-export-out-")) / "export"
 
     def export() -> int:
         request = exports.ExportRequest(exports.What(what), fmt, event_id=event_id,
-                                        filter=reports.DashboardFilter())
+                                        filter=dashboards.DashboardFilter())
         file = exports.export(admin, request)
         with open(out, "wb") as f:
             for chunk in file.chunks:
@@ -350,7 +350,7 @@ def _job(what: str, fmt: str, event_id: int):
         return out.stat().st_size
 
     def figures() -> int:
-        board = reports.dashboard(reports.DashboardFilter())
+        board = dashboards.dashboard(dashboards.DashboardFilter())
         db.session.rollback()
         return len(board.by_district) + len(board.by_organisation)
 

@@ -19,7 +19,7 @@ from qmevents.models import (
     Session,
     Tally,
 )
-from qmevents.services import identity, listings, reports
+from qmevents.services import dashboards, identity, listings, reports
 from qmevents.timeutil import to_local, utcnow
 
 
@@ -143,7 +143,7 @@ def test_qingpu_nine_talks_and_yangpu_three_hundred_people(app, demo):
     with app.app_context():
         talks = reports.event_report(past("青浦“质量故事巡讲”系列讲座").id)
         assert len(talks.sessions) == 9 and talks.totals.people == 503
-        board = reports.dashboard(reports.DashboardFilter(
+        board = dashboards.dashboard(dashboards.DashboardFilter(
             date_from=date(year(), 9, 1), date_to=date(year(), 9, 30)))
         yangpu = next(line for line in board.by_district if line.name == "杨浦区")
         assert yangpu.figures.people == 307

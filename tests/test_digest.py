@@ -6,7 +6,7 @@ import pytest
 
 from qmevents.demo import history
 from qmevents.models import Role
-from qmevents.services import reports
+from qmevents.services import dashboards
 from qmevents.services.digest import campaign_summary
 from qmevents.services.digest_phrases import press_round
 from qmevents.timeutil import to_local, utcnow
@@ -67,7 +67,7 @@ def demo(runner):
 
 def summary(app, locale="zh_CN", **filters):
     with app.app_context():
-        return campaign_summary(reports.DashboardFilter(**filters), locale)
+        return campaign_summary(dashboards.DashboardFilter(**filters), locale)
 
 
 def paragraph(result, name):

@@ -20,9 +20,9 @@ from qmevents.extensions import db
 from qmevents.models import AuditEntry, Event, Registration, Session, Tally, User
 from qmevents.services import checkin, door, events, exports
 from qmevents.services import registration as reg
+from qmevents.services.dashboards import DashboardFilter
 from qmevents.services.errors import Forbidden, NotFound, ValidationFailed
 from qmevents.services.questions import QuestionDraft, set_questions
-from qmevents.services.reports import DashboardFilter
 from qmevents.timeutil import to_local, utcnow
 
 from .conftest import submit

@@ -25,7 +25,7 @@ from qmevents.models import (
     Tally,
     User,
 )
-from qmevents.services import checkin, door, events, reports
+from qmevents.services import checkin, dashboards, door, events, reports
 from qmevents.services import registration as reg
 from qmevents.services.errors import NotFound, ValidationFailed
 from qmevents.timeutil import SHANGHAI, from_local, utcnow
@@ -104,9 +104,9 @@ class Campaign:
         with self.app.app_context():
             return reports.event_report(scene.event_id)
 
-    def dashboard(self, **filter_fields) -> reports.Dashboard:
+    def dashboard(self, **filter_fields) -> dashboards.Dashboard:
         with self.app.app_context():
-            return reports.dashboard(reports.DashboardFilter(**filter_fields))
+            return dashboards.dashboard(dashboards.DashboardFilter(**filter_fields))
 
     # What time does to the scene: set through the database, as the clock would have.
 
@@ -484,12 +484,12 @@ def test_an_empty_dashboard_is_all_zeros(campaign):
 
 def test_the_dashboard_costs_the_same_few_queries_whatever_the_campaign(campaign):
     campaign.event()
-    few = count_queries(campaign.app, lambda: reports.dashboard(reports.DashboardFilter()))
+    few = count_queries(campaign.app, lambda: dashboards.dashboard(dashboards.DashboardFilter()))
     for org, district in ((XUHUI, "徐汇区"), ("浦东新区市场监督管理局", "浦东新区")):
         scene = campaign.event(org=org, district=district)
         for _ in range(5):
             campaign.scan(scene, campaign.ticket(scene, 2))
-    many = count_queries(campaign.app, lambda: reports.dashboard(reports.DashboardFilter()))
+    many = count_queries(campaign.app, lambda: dashboards.dashboard(dashboards.DashboardFilter()))
     assert few == many <= 6
 
 

@@ -20,7 +20,7 @@ from werkzeug.datastructures import MultiDict
 from .. import labels
 from ..extensions import db
 from ..models import EventKind, Organisation, Role
-from ..services import listings, reports
+from ..services import dashboards, listings, reports
 from ..services.errors import NotFound, ValidationFailed
 from ..timeutil import to_local
 from .views import _visible_event, bp
@@ -108,7 +108,7 @@ def dashboard_page():
     board = None
     if not errors:
         try:
-            board = reports.dashboard(flt)
+            board = dashboards.dashboard(flt)
         except ValidationFailed as exc:
             errors = {_ARG_OF.get(k, k): v for k, v in exc.errors.items()}
         except NotFound:
@@ -131,12 +131,12 @@ def _allowed_args(is_admin: bool) -> tuple[str, ...]:
     return FILTER_ARGS if is_admin else FILTER_ARGS[:-1]
 
 
-def _filter_from(typed: MultiDict, is_admin: bool) -> tuple[reports.DashboardFilter,
+def _filter_from(typed: MultiDict, is_admin: bool) -> tuple[dashboards.DashboardFilter,
                                                             dict[str, str]]:
     """The query's filter and what is wrong with it, per argument. An organiser's dashboard is
     always its own organisation's; an admin may choose one."""
     errors: dict[str, str] = {}
-    flt = reports.DashboardFilter(kind=typed["kind"] or None)
+    flt = dashboards.DashboardFilter(kind=typed["kind"] or None)
     for arg, attr in (("from", "date_from"), ("to", "date_to")):
         if typed[arg]:
             try:
@@ -161,7 +161,7 @@ def _id_arg(typed: MultiDict, arg: str, errors: dict[str, str]) -> int | None:
     return int(value)
 
 
-def _dashboard_charts(board: reports.Dashboard) -> dict[str, list[Point]]:
+def _dashboard_charts(board: dashboards.Dashboard) -> dict[str, list[Point]]:
     zh = str(get_locale() or "zh_CN").startswith("zh")
     every = max(1, math.ceil(len(board.by_day) / 7))
     return {

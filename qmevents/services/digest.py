@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import District, Event, EventKind, EventStatus, Organisation, Session
 from ..timeutil import SHANGHAI, from_local, to_local, utcnow
-from . import reports
+from . import dashboards, reports
 from .digest_phrases import EN, ZH, Phrases, press_round
 
 # --- the summary ------------------------------------------------------------------------------
@@ -51,13 +51,13 @@ class Summary:
         return "\n\n".join(blocks) + "\n"
 
 
-def campaign_summary(filter: reports.DashboardFilter, locale: str) -> Summary:
+def campaign_summary(filter: dashboards.DashboardFilter, locale: str) -> Summary:
     """The draft digest of what happened within `filter` (an organiser's is its organisation's).
     Without an end date it runs to today: a digest reports what was held, not what is to come.
     ValidationFailed for a range that ends before it starts; NotFound for an unknown district
-    (both from reports.dashboard, whose figures the intro and district totals are)."""
+    (both from dashboards.dashboard, whose figures the intro and district totals are)."""
     words = ZH if str(locale).startswith("zh") else EN
-    board = reports.dashboard(_held_filter(filter))
+    board = dashboards.dashboard(_held_filter(filter))
     districts = {d.id: d for d in db.session.scalars(select(District))}
     by_event = [reports.event_report(event_id) for event_id in _held_events(board.filter)]
     paragraphs = []
@@ -73,11 +73,11 @@ def campaign_summary(filter: reports.DashboardFilter, locale: str) -> Summary:
     )
 
 
-def _held_filter(flt: reports.DashboardFilter) -> reports.DashboardFilter:
+def _held_filter(flt: dashboards.DashboardFilter) -> dashboards.DashboardFilter:
     """The filter with an end: today when none was given (reports checks the range)."""
     today = to_local(utcnow()).date()
     date_to = flt.date_to or max(today, flt.date_from or today)
-    return reports.DashboardFilter(date_from=flt.date_from, date_to=date_to, kind=flt.kind,
+    return dashboards.DashboardFilter(date_from=flt.date_from, date_to=date_to, kind=flt.kind,
                                    district_id=flt.district_id,
                                    organisation_id=flt.organisation_id)
 
@@ -86,7 +86,7 @@ def _start_of(day: date) -> datetime:
     return from_local(datetime.combine(day, datetime.min.time()), SHANGHAI)
 
 
-def _held_events(flt: reports.DashboardFilter) -> list[int]:
+def _held_events(flt: dashboards.DashboardFilter) -> list[int]:
     """Published events with a session begun by now and starting within the range (as the
     dashboard picks sessions), in the city's district order, then by their first day."""
     query = (
@@ -120,7 +120,7 @@ def _year(held: list[reports.EventReport]) -> int | None:
     return years.pop() if len(years) == 1 else None
 
 
-def _intro(words: Phrases, flt: reports.DashboardFilter, board: reports.Dashboard,
+def _intro(words: Phrases, flt: dashboards.DashboardFilter, board: dashboards.Dashboard,
            held: list[reports.EventReport]) -> str:
     if not held:
         return words.nothing_held
@@ -142,7 +142,7 @@ def _intro(words: Phrases, flt: reports.DashboardFilter, board: reports.Dashboar
     )
 
 
-def _district_paragraph(words: Phrases, district: District, line: reports.DashboardLine,
+def _district_paragraph(words: Phrases, district: District, line: dashboards.DashboardLine,
                         held: list[reports.EventReport]) -> DistrictParagraph:
     sentences = [
         _event_sentence(words, district, group[0]) if len(group) == 1

@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 
 from ..extensions import db
 from ..models import District, Event, Organisation, Role, User
-from . import audit, listings, reports
+from . import audit, dashboards, listings, reports
 from .errors import Forbidden, NotFound, ValidationFailed
 from .exports_csv import document_csv, table_csv
 from .exports_data import Document, dashboard_document, registrants_document, report_document
@@ -62,7 +62,7 @@ class ExportRequest:
     what: What
     format: str
     event_id: int | None = None  # the report and the registrant list
-    filter: reports.DashboardFilter | None = None  # the dashboard
+    filter: dashboards.DashboardFilter | None = None  # the dashboard
     unmasked: bool = False  # registrant list: full phone and ID numbers
     purpose: str = ""  # why, required for an unmasked list
 
@@ -93,7 +93,7 @@ def export(actor: User, request: ExportRequest) -> ExportFile:
     detail: dict[str, object] = {"what": what.value, "format": fmt.value}
     event: Event | None = None
     if what == What.DASHBOARD:
-        flt = _dashboard_scope(actor, request.filter or reports.DashboardFilter())
+        flt = _dashboard_scope(actor, request.filter or dashboards.DashboardFilter())
         document, rows = _dashboard(flt)
         detail.update(_filter_detail(flt))
         names = _dashboard_names(flt)
@@ -144,7 +144,7 @@ def _exportable_event(actor: User, event_id: int | None) -> Event:
     return event
 
 
-def _dashboard_scope(actor: User, flt: reports.DashboardFilter) -> reports.DashboardFilter:
+def _dashboard_scope(actor: User, flt: dashboards.DashboardFilter) -> dashboards.DashboardFilter:
     """An organiser's dashboard is its own organisation's; an admin's is the whole city."""
     if actor.role == Role.ADMIN:
         return flt
@@ -154,8 +154,8 @@ def _dashboard_scope(actor: User, flt: reports.DashboardFilter) -> reports.Dashb
     return flt
 
 
-def _dashboard(flt: reports.DashboardFilter) -> tuple[Document, int]:
-    board = reports.dashboard(flt)  # checks the filter first: unknown district, bad range
+def _dashboard(flt: dashboards.DashboardFilter) -> tuple[Document, int]:
+    board = dashboards.dashboard(flt)  # checks the filter first: unknown district, bad range
     district = db.session.get(District, board.filter.district_id) \
         if board.filter.district_id is not None else None
     organisation = db.session.get(Organisation, board.filter.organisation_id) \
@@ -165,7 +165,7 @@ def _dashboard(flt: reports.DashboardFilter) -> tuple[Document, int]:
     return document, len(board.by_district) + len(board.by_organisation)
 
 
-def _filter_detail(flt: reports.DashboardFilter) -> dict[str, object]:
+def _filter_detail(flt: dashboards.DashboardFilter) -> dict[str, object]:
     return {
         "from": flt.date_from.isoformat() if flt.date_from else None,
         "to": flt.date_to.isoformat() if flt.date_to else None,
@@ -187,7 +187,7 @@ def _event_names(what: What, event: Event) -> tuple[str, str]:
     return _safe(title), f"event-{event.id}-{what.value}"
 
 
-def _dashboard_names(flt: reports.DashboardFilter) -> tuple[str, str]:
+def _dashboard_names(flt: dashboards.DashboardFilter) -> tuple[str, str]:
     span = "-".join(d.isoformat() for d in (flt.date_from, flt.date_to) if d) or "all"
     return _safe(f"{_('Quality Month dashboard')} {span}"), f"dashboard-{span}"
 

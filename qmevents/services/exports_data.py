@@ -20,8 +20,9 @@ from .. import labels
 from ..extensions import db
 from ..models import Answer, Event, Question, QuestionKind, Registration, Session
 from ..timeutil import SHANGHAI, to_local
+from .dashboards import Dashboard, DashboardLine
 from .identity import mask_id_number, mask_mobile
-from .reports import Attendance, Dashboard, DashboardLine, EventReport
+from .reports import Attendance, EventReport
 
 SHANGHAI_OFFSET = timedelta(hours=8)
 STREAM_BATCH = 5000  # rows fetched per round trip while streaming registrants (about 2 MB)

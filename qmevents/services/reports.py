@@ -1,5 +1,6 @@
-"""What happened: an event's attendance report (live during the event, final after it) and the
-district and campaign dashboards. Every figure is an SQL aggregate; no loop over registrations.
+"""What happened at an event: its attendance report (live during the event, final after it), and
+the SQL pieces that define each figure once, for the report, the dashboards (services/dashboards.py)
+and the door's live figures. Every figure is an SQL aggregate; no loop over registrations.
 
 A registration is one party (一个家庭); its people are `party_size`. "Registered" means confirmed
 (holding a place at the end); "admitted" counts the people of those parties let in at the entrance;
@@ -9,14 +10,13 @@ The exporters (services/exports.py) and the campaign digest (services/digest.py)
 dataclasses; the pages render them. Callers decide who may see what before asking.
 
 One number, one way: the door's live figures (services.door.attendance) are these same queries.
-Dashboards count published events only (a draft never happened, a cancelled event did not take
-place); an event's own report is there whatever its status.
+An event's own report is there whatever its status.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields, replace
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
 from typing import Any
 
 from flask_babel import gettext as _
@@ -39,9 +39,8 @@ from ..models import (
     Session,
     Tally,
 )
-from ..timeutil import SHANGHAI, from_local, utcnow
-from .errors import NotFound, ValidationFailed
-from .listings import EARLIEST_YEAR, LATEST_YEAR
+from ..timeutil import utcnow
+from .errors import NotFound
 
 MAX_ID = 2**31  # ids are 32-bit in the database: a larger one matches nothing
 
@@ -151,43 +150,6 @@ class EventReport:
     live: bool = False  # a session is under way now: the door is counting, the page may refresh
 
 
-@dataclass
-class DashboardFilter:
-    date_from: date | None = None  # Shanghai dates, inclusive; an event counts by its sessions' days
-    date_to: date | None = None
-    kind: EventKind | None = None
-    district_id: int | None = None
-    organisation_id: int | None = None  # an organiser's dashboard is always its own organisation
-
-
-@dataclass
-class DashboardLine:
-    key: int  # district id or organisation id
-    name: str
-    events: int
-    sessions: int
-    figures: Attendance
-    tallies: int  # services counted at the door, all kinds summed
-    name_en: str = ""  # a district's English name; an organisation has only its own name
-
-
-@dataclass
-class DayLine:
-    day: date  # Shanghai date
-    people: int  # let in that day (tickets and walk-ins)
-
-
-@dataclass
-class Dashboard:
-    filter: DashboardFilter
-    totals: DashboardLine  # key 0
-    by_district: list[DashboardLine]  # the 16 districts' order, those with events only
-    by_organisation: list[DashboardLine]
-    by_kind: list[tuple[EventKind, int]]  # events per kind
-    tallies: list[TallyLine] = field(default_factory=list)  # summed by name across events
-    by_day: list[DayLine] = field(default_factory=list)
-
-
 # --- SQL pieces: each figure is defined once, for the report, the dashboard and the door ---------
 
 QUARTER_HOUR = 15 * 60  # seconds
@@ -219,7 +181,7 @@ def _epoch_seconds_postgresql(element, compiler, **kw) -> str:
     return f"CAST(FLOOR(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)})) AS BIGINT)"
 
 
-def _bucket(at, seconds: int, offset: int = 0):
+def bucket(at, seconds: int, offset: int = 0):
     """The bucket number of a time: literal constants, so SELECT and GROUP BY match on
     PostgreSQL (two bound parameters would be two different expressions to it)."""
     shifted = epoch_seconds(at)
@@ -228,7 +190,7 @@ def _bucket(at, seconds: int, offset: int = 0):
     return shifted // literal_column(str(seconds), Integer)
 
 
-def _registered_by(key) -> Select:
+def registered_by(key) -> Select:
     """What "registered" and "admitted" mean: confirmed registrations (parties holding places)
     and the people of theirs let in at the entrance, summed per `key`."""
     return (
@@ -242,7 +204,7 @@ def _registered_by(key) -> Select:
     )
 
 
-def _admissions(*where) -> Subquery:
+def counted_admissions(*where) -> Subquery:
     """The admissions that count: entries, walk-ins and station visits (a re-entry is the same
     people again), of tickets still confirmed — a party that cancelled after coming in counts
     neither here nor in admitted_people."""
@@ -258,7 +220,7 @@ def _admissions(*where) -> Subquery:
     )
 
 
-def _walk_ins_by(admissions: Subquery, key) -> Subquery:
+def walk_ins_by(admissions: Subquery, key) -> Subquery:
     """Walk-ins per `key`: each walk-in admission is one group (a family), with its people."""
     return (
         select(key.label("key"), func.count().label("walk_in_groups"),
@@ -269,7 +231,7 @@ def _walk_ins_by(admissions: Subquery, key) -> Subquery:
     )
 
 
-def _figure_columns(registered: Subquery, walk_ins: Subquery) -> list:
+def figure_columns(registered: Subquery, walk_ins: Subquery) -> list:
     """The Attendance fields, in order, from the two subqueries above."""
     return [(registered if name in registered.c else walk_ins).c[name]
             for name in ATTENDANCE_FIELDS]
@@ -280,14 +242,14 @@ def _figure_columns(registered: Subquery, walk_ins: Subquery) -> list:
 
 def session_lines(event_id: int, session_id: int | None = None) -> list[SessionLine]:
     """Each session (or the one asked for) with its registrations and walk-ins: one query."""
-    registered = (_registered_by(Registration.session_id)
+    registered = (registered_by(Registration.session_id)
                   .where(Registration.event_id == event_id).subquery())
-    admissions = _admissions(Admission.event_id == event_id)
-    walk_ins = _walk_ins_by(admissions, admissions.c.session_id)
+    admissions = counted_admissions(Admission.event_id == event_id)
+    walk_ins = walk_ins_by(admissions, admissions.c.session_id)
     only = [] if session_id is None else [Session.id == session_id]
     rows = db.session.execute(
         select(Session.id, Session.label, Session.starts_at, Session.ends_at, Session.capacity,
-               *_figure_columns(registered, walk_ins))
+               *figure_columns(registered, walk_ins))
         .outerjoin(registered, registered.c.key == Session.id)
         .outerjoin(walk_ins, walk_ins.c.key == Session.id)
         .where(Session.event_id == event_id, *only)
@@ -303,7 +265,7 @@ def checkpoint_lines(event_id: int, session_id: int | None = None) -> list[Check
     where = [Admission.event_id == event_id]
     if session_id is not None:
         where.append(Admission.session_id == session_id)
-    admissions = _admissions(*where)
+    admissions = counted_admissions(*where)
     parties = (func.count(admissions.c.registration_id.distinct())
                + func.count(case((admissions.c.kind == AdmissionKind.WALK_IN, 1))))
     rows = db.session.execute(
@@ -329,15 +291,15 @@ def tally_lines(event_id: int) -> list[TallyLine]:
 def arrivals(event_id: int) -> list[ArrivalBin]:
     """People let in at the entrance per quarter hour, grouped in the database; the empty
     quarters between the first and the last are filled in here, over the bins only."""
-    admissions = _admissions(Admission.event_id == event_id, Admission.kind.in_(ARRIVED))
-    quarter = _bucket(admissions.c.at, QUARTER_HOUR)
-    people = _filled(db.session.execute(
+    admissions = counted_admissions(Admission.event_id == event_id, Admission.kind.in_(ARRIVED))
+    quarter = bucket(admissions.c.at, QUARTER_HOUR)
+    people = filled(db.session.execute(
         select(quarter, func.sum(admissions.c.people)).group_by(quarter)).all())
     return [ArrivalBin(starts_at=datetime.fromtimestamp(q * QUARTER_HOUR, UTC), people=n)
             for q, n in people]
 
 
-def _filled(rows) -> list[tuple[int, int]]:
+def filled(rows) -> list[tuple[int, int]]:
     """(bucket, count) for every bucket from the first to the last, zeros included."""
     counts = {int(bucket): int(n or 0) for bucket, n in rows}
     if not counts:
@@ -374,155 +336,3 @@ def event_report(event_id: int) -> EventReport:
         arrivals=arrivals(event_id), cancelled=cancelled,
         live=not cancelled and any(s.starts_at <= now < s.ends_at for s in sessions),
     )
-
-
-# --- the dashboards -------------------------------------------------------------------------------
-
-
-def dashboard(filter: DashboardFilter) -> Dashboard:
-    """Figures per district and per organisation. ValidationFailed for a range that ends before
-    it starts; NotFound for an unknown district or kind.
-
-    Only published events count (drafts never happened; a cancelled event did not take place).
-    The date range picks sessions by their start (Shanghai dates, inclusive): an event counts
-    with those of its sessions in the range, their registrations and admissions; its tallies,
-    kept per event, count whole. Six queries, plus one per district or organisation asked for."""
-    flt = _checked(filter)
-    events = _event_figures(flt)
-    lines = _line_columns(events)
-    by_district = [_line(r, r.name_en) for r in db.session.execute(
-        select(District.id.label("key"), District.name.label("name"), District.name_en, *lines)
-        .join(events, events.c.district_id == District.id)
-        .group_by(District.id, District.name, District.name_en, District.position)
-        .order_by(District.position)
-    ).all()]
-    by_organisation = [_line(r) for r in db.session.execute(
-        select(Organisation.id.label("key"), Organisation.name.label("name"), *lines)
-        .join(events, events.c.organisation_id == Organisation.id)
-        .join(District, District.id == Organisation.district_id)
-        .group_by(Organisation.id, Organisation.name, District.position)
-        .order_by(District.position, Organisation.name)
-    ).all()]
-    kinds = dict(db.session.execute(
-        select(events.c.kind, func.count()).group_by(events.c.kind)).all())
-    total = func.sum(Tally.count)
-    tallies = db.session.execute(
-        select(Tally.name, total).join(events, events.c.event_id == Tally.event_id)
-        .group_by(Tally.name).order_by(total.desc(), Tally.name)
-    ).all()
-    return Dashboard(
-        filter=flt,
-        totals=DashboardLine(
-            key=0, name="", events=sum(d.events for d in by_district),
-            sessions=sum(d.sessions for d in by_district),
-            figures=Attendance.total_of(d.figures for d in by_district),
-            tallies=sum(d.tallies for d in by_district)),
-        by_district=by_district,
-        by_organisation=by_organisation,
-        by_kind=[(k, int(kinds[k])) for k in EventKind if k in kinds],
-        tallies=[TallyLine(name=name, count=int(n or 0)) for name, n in tallies],
-        by_day=_days(flt),
-    )
-
-
-def _checked(flt: DashboardFilter) -> DashboardFilter:
-    """The filter with its kind as an EventKind; the problems a person can fix raise
-    ValidationFailed (field names as the dataclass's), unknown things NotFound."""
-    errors = {}
-    for key in ("date_from", "date_to"):
-        value = getattr(flt, key)
-        if value is not None and not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
-            errors[key] = _("Enter a date between the years %(first)d and %(last)d.",
-                            first=EARLIEST_YEAR, last=LATEST_YEAR)
-    if not errors and flt.date_from and flt.date_to and flt.date_to < flt.date_from:
-        errors["date_to"] = _("The end date must not be before the start date.")
-    if errors:
-        raise ValidationFailed(errors)
-    kind = flt.kind
-    if kind is not None:
-        try:
-            kind = EventKind(kind)
-        except ValueError:
-            raise NotFound(_("No such kind of event.")) from None
-    if flt.district_id is not None and not _exists(District, flt.district_id):
-        raise NotFound(_("No such district."))
-    if flt.organisation_id is not None and not _exists(Organisation, flt.organisation_id):
-        raise NotFound(_("No such organisation."))
-    return replace(flt, kind=kind)
-
-
-def _exists(model, key) -> bool:
-    valid = isinstance(key, int) and not isinstance(key, bool) and 0 < key < MAX_ID
-    return bool(valid and db.session.scalar(select(model.id).where(model.id == key)))
-
-
-def _counted_sessions(flt: DashboardFilter):
-    """The sessions that count: of published events matching the filter, starting in the
-    range (Shanghai dates, inclusive)."""
-    conditions = [Event.status == EventStatus.PUBLISHED]
-    if flt.kind is not None:
-        conditions.append(Event.kind == flt.kind)
-    if flt.district_id is not None:
-        conditions.append(Event.district_id == flt.district_id)
-    if flt.organisation_id is not None:
-        conditions.append(Event.organisation_id == flt.organisation_id)
-    if flt.date_from is not None:
-        conditions.append(Session.starts_at >= _midnight(flt.date_from))
-    if flt.date_to is not None:
-        conditions.append(Session.starts_at < _midnight(flt.date_to + timedelta(days=1)))
-    return (select(Session.id, Session.event_id).join(Event, Event.id == Session.event_id)
-            .where(*conditions).cte("counted_sessions"))
-
-
-def _midnight(day: date) -> datetime:
-    return from_local(datetime.combine(day, datetime.min.time()), SHANGHAI)
-
-
-def _event_figures(flt: DashboardFilter) -> Subquery:
-    """One row per event that counts, with its figures over its sessions that count."""
-    sessions = _counted_sessions(flt)
-    in_range = select(sessions.c.id)
-    per_event = (select(sessions.c.event_id.label("key"), func.count().label("sessions"))
-                 .group_by(sessions.c.event_id).subquery())
-    registered = (_registered_by(Registration.event_id)
-                  .where(Registration.session_id.in_(in_range)).subquery())
-    admissions = _admissions(Admission.session_id.in_(in_range))
-    walk_ins = _walk_ins_by(admissions, admissions.c.event_id)
-    tallies = (select(Tally.event_id.label("key"), func.sum(Tally.count).label("tallies"))
-               .where(Tally.event_id.in_(select(sessions.c.event_id)))
-               .group_by(Tally.event_id).subquery())
-    return (
-        select(Event.id.label("event_id"), Event.district_id, Event.organisation_id, Event.kind,
-               per_event.c.sessions, *_figure_columns(registered, walk_ins),
-               tallies.c.tallies)
-        .join(per_event, per_event.c.key == Event.id)
-        .outerjoin(registered, registered.c.key == Event.id)
-        .outerjoin(walk_ins, walk_ins.c.key == Event.id)
-        .outerjoin(tallies, tallies.c.key == Event.id)
-        .subquery("event_figures")
-    )
-
-
-def _line_columns(events: Subquery) -> list:
-    """A DashboardLine's aggregates over the events' rows (SUM skips an outer join's NULLs)."""
-    return [func.count(events.c.event_id).label("events"),
-            func.sum(events.c.sessions).label("sessions"),
-            *[func.sum(events.c[name]).label(name) for name in ATTENDANCE_FIELDS],
-            func.sum(events.c.tallies).label("tallies")]
-
-
-def _line(row: Any, name_en: str = "") -> DashboardLine:
-    return DashboardLine(key=row.key, name=row.name, events=int(row.events),
-                         sessions=int(row.sessions or 0), figures=Attendance.of(row),
-                         tallies=int(row.tallies or 0), name_en=name_en or row.name)
-
-
-def _days(flt: DashboardFilter) -> list[DayLine]:
-    """People let in per Shanghai day, at the entrance of the sessions that count."""
-    sessions = _counted_sessions(flt)
-    admissions = _admissions(Admission.session_id.in_(select(sessions.c.id)),
-                             Admission.kind.in_(ARRIVED))
-    day = _bucket(admissions.c.at, DAY, offset=SHANGHAI_OFFSET)
-    rows = db.session.execute(select(day, func.sum(admissions.c.people)).group_by(day)).all()
-    epoch = date(1970, 1, 1)
-    return [DayLine(day=epoch + timedelta(days=d), people=n) for d, n in _filled(rows)]
