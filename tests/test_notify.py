@@ -16,9 +16,9 @@ import pytest
 from qmevents import notify_cli
 from qmevents.extensions import db
 from qmevents.models import Notification, Registration, RegistrationStatus, Session
-from qmevents.services import notify
+from qmevents.services import messages, notify, notify_backends
 from qmevents.services import registration as reg
-from qmevents.services.notify import Message, SendFailed, SmsBackend, SmtpBackend
+from qmevents.services.notify_backends import Message, SendFailed, SmsBackend, SmtpBackend
 from qmevents.timeutil import to_local, utcnow
 
 PHONE = "13812345678"
@@ -52,12 +52,12 @@ class BrokenBackend:
 
 @pytest.fixture
 def provider_down(app, monkeypatch):
-    monkeypatch.setitem(notify.BACKENDS, "broken", BrokenBackend)
+    monkeypatch.setitem(notify_backends.BACKENDS, "broken", BrokenBackend)
     app.config["NOTIFY_BACKEND"] = "broken"
 
 
 def confirm(registration_id: int) -> Notification:
-    notification = notify.registration_confirmed(
+    notification = messages.registration_confirmed(
         db.session.get(Registration, registration_id), TICKET_URL)
     return db.session.get(Notification, notification.id)
 
@@ -102,7 +102,7 @@ def test_a_phone_number_typed_as_the_name_is_masked_in_the_text(app, factory):
 def test_cancelling_sends_a_cancellation(app, registered):
     with app.app_context():
         cancelled = reg.cancel(db.session.get(Registration, registered).code)
-        notification = notify.registration_cancelled(cancelled, TICKET_URL)
+        notification = messages.registration_cancelled(cancelled, TICKET_URL)
         message = db.session.get(Notification, notification.id)
         assert message.kind == "registration_cancelled" and message.status == "sent"
         assert "已取消" in message.body and PHONE not in message.body
@@ -110,7 +110,7 @@ def test_cancelling_sends_a_cancellation(app, registered):
 
 def test_admins_see_the_latest_messages_first_with_masked_recipients(app, registered):
     with app.app_context():  # registering sent the confirmation
-        notify.one_time_code(PHONE, "123456")
+        messages.one_time_code(PHONE, "123456")
         entries = notify.recent(limit=20)
         assert [e.kind for e in entries] == ["one_time_code", "registration_confirmed"]
         assert {e.recipient for e in entries} == {"138****5678"}
@@ -135,7 +135,7 @@ def test_a_crashing_backend_counts_as_a_failed_send(app, registered, monkeypatch
         def send(self, message):
             raise RuntimeError("bug")
 
-    monkeypatch.setitem(notify.BACKENDS, "broken", Crashing)
+    monkeypatch.setitem(notify_backends.BACKENDS, "broken", Crashing)
     app.config["NOTIFY_BACKEND"] = "broken"
     with app.app_context():
         message = confirm(registered)
@@ -248,7 +248,7 @@ def test_an_unreachable_sms_provider_is_a_failed_send():
 def test_a_code_sent_by_sms_is_not_kept_in_the_stored_text(app, sms_provider):
     app.config.update(NOTIFY_BACKEND="sms", SMS_API_URL=sms_provider.url, SMS_API_KEY="k")
     with app.app_context():
-        notification = notify.one_time_code(PHONE, "246810")
+        notification = messages.one_time_code(PHONE, "246810")
         message = db.session.get(Notification, notification.id)
         assert message.status == "sent" and message.backend == "sms"
         assert "246810" in sms_provider.received[0][1]["text"]

@@ -8,7 +8,7 @@ import pytest
 
 from qmevents.extensions import db
 from qmevents.models import Notification, OneTimeCode
-from qmevents.services import notify, otp
+from qmevents.services import messages, otp
 from qmevents.services.errors import ValidationFailed
 from qmevents.timeutil import utcnow
 
@@ -110,7 +110,7 @@ def test_two_verifications_at_once_succeed_only_once(app, monkeypatch):
 def test_the_code_message_carries_the_code_and_its_lifetime_but_not_the_phone(app):
     with app.app_context():
         code = otp.issue(PHONE)
-        notification = notify.one_time_code(PHONE, code)
+        notification = messages.one_time_code(PHONE, code)
         message = db.session.get(Notification, notification.id)
         assert code in message.body and "10分钟" in message.body
         assert PHONE not in message.body

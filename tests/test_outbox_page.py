@@ -8,7 +8,7 @@ import pytest
 
 from qmevents.extensions import db
 from qmevents.models import Notification, NotificationStatus
-from qmevents.services import notify
+from qmevents.services import messages, notify, notify_backends
 from qmevents.services.notify import SendFailed
 from qmevents.timeutil import utcnow
 
@@ -45,7 +45,7 @@ def outbox_page(client) -> str:
 
 def test_an_admin_reads_the_messages_with_masked_numbers(app, client, admin):
     with app.app_context():
-        notify.one_time_code(PHONE, "402917")
+        messages.one_time_code(PHONE, "402917")
         notify.queue("sms", "13900001111", "registration_confirmed", "报名成功",
                      "张伟，您已报名「威派格智慧水务质量开放日」，电话13900001111。")
     html = outbox_page(client)
@@ -57,20 +57,20 @@ def test_an_admin_reads_the_messages_with_masked_numbers(app, client, admin):
 
 
 def test_a_failed_send_is_visible_with_its_error(app, client, admin, monkeypatch):
-    monkeypatch.setitem(notify.BACKENDS, "down", DownProvider)
+    monkeypatch.setitem(notify_backends.BACKENDS, "down", DownProvider)
     app.config["NOTIFY_BACKEND"] = "down"
     with app.app_context():
-        notify.one_time_code(PHONE, "402917")
+        messages.one_time_code(PHONE, "402917")
     html = outbox_page(client)
     assert "Waiting to be retried" in html
     assert "SMS provider answered 503 try later" in html
 
 
 def test_the_retry_button_delivers_the_due_messages(app, client, admin, monkeypatch):
-    monkeypatch.setitem(notify.BACKENDS, "down", DownProvider)
+    monkeypatch.setitem(notify_backends.BACKENDS, "down", DownProvider)
     app.config["NOTIFY_BACKEND"] = "down"
     with app.app_context():
-        message_id = notify.one_time_code(PHONE, "402917").id
+        message_id = messages.one_time_code(PHONE, "402917").id
         db.session.get(Notification, message_id).next_attempt_at = utcnow() - timedelta(seconds=1)
         db.session.commit()
     app.config["NOTIFY_BACKEND"] = "outbox"  # the provider is back

@@ -20,7 +20,7 @@ from qmevents.models import (
     RegistrationStatus,
     Session,
 )
-from qmevents.services import notify
+from qmevents.services import messages, notify_backends
 from qmevents.timeutil import utcnow
 
 from .conftest import csrf_from, submit
@@ -420,7 +420,7 @@ class CrashingBackend:
 
 
 def test_a_failing_notifier_does_not_block_the_registration(app, en, factory, monkeypatch):
-    monkeypatch.setitem(notify.BACKENDS, "crashing", CrashingBackend)
+    monkeypatch.setitem(notify_backends.BACKENDS, "crashing", CrashingBackend)
     app.config["NOTIFY_BACKEND"] = "crashing"
     event_id, session_id = open_day(app, factory)
 
@@ -437,7 +437,7 @@ def test_a_notifier_that_raises_does_not_block_the_registration(app, en, factory
     def broken(*args, **kwargs):
         raise RuntimeError("bug in the notifier")
 
-    monkeypatch.setattr(notify, "registration_confirmed", broken)
+    monkeypatch.setattr(messages, "registration_confirmed", broken)
     event_id, session_id = open_day(app, factory)
 
     response = submit(en, form_url(event_id, session_id), family())

@@ -25,7 +25,7 @@ from qmevents.models import (
     Tally,
     User,
 )
-from qmevents.services import audit, checkin, door, notify, otp, purge, questions, reports
+from qmevents.services import audit, checkin, door, messages, otp, purge, questions, reports
 from qmevents.services import registration as reg
 from qmevents.timeutil import utcnow
 
@@ -85,7 +85,7 @@ class Programme:
             audit.record("declined", actor_id=self.admin_id, event_id=event_id,
                          party_size=2, message=f"王芳（{phones[1]}）请改报下一场")
             db.session.commit()
-            notify.one_time_code(phones[2], otp.issue(phones[2]))
+            messages.one_time_code(phones[2], otp.issue(phones[2]))
             if days_ago is not None:
                 self._move_back(event_id, phones[2], timedelta(days=days_ago + 7, hours=2))
         return Held(event_id, phones, walk_in_phone)

@@ -27,7 +27,7 @@ from wtforms import StringField
 
 from ..models import ENDED, Registration, RegistrationStatus
 from ..ratelimits import limit_code_check, limit_otp
-from ..services import notify, otp, registration
+from ..services import messages, otp, registration
 from ..services.identity import mask_mobile, normalise_mobile
 from ..timeutil import utcnow
 from .views import bp
@@ -82,7 +82,7 @@ def find_tickets():
 def _send_code_if_registered(phone: str) -> None:
     """A code only goes to a number that has registered: nobody else is texted by us."""
     if registration.tickets_for_phone(phone):
-        notify.one_time_code(phone, otp.issue(phone))
+        messages.one_time_code(phone, otp.issue(phone))
 
 
 # --- step 2: the code ----------------------------------------------------------------------------

@@ -39,7 +39,7 @@ from ..models import (
     User,
 )
 from ..timeutil import utcnow
-from . import audit, listings, notify
+from . import audit, listings, messages
 from . import registration as registration_rules
 from .errors import (
     DuplicateRegistration,
@@ -183,7 +183,7 @@ def admit(event_id: int, registration_ids: object, actor: User,
         audit.record(ADMITTED, actor_id=actor.id, event_id=event.id, registration_id=r.id,
                      session_id=r.session_id, party_size=r.party_size, message=note)
     db.session.commit()
-    _tell(lambda r: notify.admitted(r, links.ticket_url(r.code), note), admitted)
+    _tell(lambda r: messages.admitted(r, links.ticket_url(r.code), note), admitted)
     return AdmitResult(admitted=admitted, people=sum(needed.values()),
                        unchanged=[i for i in ids if i not in admitted])
 
@@ -217,7 +217,7 @@ def decline(event_id: int, registration_ids: object, actor: User,
         audit.record(DECLINED, actor_id=actor.id, event_id=event.id, registration_id=r.id,
                      session_id=r.session_id, party_size=r.party_size, message=note)
     db.session.commit()
-    _tell(lambda r: notify.declined(r, note), declined)
+    _tell(lambda r: messages.declined(r, note), declined)
     return DeclineResult(declined=declined, unchanged=[i for i in ids if i not in declined])
 
 
@@ -263,7 +263,7 @@ def invite(event_id: int, session_id: object, name: object, phone: object, party
             raise DuplicateRegistration(
                 _("This phone number already has a registration for this session.")) from None
         raise
-    _tell(lambda r: notify.invited(r, links.ticket_url(r.code)), [registration.id])
+    _tell(lambda r: messages.invited(r, links.ticket_url(r.code)), [registration.id])
     return registration_rules.Registered(code=registration.code, status=registration.status,
                                          registration_id=registration.id)
 

@@ -51,7 +51,7 @@ from ..models import (
     Session,
 )
 from ..timeutil import to_local, utcnow
-from . import audit, notify
+from . import audit, messages, notify
 from .errors import DomainError, NotFound, ValidationFailed
 from .identity import mask_mobile
 from .registration import claim_places
@@ -280,10 +280,10 @@ def _stage_messages(won: list[int], waiting: list[int]) -> list:
     try:
         for registration_id in won:
             r = found[registration_id]
-            staged.append(notify.lottery_won(r, links.ticket_url(r.code), staged=True))
+            staged.append(messages.lottery_won(r, links.ticket_url(r.code), staged=True))
         for position, registration_id in enumerate(waiting, start=1):
             r = found[registration_id]
-            staged.append(notify.lottery_waitlisted(r, position, links.ticket_url(r.code),
+            staged.append(messages.lottery_waitlisted(r, position, links.ticket_url(r.code),
                                                     staged=True))
     except Exception:  # a message never undoes a draw: the ticket pages show the result
         log.exception("could not compose the lottery messages")

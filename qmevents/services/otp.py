@@ -33,7 +33,7 @@ def code_hash(phone: str, code: str) -> str:
 
 def issue(phone: str, purpose: OneTimeCodePurpose = OneTimeCodePurpose.FIND_TICKETS) -> str:
     """Store a new code for the phone and return it, in plain, this once. The caller sends it
-    (notify.one_time_code) and should not say whether the phone has any registrations."""
+    (messages.one_time_code) and should not say whether the phone has any registrations."""
     clean = normalise_mobile(phone) if isinstance(phone, str) else None
     if clean is None:
         raise ValidationFailed(

@@ -40,7 +40,7 @@ from ..models import (
     Session,
 )
 from ..timeutil import utcnow
-from . import notify
+from . import messages, notify
 from .errors import (
     DuplicateRegistration,
     NotFound,
@@ -307,7 +307,7 @@ def _write(event: Event, session: Session, clean: dict, code: str,
     row = dict(code=code, event_id=event.id, session_id=session.id, name=clean["name"],
                phone=clean["phone"], party_size=clean["party_size"], status=status,
                source=source, consent_at=now, created_at=now, updated_at=now)
-    draft = _draft(notify.draft_registration_confirmed,
+    draft = _draft(messages.draft_registration_confirmed,
                    Registration(event=event, session=session, **row))
     try:
         registration_id = db.session.execute(_INSERT_REGISTRATION, row).inserted_primary_key[0]
@@ -462,7 +462,7 @@ def cancel(code: str) -> Registration:
         promotions = waitlist.promote_in_transaction(registration.session_id)
     db.session.commit()
     db.session.refresh(registration)
-    _tell(notify.registration_cancelled, registration)
+    _tell(messages.registration_cancelled, registration)
     waitlist.announce(promotions)
     return registration
 

@@ -39,7 +39,7 @@ from ..models import (
     Session,
 )
 from ..timeutil import utcnow
-from . import audit, lottery, notify
+from . import audit, lottery, messages, notify
 from . import registration as registrations
 from .errors import NotFound, RegistrationClosed, ValidationFailed
 
@@ -140,7 +140,7 @@ def _promote_here(session_id: int, now: datetime, deadline: datetime | None,
         if candidate is None:
             break
         if _move(candidate, deadline, now):
-            promotions.append(Promotion(candidate, _stage(notify.draft_promoted, candidate)))
+            promotions.append(Promotion(candidate, _stage(messages.draft_promoted, candidate)))
             continue
         contended += 1
         if contended >= MAX_CONTENDED:
@@ -275,7 +275,7 @@ def confirm_offer(code: str) -> Registration:
                  registration_id=registration.id, session_id=registration.session_id,
                  party_size=registration.party_size)
     db.session.refresh(registration)
-    message = _stage(notify.draft_registration_confirmed, registration)
+    message = _stage(messages.draft_registration_confirmed, registration)
     db.session.commit()
     notify.dispatch(message)
     return registration
@@ -318,7 +318,7 @@ def _expire(registration_id: int, now: datetime) -> bool:
                  registration_id=registration_id, session_id=registration.session_id,
                  party_size=registration.party_size,
                  offer_expires_at=registration.offer_expires_at.isoformat())
-    message = _stage(notify.draft_offer_expired, registration)
+    message = _stage(messages.draft_offer_expired, registration)
     promotions = promote_in_transaction(registration.session_id, now=now)
     db.session.commit()
     notify.dispatch(message)
