@@ -1,0 +1,240 @@
+"""The door: check-ins, undo, live figures, walk-ins, tallies, search."""
+from __future__ import annotations
+
+from typing import Any
+
+from ... import labels
+from .common import (
+    TIME,
+    Schema,
+    choices,
+    json_body,
+    path_id,
+    query_param,
+    ref,
+)
+
+# --- the door: check-ins, undo, figures, walk-ins, tallies, search ------------------------------
+
+DOOR: list[dict] = [{"bearerToken": []}, {"doorSession": []}]
+_NULLABLE_ID = {"type": ["integer", "null"]}
+RESULTS = {
+    "admitted": "let in: `admitted_people` now (a re-entry when `reentry` is true, a visit at a "
+                "station when the device stands at one)",
+    "already_admitted": "nobody let in: the ticket is in already; `previous` says when, where "
+                        "and by whom",
+    "unknown": "no ticket has this code, or what was scanned is not a ticket",
+    "cancelled": "the registration, or the whole event, was cancelled",
+    "not_confirmed": "waiting list, offered, applied, declined or not selected: see "
+                     "`ticket.status`",
+    "wrong_event": "a ticket of another event (its title, nothing about its holder)",
+    "wrong_session": "a ticket of another session, or of another day when the device is set to "
+                     "no session",
+}
+
+
+def _door_schemas() -> dict[str, Schema]:
+    ticket = {
+        "type": "object",
+        "required": ["code", "name", "phone_masked", "party_size", "status", "event_id",
+                     "event_title", "session_id", "session_starts_at", "admitted_people"],
+        "properties": {
+            "code": {"type": "string"},
+            "name": {"type": "string", "description": "Empty for another event's ticket."},
+            "phone_masked": {"type": "string", "description": "e.g. 138****5678."},
+            "party_size": {"type": "integer", "minimum": 1},
+            "status": choices(labels.REGISTRATION_STATUS),
+            "event_id": {"type": "integer"},
+            "event_title": {"type": "string"},
+            "session_id": {"type": "integer"},
+            "session_starts_at": TIME,
+            "admitted_people": {"type": "integer", "minimum": 0,
+                                "description": "Let in at the entrance so far."},
+        },
+        "additionalProperties": False,
+    }
+    checkin = {
+        "type": "object",
+        "required": ["code", "event_id"],
+        "properties": {
+            "code": {"type": "string", "description": "What the scanner read: the ticket's URL "
+                                                      "(…/t/<code>) or its code, grouped or not."},
+            "event_id": {"type": "integer", "description": "The event the device stands at."},
+            "session_id": {**_NULLABLE_ID, "description": "The session the device admits; "
+                           "omitted or null: any session of the event running today (Shanghai)."},
+            "checkpoint_id": {**_NULLABLE_ID, "description": "Omitted or null: the entrance. "
+                              "Another checkpoint records one visit per ticket."},
+            "people": {"type": ["integer", "null"], "minimum": 1, "maximum": 20,
+                       "description": "How many of the party to let in; omitted: all still "
+                                      "outside. The rest may come later."},
+        },
+    }
+    answer = {
+        "type": "object",
+        "required": ["result", "ticket", "admitted_people", "remaining_people", "reentry",
+                     "previous", "message", "admission_id"],
+        "properties": {
+            "result": {"type": "string", "enum": list(RESULTS), "description": "; ".join(
+                f"`{key}`: {text}" for key, text in RESULTS.items())},
+            "ticket": {"anyOf": [ref("DoorTicket"), {"type": "null"}],
+                       "description": "null for an unknown code and for walk-ins."},
+            "admitted_people": {"type": "integer", "minimum": 0,
+                                "description": "Let in by this request."},
+            "remaining_people": {"type": "integer", "minimum": 0,
+                                 "description": "Of the party, still to come in at the "
+                                                "entrance."},
+            "reentry": {"type": "boolean"},
+            "previous": {"anyOf": [ref("PreviousAdmission"), {"type": "null"}]},
+            "message": {"type": "string", "description": "For the staff, in zh_CN or en."},
+            "admission_id": {**_NULLABLE_ID, "description": "What to undo, when people were "
+                                                            "let in."},
+        },
+        "additionalProperties": False,
+    }
+    previous = {
+        "type": "object",
+        "required": ["at", "checkpoint", "by"],
+        "properties": {"at": TIME, "checkpoint": {"type": "string"},
+                       "by": {"type": "string", "description": "The staff member's e-mail."}},
+        "additionalProperties": False,
+    }
+    count = {"type": "integer", "minimum": 0}
+    named_count = {
+        "type": "object",
+        "required": ["id", "name", "count"],
+        "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "count": count},
+        "additionalProperties": False,
+    }
+    figures = {
+        "type": "object",
+        "required": ["event_id", "session_id", "registered_people", "registered_parties",
+                     "admitted_people", "admitted_parties", "walk_in_people", "tallies",
+                     "checkpoints"],
+        "properties": {
+            "event_id": {"type": "integer"},
+            "session_id": _NULLABLE_ID,
+            "registered_people": {**count, "description": "In confirmed registrations."},
+            "registered_parties": count,
+            "admitted_people": {**count, "description": "Of those, let in at the entrance."},
+            "admitted_parties": {**count, "description": "Parties with anyone let in."},
+            "walk_in_people": count,
+            "tallies": {"type": "array", "items": ref("TallyCount")},
+            "checkpoints": {"type": "array", "items": {
+                "type": "object",
+                "required": ["id", "name", "people"],
+                "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
+                               "people": {**count, "description": "At the entrance: tickets "
+                                          "and walk-ins let in (re-entries not again); at a "
+                                          "station: people of the visits."}},
+                "additionalProperties": False,
+            }},
+        },
+        "additionalProperties": False,
+    }
+    walk_in = {
+        "type": "object",
+        "required": ["people"],
+        "properties": {
+            "session_id": {**_NULLABLE_ID, "description": "Omitted: the session running today "
+                                                          "nearest to now."},
+            "people": {"type": "integer", "minimum": 1, "maximum": 500},
+            "name": {"type": ["string", "null"], "maxLength": 50},
+            "phone": {"type": ["string", "null"], "description": "A mainland mobile number."},
+        },
+    }
+    bump = {
+        "type": "object",
+        "properties": {"by": {"type": "integer", "minimum": -1000, "maximum": 1000,
+                              "default": 1, "description": "Not 0; negative corrects a "
+                                                           "mistake, never below 0."}},
+    }
+    tickets = {
+        "type": "object",
+        "required": ["tickets"],
+        "properties": {"tickets": {"type": "array", "items": ref("DoorTicket")}},
+        "additionalProperties": False,
+    }
+    undone = {
+        "type": "object",
+        "required": ["undone"],
+        "properties": {"undone": {"type": "boolean"}},
+        "additionalProperties": False,
+    }
+    return {"DoorTicket": ticket, "CheckinInput": checkin, "CheckinAnswer": answer,
+            "PreviousAdmission": previous, "TallyCount": named_count, "Attendance": figures,
+            "WalkInInput": walk_in, "TallyBump": bump, "TicketList": tickets, "Undone": undone}
+
+
+def _door_operation(operation_id: str, summary: str, responses: dict[str, Any], *,
+                    description: str = "", body: str | None = None,
+                    parameters: list | None = None) -> dict[str, Any]:
+    """An operation of the door: its credentials and the statuses every one of them shares."""
+    operation: dict[str, Any] = {
+        "tags": ["door"], "operationId": operation_id, "summary": summary,
+        "description": description, "security": DOOR, "parameters": parameters or [],
+        "responses": {
+            **responses,
+            "401": {"$ref": "#/components/responses/Unauthorized"},
+            "403": json_body(ref("Error"), "Not on this event's door staff: neither an admin, an "
+                                           "organiser of its organisation nor staff assigned."),
+        },
+    }
+    if body:
+        operation["requestBody"] = {"required": True, **json_body(ref(body))}
+    return operation
+
+
+def part() -> dict[str, Any]:
+    not_found = {"$ref": "#/components/responses/NotFound"}
+    invalid = {"$ref": "#/components/responses/ValidationFailed"}
+    event = path_id("event_id")
+    session = query_param("session_id", {"type": "integer"}, "Only this session.")
+    paths = {
+        "/checkins": {"post": _door_operation(
+            "checkIn", "Scan a ticket at the door",
+            {"200": json_body(ref("CheckinAnswer"), "Every answer of a scan, an unknown code "
+                                                    "too."),
+             "404": json_body(ref("Error"), "No such event."), "422": invalid},
+            description="One transaction per scan; two devices scanning one ticket at the same "
+                        "instant let it in once. Messages follow `?lang=`.",
+            body="CheckinInput")},
+        "/checkins/{admission_id}/undo": {"post": _door_operation(
+            "undoCheckIn", "Take back a mistaken admission",
+            {"200": json_body(ref("Undone"), "Undone, and written in the audit log."),
+             "404": not_found,
+             "409": json_body(ref("Error"), "`undo_refused`: too late (DOOR_UNDO_MINUTES, 5 by "
+                                            "default), not the ticket's last admission, or "
+                                            "undone already.")},
+            parameters=[path_id("admission_id")])},
+        "/events/{event_id}/attendance": {"get": _door_operation(
+            "attendance", "Live figures of the door",
+            {"200": json_body(ref("Attendance"), "People and parties registered and let in, "
+                                                 "walk-ins, tallies, people per checkpoint."),
+             "404": not_found, "422": invalid},
+            parameters=[event, session])},
+        "/events/{event_id}/walk-ins": {"post": _door_operation(
+            "walkIn", "Let in people without a ticket",
+            {"201": json_body(ref("CheckinAnswer"), "Let in; `admission_id` undoes it."),
+             "404": not_found, "422": invalid},
+            body="WalkInInput", parameters=[event])},
+        "/events/{event_id}/tallies/{tally_id}/bump": {"post": _door_operation(
+            "bumpTally", "Count a service (血压测量, 资料发放…)",
+            {"200": json_body(ref("TallyCount"), "The tally's new count."),
+             "404": not_found, "422": invalid},
+            description="Bumps from many devices at once add up exactly.",
+            body="TallyBump", parameters=[event, path_id("tally_id")])},
+        "/events/{event_id}/search": {"get": _door_operation(
+            "searchTickets", "Find a ticket by name or phone",
+            {"200": json_body(ref("TicketList"), "At most 20, confirmed first."),
+             "404": not_found, "422": invalid},
+            parameters=[event, session,
+                        query_param("q", {"type": "string", "maxLength": 50},
+                               "Part of the name, or the phone's last 4 digits or more.")])},
+    }
+    schemes = {"doorSession": {
+        "type": "apiKey", "in": "header", "name": "X-CSRFToken",
+        "description": "The door page in a signed-in browser: its session cookie, and the "
+                       "page's CSRF token in this header."}}
+    return {"schemas": _door_schemas(), "paths": paths, "securitySchemes": schemes}
+
+

@@ -1,0 +1,102 @@
+"""Registrations: register for a session, read and cancel a ticket."""
+from __future__ import annotations
+
+from typing import Any
+
+from ... import labels
+from ...services import events as event_rules
+from .common import (
+    CREATED_STATUSES,
+    Schema,
+    choices,
+    json_body,
+    ref,
+)
+
+# --- registrations ------------------------------------------------------------------------------
+
+
+def _registration_schemas() -> dict[str, Schema]:
+    request = {
+        "type": "object",
+        "required": ["session_id", "name", "phone", "party_size"],
+        "properties": {
+            "session_id": {"type": "integer", "description": "One of the event's sessions."},
+            "name": {"type": "string", "maxLength": 50,
+                     "description": "The person registering, for the ticket and the door."},
+            "phone": {"type": "string", "description": "A mainland mobile number (11 digits); "
+                      "one active registration per number and session. The ticket link is "
+                      "sent to it by SMS."},
+            "party_size": {"type": "integer", "minimum": 1, "maximum": event_rules.MAX_PARTY,
+                           "description": "People coming together, counted against capacity; "
+                                          "at most the event's `max_party_size`."},
+            "answers": {"type": "object", "description": "Answers to the event's questions, "
+                        "keyed by question id: a string or number, a list of options for "
+                        "multiple choice.",
+                        "additionalProperties": {"type": ["string", "number", "array"]}},
+            "consent": {"type": "boolean", "default": True, "description": "By calling, the "
+                        "integration states that the citizen has read and agreed to the "
+                        "privacy notice (/privacy). Omitted means true; false is refused (422)."},
+        },
+    }
+    created = {
+        "type": "object",
+        "required": ["code", "status", "ticket_url"],
+        "properties": {
+            "code": {"type": "string", "description": "The ticket code: whoever holds it may "
+                                                      "show or cancel the ticket."},
+            "status": {**choices({s: labels.REGISTRATION_STATUS[s] for s in CREATED_STATUSES}),
+                       "description": "`confirmed`: places are held; `waitlisted` (waiting-list "
+                                      "events, when full); `applied` (approval and lottery "
+                                      "events: places are decided later)."},
+            "ticket_url": {"type": "string", "description": "The ticket page, with its QR code."},
+        },
+        "additionalProperties": False,
+    }
+    refused = {
+        "type": "object",
+        "required": ["error", "message"],
+        "properties": {
+            "error": {"type": "string", "enum": ["full", "closed", "duplicate"],
+                      "description": "`full`: fewer places left than the party; `closed`: the "
+                                     "event is cancelled or the session's registration window is "
+                                     "not open; `duplicate`: this phone already holds a "
+                                     "registration for the session."},
+            "message": {"type": "string", "description": "For people, in zh_CN or en."},
+        },
+        "additionalProperties": False,
+    }
+    return {"RegistrationInput": request, "RegistrationCreated": created,
+            "RegistrationRefused": refused}
+
+
+def part() -> dict[str, Any]:
+    paths = {
+        "/events/{event_id}/registrations": {
+            "post": {
+                "tags": ["registrations"],
+                "operationId": "register",
+                "summary": "Register a party for one of the event's sessions",
+                "description": "For citizens' apps: no token; rate-limited per client address. "
+                               "Capacity is counted in people and never oversold, however many "
+                               "requests race. Retrying after a timeout is safe: a second "
+                               "attempt with the same phone answers 409 `duplicate`.",
+                "security": [],
+                "parameters": [{"name": "event_id", "in": "path", "required": True,
+                                "schema": {"type": "integer"}}],
+                "requestBody": {"required": True, **json_body(ref("RegistrationInput"))},
+                "responses": {
+                    "201": {**json_body(ref("RegistrationCreated"), "Registered."),
+                            "headers": {"Location": {"schema": {"type": "string"},
+                                                     "description": "The ticket's address."}}},
+                    "404": {"$ref": "#/components/responses/NotFound"},
+                    "409": json_body(ref("RegistrationRefused"), "Not registered, and why."),
+                    "422": {"$ref": "#/components/responses/ValidationFailed"},
+                    "429": {"$ref": "#/components/responses/TooManyRequests"},
+                },
+            },
+        },
+    }
+    return {"schemas": _registration_schemas(), "paths": paths}
+
+
