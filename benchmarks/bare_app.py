@@ -1,7 +1,8 @@
 """The baseline the benchmarks divide by: the smallest Flask + Flask-SQLAlchemy app on the same
 stack as qmevents (same gunicorn settings, same database kind and SQLite pragmas) that does one
 insert per request. `POST /bare` reads a JSON body and inserts it as one row; `GET /ping` touches
-no database, to show how fast the client and gunicorn alone can go.
+no database, to show how fast the client and gunicorn alone can go. `GET /bare/<id>` reads one
+row by its key: the baseline of a page that reads (benchmarks/mixed.py).
 
 `POST /bare-claim` is a diagnostic: a registration reduced to its SQL (read the slot, take places
 with a conditional UPDATE, insert the row, one transaction), to show how much of the gap to
@@ -95,6 +96,12 @@ def create_app(database_url: str | None = None) -> Flask:
         row_id = row.id
         db.session.commit()
         return jsonify(id=row_id), 201
+
+    @app.get("/bare/<int:row_id>")
+    def bare_read(row_id: int):
+        """One row by primary key, as JSON: the baseline of a page that reads (mixed.py)."""
+        row = db.session.get(Row, row_id)
+        return jsonify(id=row.id if row else None, name=row.name if row else None)
 
     @app.get("/ping")
     def ping():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import shutil
 import socket
 import sys
@@ -21,7 +22,11 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.cookiejar import CookieJar
 from pathlib import Path
+from urllib.error import HTTPError
+from urllib.parse import urlencode
+from urllib.request import HTTPCookieProcessor, HTTPRedirectHandler, build_opener
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -31,7 +36,8 @@ from tests.support.pgserver import PostgresServer  # noqa: E402
 from tests.support.server import Gunicorn, app_env  # noqa: E402
 
 __all__ = ["ROOT", "Gunicorn", "app_env", "databases", "Call", "Run", "drive", "get", "post",
-           "percentile", "print_table"]
+           "percentile", "print_table", "post_form", "browser_session", "sign_in",
+           "markdown_table", "tree_cpu", "postmaster"]
 
 DB_KINDS = ("sqlite", "postgresql")
 
@@ -214,3 +220,122 @@ def machine() -> str:
     busy = f"  WARNING: load average {load:.1f} before starting: figures will be low and noisy" \
         if load > cores else ""
     return f"{cores} cores, load {load:.1f}, Python {sys.version.split()[0]}{busy}"
+
+
+# --- forms and signed-in browsers (mixed.py) ----------------------------------------------------
+
+CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def post_form(path: str, fields: dict[str, str], headers: dict[str, str] | None = None) -> bytes:
+    """A complete HTTP/1.1 POST of an HTML form (urlencoded), ready to send."""
+    payload = urlencode(fields).encode()
+    extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
+    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\n"
+            f"{extra}Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n").encode()
+    return head + payload
+
+
+class _Stay(HTTPRedirectHandler):
+    """Keep the redirect as the answer: after a sign-in it is the 302, not the next page."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def browser_session(port: int, page: str) -> tuple[str, str]:
+    """What a browser holds after opening `page`, a page with a form: (the `Cookie` header to
+    send back, the form's CSRF token). Outside the clock: `urllib`, a cookie jar."""
+    jar = CookieJar()
+    opener = build_opener(HTTPCookieProcessor(jar), _Stay)
+    with opener.open(f"http://127.0.0.1:{port}{page}", timeout=30) as answer:
+        html = answer.read().decode(errors="replace")
+    match = CSRF_FIELD.search(html)
+    if match is None:
+        raise RuntimeError(f"{page} has no CSRF token")
+    return _cookie_header(jar), match.group(1)
+
+
+def sign_in(port: int, email: str, password: str) -> str:
+    """Sign in through /login as a person would; the `Cookie` header of the signed-in browser."""
+    jar = CookieJar()
+    opener = build_opener(HTTPCookieProcessor(jar), _Stay)
+    base = f"http://127.0.0.1:{port}"
+    with opener.open(base + "/login", timeout=30) as answer:
+        token = CSRF_FIELD.search(answer.read().decode(errors="replace"))
+    if token is None:
+        raise RuntimeError("/login has no CSRF token")
+    body = urlencode({"csrf_token": token.group(1), "email": email, "password": password})
+    try:
+        opener.open(base + "/login", data=body.encode(), timeout=30).close()
+        status = 200  # not a redirect: the form came back with an error
+    except HTTPError as answer:
+        status = answer.code
+    if status != 302:
+        raise RuntimeError(f"signing in as {email} answered {status}, not 302")
+    return _cookie_header(jar)
+
+
+def _cookie_header(jar: CookieJar) -> str:
+    return "; ".join(f"{cookie.name}={cookie.value}" for cookie in jar)
+
+
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    """A table to paste into Markdown: first column left-aligned, figures right-aligned."""
+    lines = ["| " + " | ".join(header) + " |",
+             "|" + "|".join([":---"] + ["---:"] * (len(header) - 1)) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+# --- CPU spent by the servers (mixed.py) --------------------------------------------------------
+
+
+def _processes() -> dict[int, tuple[int, float]]:
+    """{pid: (parent pid, CPU seconds of the process and its reaped children)} from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+        except OSError:
+            continue  # gone meanwhile
+        # after the name: state, ppid, … utime, stime, cutime, cstime are fields 14-17 of stat
+        found[int(entry.name)] = (int(fields[1]), sum(int(f) for f in fields[11:15]) / tick)
+    return found
+
+
+def tree_cpu(root: int) -> float:
+    """CPU seconds used so far by process `root` and all its descendants (gunicorn's master and
+    workers; PostgreSQL's postmaster and backends), those that exited included. On a shared
+    machine the difference over a run says what the run cost, whatever else was running."""
+    processes = _processes()
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _cpu) in processes.items():
+        children.setdefault(parent, []).append(pid)
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += processes.get(pid, (0, 0.0))[1]
+        todo += children.get(pid, [])
+    return total
+
+
+def postmaster(port: int) -> int | None:
+    """The pid of the PostgreSQL server listening on `port` (one we started: `-p <port>`)."""
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/cmdline", "rb") as cmdline:
+                args = cmdline.read().split(b"\0")
+        except OSError:
+            continue
+        if args and args[0].endswith(b"postgres") and b"-p" in args and \
+                args[args.index(b"-p") + 1:][:1] == [str(port).encode()]:
+            return int(entry.name)
+    return None

@@ -1,0 +1,25 @@
+"""The mixed-load benchmark still runs: a tiny run of benchmarks/mixed.py on the database this
+suite runs on (its own throwaway server for PostgreSQL), so that a change to the models, the demo
+or the routes cannot leave the README's performance figures unreproducible. About 8 s on a quiet
+machine; the figures of so short a run mean nothing, only the exit status and the checks do."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.server
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_a_tiny_mixed_run_answers_everything_and_keeps_every_invariant(db_kind):
+    run = subprocess.run(
+        [sys.executable, "benchmarks/mixed.py", "--db", db_kind, "--workers", "1",
+         "--seconds", "2", "--events", "25", "--clients", "4", "--rounds", "1"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert f"checks on {db_kind}: no session oversold" in run.stdout
