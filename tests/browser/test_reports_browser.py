@@ -6,6 +6,9 @@ from datetime import date, timedelta
 
 import pytest
 
+from qmevents.demo import history
+from qmevents.timeutil import to_local, utcnow
+
 from ..conftest import PASSWORD
 from ..test_reports import XUHUI, Campaign, make_campaign, shanghai
 from .conftest import screenshot
@@ -68,3 +71,16 @@ def test_an_admin_reads_the_campaign_dashboard_on_a_phone(phone, factory, campai
     phone.goto("/organiser/dashboard?from=2026-09-30&to=2026-09-01")
     assert phone.locator(".field .error").count() == 1
     screenshot(phone, "organiser-dashboard-bad-range")
+
+
+def test_the_city_reads_last_years_campaign_summary_on_a_phone(phone, runner, factory):
+    """The admin opens the draft digest of the demo's past edition: one paragraph per district,
+    ready to copy, nothing wider than the screen."""
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    sign_in(phone, factory, "admin", None)
+    year = history.edition_year(to_local(utcnow()).date())
+    phone.goto(f"/organiser/campaign/summary?from={year}-09-01&to={year}-09-30")
+    text = phone.locator("textarea").input_value()
+    assert "普陀" in text and "至少200个家庭、400余人次" in text
+    assert fits_the_screen(phone)
+    screenshot(phone, "organiser-campaign-summary")
