@@ -7,6 +7,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from flask import Flask
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -71,15 +72,27 @@ _schema_ready: set[str] = set()
 def app(tmp_path, monkeypatch, postgres_url):
     monkeypatch.setenv("QMEVENTS_INSTANCE", str(tmp_path / "instance"))
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    config = {
-        "TESTING": True,
-        "SECRET_KEY": "test-secret",
-        "PASSWORD_TIME_COST": 1,
-        "PASSWORD_MEMORY_COST": 64,
-        "RATELIMIT_ENABLED": False,
-        "NOTIFY_IN_BACKGROUND": False,  # tests read what was sent right after the request
-        "SERVER_NAME": None,
-    }
+    app = ready_app(postgres_url)
+    yield app
+    close_app(app)
+
+
+# What every test app starts from: cheap password hashing, no limits, messages sent in the request.
+TEST_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret",
+    "PASSWORD_TIME_COST": 1,
+    "PASSWORD_MEMORY_COST": 64,
+    "RATELIMIT_ENABLED": False,
+    "NOTIFY_IN_BACKGROUND": False,  # tests read what was sent right after the request
+    "SERVER_NAME": None,
+}
+
+
+def ready_app(postgres_url: str | None, **settings) -> Flask:
+    """An app on a fresh database (the SQLite file of QMEVENTS_INSTANCE, or the emptied
+    PostgreSQL test database), with the districts; `settings` override TEST_CONFIG."""
+    config = {**TEST_CONFIG, **settings}
     if postgres_url:
         config["SQLALCHEMY_DATABASE_URI"] = postgres_url
     app = create_app(config)
@@ -89,7 +102,10 @@ def app(tmp_path, monkeypatch, postgres_url):
         else:
             db.create_all()
         ensure_districts()
-    yield app
+    return app
+
+
+def close_app(app: Flask) -> None:
     with app.app_context():
         db.session.remove()
         db.engine.dispose()

@@ -10,11 +10,10 @@ import pytest
 import redis
 from sqlalchemy import func, select
 
-from qmevents import create_app
 from qmevents.extensions import db
-from qmevents.models import Registration, Session, ensure_districts
+from qmevents.models import Registration, Session
 
-from .conftest import Factory, _reset_postgres, submit
+from .conftest import Factory, close_app, ready_app, submit
 from .support.redisserver import RedisServer
 from .support.server import Gunicorn, app_env
 
@@ -77,23 +76,11 @@ def test_servers_counting_in_their_own_memory_would_let_the_guesses_through(app,
 def limited_app(tmp_path, monkeypatch, postgres_url, redis_server):
     """An app with the limits on and counted in the test's Redis: two registrations per phone."""
     monkeypatch.setenv("QMEVENTS_INSTANCE", str(tmp_path / "limited"))
-    config = {"TESTING": True, "SECRET_KEY": "t", "PASSWORD_TIME_COST": 1,
-              "PASSWORD_MEMORY_COST": 64, "NOTIFY_IN_BACKGROUND": False,
-              "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": redis_server.url,
-              "REGISTRATION_RATE_LIMIT_PER_PHONE": "2 per hour"}
-    if postgres_url:
-        config["SQLALCHEMY_DATABASE_URI"] = postgres_url
-    app = create_app(config)
-    with app.app_context():
-        if postgres_url:
-            _reset_postgres(postgres_url)
-        else:
-            db.create_all()
-        ensure_districts()
+    app = ready_app(postgres_url, SECRET_KEY="t", RATELIMIT_ENABLED=True,
+                    RATELIMIT_STORAGE_URI=redis_server.url,
+                    REGISTRATION_RATE_LIMIT_PER_PHONE="2 per hour")
     yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    close_app(app)
 
 
 def register(client, url: str, name: str, phone: str = PHONE) -> int:

@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import DateTime, String, func, select, type_coerce
+from sqlalchemy import DateTime, String, select, type_coerce
 
 from .. import labels
 from ..extensions import db
 from ..models import Answer, Event, Question, QuestionKind, Registration, Session
 from ..timeutil import SHANGHAI, to_local
+from . import registrants as registrant_rules
 from .dashboards import Dashboard, DashboardLine
 from .identity import mask_id_number, mask_mobile
 from .reports import Attendance, EventReport
@@ -221,29 +222,9 @@ def dashboard_document(board: Dashboard, *, district: str = "", organisation: st
 # --- the registrant list ----------------------------------------------------------------------
 
 
-@dataclass
-class StatusCount:
-    status: str  # its label
-    registrations: int
-    people: int
-
-
-def status_counts(event_id: int) -> list[StatusCount]:
-    """Registrations and people per status, counted in the database."""
-    found = {
-        status: (int(n), int(people or 0))
-        for status, n, people in db.session.execute(
-            select(Registration.status, func.count(Registration.id),
-                   func.sum(Registration.party_size))
-            .where(Registration.event_id == event_id).group_by(Registration.status))
-    }
-    return [StatusCount(str(label), *found[status])
-            for status, label in labels.REGISTRATION_STATUS.items() if status in found]
-
-
 def registrants_document(event: Event, *, masked: bool) -> tuple[Document, int]:
     """The list of everyone who registered, one row per registration, and how many rows."""
-    counts = status_counts(event.id)
+    counts = registrant_rules.status_totals(event.id)
     rows = sum(c.registrations for c in counts)
     questions = list(db.session.scalars(
         select(Question).where(Question.event_id == event.id).order_by(Question.position)))
@@ -262,7 +243,7 @@ def registrants_document(event: Event, *, masked: bool) -> tuple[Document, int]:
     ]
     totals = Table("statuses", _("By status"), [
         Column(_("Status")), Column(_("Registrations"), Kind.INT), Column(_("People"), Kind.INT),
-    ], [(c.status, c.registrations, c.people) for c in counts])
+    ], [(str(labels.REGISTRATION_STATUS[c.status]), c.registrations, c.people) for c in counts])
     listing = Table("registrants", _("Registrants"), columns,
                     registrant_rows(event.id, sessions, questions, masked=masked), in_pdf=False)
     charts = [Chart(_("People by status"), "statuses", 2, horizontal=True)] if counts else []

@@ -114,6 +114,11 @@ def name_or_phone_matches(search: str):
     return by_name
 
 
+def status_totals(event_id: int) -> list[StatusTotal]:
+    """Registrations and people per status for a whole event (the exports' summary)."""
+    return _totals([Registration.event_id == event_id])
+
+
 def _totals(where: list) -> list[StatusTotal]:
     """Registrations and people per status, in the order of the statuses; none left out."""
     counted = {
