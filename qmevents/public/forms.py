@@ -23,7 +23,8 @@ from wtforms.widgets import CheckboxInput, ListWidget, NumberInput
 from .. import labels
 from ..models import District, Event, Question, QuestionKind
 from ..services.listings import ListingFilter
-from ..services.registration import MAX_NAME, MAX_TEXT_ANSWER
+from ..services.questions import MAX_TEXT_ANSWER
+from ..services.registration import MAX_NAME
 
 
 class ShanghaiDateField(DateField):

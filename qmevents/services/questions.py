@@ -7,6 +7,7 @@ and new optional questions added (a required one would make the earlier registra
 incomplete)."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
@@ -16,11 +17,14 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import Event, Question, QuestionKind, Registration
 from .errors import ValidationFailed
+from .identity import normalise_id_number
 
 MAX_QUESTIONS = 20
 MAX_LABEL = 200
 MAX_OPTIONS = 30
 MAX_OPTION = 100
+MAX_TEXT_ANSWER = 500
+_MARKUP = re.compile(r"[<>]")
 MIN_OPTIONS = 2
 CHOICE_KINDS = (QuestionKind.SINGLE, QuestionKind.MULTIPLE)
 
@@ -202,3 +206,68 @@ def _apply(q: Question, draft: QuestionDraft, position: int) -> None:
     q.label = draft.label.strip()
     q.required = draft.required
     q.options = "\n".join(o.strip() for o in draft.options or []) if kind in CHOICE_KINDS else ""
+
+
+# --- the answers of a registrant ---------------------------------------------------------------
+
+
+def validate_answers(answers, questions: list[Question], errors: dict) -> dict[int, str]:
+    """A registrant's answers to the event's questions, {question id: value to store}; what is
+    wrong goes into `errors` under `answers.<question id>` (the API's field names)."""
+    if answers is None:
+        answers = {}
+    if not isinstance(answers, dict):
+        errors["answers"] = _("Answers must be given per question.")
+        return {}
+    given = {str(k): v for k, v in answers.items()}
+    known = {str(q.id) for q in questions}
+    for key in given:
+        if key not in known:
+            errors[f"answers.{key}"] = _("This event has no such question.")
+    clean: dict[int, str] = {}
+    for q in questions:
+        key = f"answers.{q.id}"
+        value = given.get(str(q.id))
+        blank = value is None or value == "" or value == []
+        if blank:
+            if q.required:
+                errors[key] = _("Please answer this question.")
+            continue
+        stored, message = _check_answer(q, value)
+        if message:
+            errors[key] = message
+        else:
+            clean[q.id] = stored
+    return clean
+
+
+def _check_answer(q: Question, value) -> tuple[str, str | None]:
+    """The value to store, or an error message."""
+    if q.kind == QuestionKind.MULTIPLE:
+        values = value if isinstance(value, list) else [value]
+        if not all(isinstance(v, str) and v in q.choices for v in values):
+            return "", _("Choose from the options given.")
+        return "\n".join(dict.fromkeys(values)), None
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        return "", _("This answer has the wrong type.")
+    text = str(value).strip()
+    if q.kind == QuestionKind.SINGLE:
+        return (text, None) if text in q.choices else ("", _("Choose one of the options given."))
+    if q.kind == QuestionKind.NUMBER:
+        try:
+            number = float(text)
+        except ValueError:
+            return "", _("Enter a number.")
+        if number != number or abs(number) > 1e9:  # NaN or absurd
+            return "", _("Enter a number.")
+        return text, None
+    if q.kind == QuestionKind.ID_CARD:
+        checked = normalise_id_number(text)
+        if checked is None:
+            return "", _("This is not a valid 18-character resident ID number.")
+        return checked, None
+    if len(text) > MAX_TEXT_ANSWER:
+        return "", _("At most %(n)d characters.", n=MAX_TEXT_ANSWER)
+    if _MARKUP.search(text):
+        return "", _("An answer cannot contain < or >.")
+    return text, None

@@ -32,15 +32,13 @@ from ..models import (
     Answer,
     Event,
     EventStatus,
-    Question,
-    QuestionKind,
     Registration,
     RegistrationMode,
     RegistrationStatus,
     Session,
 )
 from ..timeutil import utcnow
-from . import messages, notify
+from . import messages, notify, questions
 from .errors import (
     DuplicateRegistration,
     NotFound,
@@ -48,12 +46,11 @@ from .errors import (
     SessionFull,
     ValidationFailed,
 )
-from .identity import normalise_id_number, normalise_mobile
+from .identity import normalise_mobile
 
 log = logging.getLogger(__name__)
 
 MAX_NAME = 50
-MAX_TEXT_ANSWER = 500
 # Crockford's base32: no I, L, O or U, so a code read aloud or typed at the door survives.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 20  # 100 bits of randomness
@@ -132,7 +129,7 @@ def _validate(req: RegistrationRequest, event: Event) -> tuple[dict, dict[str, s
     if not req.consent:
         errors["consent"] = _("Please agree to the privacy notice to register.")
 
-    clean["answers"] = _validate_answers(req.answers, event.questions, errors)
+    clean["answers"] = questions.validate_answers(req.answers, event.questions, errors)
     return clean, errors
 
 
@@ -144,66 +141,6 @@ def _as_int(value) -> int | None:
     if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 7:
         return int(value.strip())
     return None
-
-
-def _validate_answers(answers, questions: list[Question], errors: dict) -> dict[int, str]:
-    if answers is None:
-        answers = {}
-    if not isinstance(answers, dict):
-        errors["answers"] = _("Answers must be given per question.")
-        return {}
-    given = {str(k): v for k, v in answers.items()}
-    known = {str(q.id) for q in questions}
-    for key in given:
-        if key not in known:
-            errors[f"answers.{key}"] = _("This event has no such question.")
-    clean: dict[int, str] = {}
-    for q in questions:
-        key = f"answers.{q.id}"
-        value = given.get(str(q.id))
-        blank = value is None or value == "" or value == []
-        if blank:
-            if q.required:
-                errors[key] = _("Please answer this question.")
-            continue
-        stored, message = _check_answer(q, value)
-        if message:
-            errors[key] = message
-        else:
-            clean[q.id] = stored
-    return clean
-
-
-def _check_answer(q: Question, value) -> tuple[str, str | None]:
-    """The value to store, or an error message."""
-    if q.kind == QuestionKind.MULTIPLE:
-        values = value if isinstance(value, list) else [value]
-        if not all(isinstance(v, str) and v in q.choices for v in values):
-            return "", _("Choose from the options given.")
-        return "\n".join(dict.fromkeys(values)), None
-    if not isinstance(value, str | int | float) or isinstance(value, bool):
-        return "", _("This answer has the wrong type.")
-    text = str(value).strip()
-    if q.kind == QuestionKind.SINGLE:
-        return (text, None) if text in q.choices else ("", _("Choose one of the options given."))
-    if q.kind == QuestionKind.NUMBER:
-        try:
-            number = float(text)
-        except ValueError:
-            return "", _("Enter a number.")
-        if number != number or abs(number) > 1e9:  # NaN or absurd
-            return "", _("Enter a number.")
-        return text, None
-    if q.kind == QuestionKind.ID_CARD:
-        checked = normalise_id_number(text)
-        if checked is None:
-            return "", _("This is not a valid 18-character resident ID number.")
-        return checked, None
-    if len(text) > MAX_TEXT_ANSWER:
-        return "", _("At most %(n)d characters.", n=MAX_TEXT_ANSWER)
-    if _MARKUP.search(text):
-        return "", _("An answer cannot contain < or >.")
-    return text, None
 
 
 # --- whether a session takes registrations -------------------------------------------------
