@@ -7,7 +7,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..services import listings
+from ..services import listings, lottery_results
 from ..services import lottery as draws
 from .views import _editable_event, _visible_event, bp
 
@@ -18,11 +18,11 @@ RESULTS_SHOWN = 200  # rows of a ranking on the page; the published list has the
 @login_required
 def lottery_page(event_id: int):
     event = _visible_event(event_id)
-    rows = draws.overview(event)
+    rows = lottery_results.overview(event)
     return render_template(
         "organiser/lottery.html", event=event, rows=rows, shown=RESULTS_SHOWN,
         editable=listings.can_edit(current_user, event),
-        results={r.session.id: draws.results(r.draw, RESULTS_SHOWN) for r in rows if r.draw},
+        results={r.session.id: lottery_results.results(r.draw, RESULTS_SHOWN) for r in rows if r.draw},
     )
 
 

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..models import Event, LotteryDraw, Registration, RegistrationMode, Session
-from ..services import listings
+from ..services import listings, lottery_results
 from ..services import lottery as draws
 from ..services.errors import NotFound
 from .views import bp
@@ -48,8 +48,8 @@ def session_lottery(event: Event, session: Session) -> LotteryDraw | None:
 
 
 @bp.app_template_global()
-def lottery_standing(registration: Registration) -> draws.Standing | None:
+def lottery_standing(registration: Registration) -> lottery_results.Standing | None:
     """Where a ticket stands in its session's draw, for templates/public/_lottery_ticket.html."""
     if registration.event.registration_mode != RegistrationMode.LOTTERY:
         return None
-    return draws.standing(registration)
+    return lottery_results.standing(registration)
