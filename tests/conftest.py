@@ -132,6 +132,14 @@ def runner(app):
     return app.test_cli_runner()
 
 
+@pytest.fixture
+def demo(runner) -> str:
+    """The output of one `flask demo` run: the demo programme and last year's edition loaded."""
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
 # --- forms with CSRF on ----------------------------------------------------------------------
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

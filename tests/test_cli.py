@@ -45,14 +45,6 @@ def event_titled(title: str) -> Event:
 # --- demo ------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def demo(runner):
-    """The output of one `flask demo` run."""
-    result = runner.invoke(args=["demo"])
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
 def test_demo_creates_a_bureau_for_each_of_the_sixteen_districts(app, demo):
     with app.app_context():
         bureaus = db.session.scalars(select(Organisation).filter_by(kind=OrgKind.BUREAU)).all()

@@ -40,13 +40,6 @@ def table_counts() -> dict[str, int]:
             for m in (Event, Session, Registration, Admission, Tally)}
 
 
-@pytest.fixture
-def demo(runner):
-    result = runner.invoke(args=["demo"])
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
 def test_last_years_edition_is_held_in_september_of_the_previous_year(app, demo):
     with app.app_context():
         held = past_events()

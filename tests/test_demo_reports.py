@@ -24,11 +24,9 @@ PUTUO = "putuo@demo.qmevents.cn"
 
 
 @pytest.fixture
-def putuo(app, runner, client):
+def putuo(app, demo, client):
     """Signed in as Putuo's bureau after `flask demo`; the id of last year's family tour."""
-    loaded = runner.invoke(args=["demo"])
-    assert loaded.exit_code == 0, loaded.output
-    login(client, PUTUO, printed_password(loaded.output, PUTUO))
+    login(client, PUTUO, printed_password(demo, PUTUO))
     with app.app_context():
         year = history.edition_year(to_local(utcnow()).date())
         return db.session.scalar(select(Event.id).where(
