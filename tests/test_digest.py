@@ -59,12 +59,6 @@ def test_a_negative_count_is_a_bug():
 # --- the demo's past edition reads like the seed digest ---------------------------------------
 
 
-@pytest.fixture
-def demo(runner):
-    result = runner.invoke(args=["demo"])
-    assert result.exit_code == 0, result.output
-
-
 def summary(app, locale="zh_CN", **filters):
     with app.app_context():
         return campaign_summary(dashboards.DashboardFilter(**filters), locale)
