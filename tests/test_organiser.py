@@ -293,3 +293,13 @@ def test_an_admin_creates_an_event_for_an_organisation(app, factory):
         xuhui_id = db.session.get(Event, 1).organisation_id
     response = submit(admin, NEW, form(organisation=str(xuhui_id), district="徐汇区"))
     assert load(app, created_id(response)).organisation_id == xuhui_id
+
+
+def test_the_list_of_events_pages_forward_and_back(app, client, organiser, factory):
+    app.config["EVENTS_PER_PAGE"] = 2
+    for n in range(3):
+        factory.event(title=f"分页活动{n}")
+    first = client.get("/organiser/?lang=en").get_data(as_text=True)
+    assert "Page 1 of 2" in first and 'href="/organiser/?page=2" rel="next"' in first
+    second = client.get("/organiser/?page=2&lang=en").get_data(as_text=True)
+    assert "Page 2 of 2" in second and 'href="/organiser/" rel="prev"' in second

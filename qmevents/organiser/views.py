@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..models import Event, EventStatus, Organisation, Role
-from ..paging import page_count, page_number
+from ..paging import Pager, page_count, page_number
 from ..services import events, listings
 from ..services.errors import InvalidTransition, NotFound, ValidationFailed
 from .forms import EventForm, data_from_event
@@ -62,8 +62,7 @@ def events_list():
         "organiser/events.html",
         rows=rows,
         total=total,
-        page=page,
-        pages=page_count(total, per_page),
+        pager=Pager(page=page, pages=page_count(total, per_page)),
         may_create=_may_create(),
         is_admin=current_user.role == Role.ADMIN,
         is_staff=current_user.role == Role.STAFF,
