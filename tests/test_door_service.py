@@ -4,13 +4,13 @@ organiser's event form."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from qmevents.extensions import db
-from qmevents.models import Admission, AuditEntry, Event, Tally, User
+from qmevents.models import Admission, AuditEntry, Event, Session, Tally, User
 from qmevents.services import door, events
 from qmevents.services.checkin import Result
 from qmevents.services.errors import Forbidden, NotFound, ValidationFailed
@@ -293,3 +293,18 @@ def test_the_event_form_shows_a_tally_problem_next_to_the_field(client, factory)
     })
     assert response.status_code == 400
     assert "Each service tally needs its own name." in response.get_data(as_text=True)
+
+
+def test_the_door_works_by_the_session_under_way_then_the_next_then_the_last(app):
+    nine = datetime(2026, 9, 20, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
+    morning = Session(starts_at=nine, ends_at=nine + timedelta(hours=3), capacity=10)
+    afternoon = Session(starts_at=nine + timedelta(hours=5), ends_at=nine + timedelta(hours=8),
+                        capacity=10)
+    with app.app_context():
+        event = Event(sessions=[morning, afternoon])
+        at = door.session_at_the_door
+        assert at(event, nine - timedelta(hours=2)) is morning  # the next to come
+        assert at(event, nine - timedelta(minutes=50)) is morning  # doors open an hour early
+        assert at(event, nine + timedelta(hours=3, minutes=30)) is afternoon  # between the two
+        assert at(event, nine + timedelta(hours=9)) is afternoon  # all over: the last one
+        assert at(Event(sessions=[]), nine) is None

@@ -87,15 +87,7 @@ def _session_of(event: Event, raw: str | None) -> Session | None:
             if session.id == wanted:
                 return session
         abort(404)
-    if not event.sessions:
-        return None
-    now = utcnow()
-    early = now + timedelta(hours=1)  # doors open before the session starts
-    for session in event.sessions:
-        if session.starts_at <= early and now < session.ends_at:
-            return session
-    upcoming = [s for s in event.sessions if s.starts_at > now]
-    return upcoming[0] if upcoming else event.sessions[-1]
+    return door.session_at_the_door(event)
 
 
 def _checkpoint_of(event: Event, raw: str | None) -> Checkpoint | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -85,6 +85,23 @@ def door_event(event_id: int, user: User) -> Event:
 
 def _is_id(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value < MAX_ID
+
+
+DOORS_OPEN_EARLY = timedelta(hours=1)  # the door scans for a session this long before it starts
+
+
+def session_at_the_door(event: Event, now: datetime | None = None) -> Session | None:
+    """The session a door phone works by default: the one under way (doors open an hour early),
+    else the next to come, else the last one held. (A walk-in without a session goes to the one
+    running today nearest to now: see `walk_in`.)"""
+    if not event.sessions:
+        return None
+    now = now or utcnow()
+    for session in event.sessions:
+        if session.starts_at <= now + DOORS_OPEN_EARLY and now < session.ends_at:
+            return session
+    upcoming = [s for s in event.sessions if s.starts_at > now]
+    return upcoming[0] if upcoming else event.sessions[-1]
 
 
 # --- figures ------------------------------------------------------------------------------------
