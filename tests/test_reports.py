@@ -27,7 +27,7 @@ from qmevents.models import (
 )
 from qmevents.services import checkin, dashboards, door, events, reports
 from qmevents.services import registration as reg
-from qmevents.services.errors import NotFound, ValidationFailed
+from qmevents.services.errors import Forbidden, NotFound, ValidationFailed
 from qmevents.timeutil import SHANGHAI, from_local, utcnow
 
 from .conftest import Factory
@@ -500,3 +500,17 @@ def test_cancelled_status_is_kept_in_the_report(campaign):
         db.session.commit()
     report = campaign.report(tour)
     assert (report.cancelled, report.live) == (True, False)
+
+
+def test_an_organiser_is_scoped_to_its_own_organisation_whatever_it_asks(app, factory):
+    organiser_id, _ = factory.user("organiser", org="杨浦区市场监督管理局", district="杨浦区")
+    admin_id, _ = factory.user("admin", org=None)
+    staff_id, _ = factory.user("staff", org="杨浦区市场监督管理局", district="杨浦区")
+    with app.app_context():
+        organiser, admin, staff = (db.session.get(User, i) for i in (organiser_id, admin_id,
+                                                                      staff_id))
+        asked = dashboards.DashboardFilter(organisation_id=organiser.organisation_id + 1)
+        assert dashboards.scope_for(organiser, asked).organisation_id == organiser.organisation_id
+        assert dashboards.scope_for(admin, asked) == asked
+        with pytest.raises(Forbidden):
+            dashboards.scope_for(staff, asked)

@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 from ..models import EventKind, Role
 from ..services import digest, listings
 from ..services.errors import NotFound, ValidationFailed
-from .reports import _ARG_OF, _filter_from
+from .reports import ARG_OF, scoped_filter
 from .views import bp
 
 SUMMARY_ARGS = ("from", "to", "kind", "district")
@@ -22,18 +22,16 @@ SUMMARY_ARGS = ("from", "to", "kind", "district")
 @login_required
 def campaign_summary():
     is_admin = current_user.role == Role.ADMIN
-    if current_user.role == Role.STAFF or (not is_admin and current_user.organisation_id is None):
-        abort(403)
     typed = MultiDict({k: request.args.get(k, "").strip() for k in (*SUMMARY_ARGS,
                                                                     "organisation")})
     typed["organisation"] = ""  # the summary is the city's, or the organiser's own
-    flt, errors = _filter_from(typed, is_admin)
+    flt, errors = scoped_filter(typed)
     summary = None
     if not errors:
         try:
             summary = digest.campaign_summary(flt, str(get_locale() or "zh_CN"))
         except ValidationFailed as exc:
-            errors = {_ARG_OF.get(k, k): v for k, v in exc.errors.items()}
+            errors = {ARG_OF.get(k, k): v for k, v in exc.errors.items()}
         except NotFound:
             abort(404)
     fmt = request.args.get("format", "html")

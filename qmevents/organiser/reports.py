@@ -21,7 +21,7 @@ from .. import labels
 from ..extensions import db
 from ..models import EventKind, Organisation, Role
 from ..services import dashboards, listings, reports
-from ..services.errors import NotFound, ValidationFailed
+from ..services.errors import Forbidden, NotFound, ValidationFailed
 from ..timeutil import to_local
 from .views import _visible_event, bp
 
@@ -98,19 +98,15 @@ def arrival_days(bins: list[reports.ArrivalBin]) -> list[ArrivalDay]:
 @bp.route("/dashboard", endpoint="dashboard")
 @login_required
 def dashboard_page():
-    if current_user.role == Role.STAFF:
-        abort(403)
     is_admin = current_user.role == Role.ADMIN
-    if not is_admin and current_user.organisation_id is None:
-        abort(403)
     typed = MultiDict({k: request.args.get(k, "").strip() for k in FILTER_ARGS})
-    flt, errors = _filter_from(typed, is_admin)
+    flt, errors = scoped_filter(typed)
     board = None
     if not errors:
         try:
             board = dashboards.dashboard(flt)
         except ValidationFailed as exc:
-            errors = {_ARG_OF.get(k, k): v for k, v in exc.errors.items()}
+            errors = {ARG_OF.get(k, k): v for k, v in exc.errors.items()}
         except NotFound:
             abort(404)
     return render_template(
@@ -123,7 +119,7 @@ def dashboard_page():
     ), 400 if errors else 200
 
 
-_ARG_OF = {"date_from": "from", "date_to": "to", "district_id": "district",
+ARG_OF = {"date_from": "from", "date_to": "to", "district_id": "district",
            "organisation_id": "organisation"}
 
 
@@ -131,10 +127,10 @@ def _allowed_args(is_admin: bool) -> tuple[str, ...]:
     return FILTER_ARGS if is_admin else FILTER_ARGS[:-1]
 
 
-def _filter_from(typed: MultiDict, is_admin: bool) -> tuple[dashboards.DashboardFilter,
-                                                            dict[str, str]]:
-    """The query's filter and what is wrong with it, per argument. An organiser's dashboard is
-    always its own organisation's; an admin may choose one."""
+def scoped_filter(typed: MultiDict) -> tuple[dashboards.DashboardFilter, dict[str, str]]:
+    """The query's filter, scoped to what the signed-in user may see (403 for door staff), and
+    what is wrong with it, per argument. The dashboard, its downloads and the campaign summary
+    read their query strings with it, so a download holds what the page shows."""
     errors: dict[str, str] = {}
     flt = dashboards.DashboardFilter(kind=typed["kind"] or None)
     for arg, attr in (("from", "date_from"), ("to", "date_to")):
@@ -144,11 +140,12 @@ def _filter_from(typed: MultiDict, is_admin: bool) -> tuple[dashboards.Dashboard
             except ValueError:
                 errors[arg] = _("Enter a date as YYYY-MM-DD, e.g. 2026-09-01.")
     flt.district_id = _id_arg(typed, "district", errors)
-    if is_admin:
+    if current_user.role == Role.ADMIN:
         flt.organisation_id = _id_arg(typed, "organisation", errors)
-    else:
-        flt.organisation_id = current_user.organisation_id
-    return flt, errors
+    try:
+        return dashboards.scope_for(current_user, flt), errors
+    except Forbidden:
+        abort(403)
 
 
 def _id_arg(typed: MultiDict, arg: str, errors: dict[str, str]) -> int | None:

@@ -19,7 +19,7 @@ from urllib.parse import quote
 from flask_babel import gettext as _
 
 from ..extensions import db
-from ..models import District, Event, Organisation, Role, User
+from ..models import District, Event, Organisation, User
 from . import audit, dashboards, listings, reports
 from .errors import Forbidden, NotFound, ValidationFailed
 from .exports_csv import document_csv, table_csv
@@ -93,7 +93,7 @@ def export(actor: User, request: ExportRequest) -> ExportFile:
     detail: dict[str, object] = {"what": what.value, "format": fmt.value}
     event: Event | None = None
     if what == What.DASHBOARD:
-        flt = _dashboard_scope(actor, request.filter or dashboards.DashboardFilter())
+        flt = dashboards.scope_for(actor, request.filter or dashboards.DashboardFilter())
         document, rows = _dashboard(flt)
         detail.update(_filter_detail(flt))
         names = _dashboard_names(flt)
@@ -142,16 +142,6 @@ def _exportable_event(actor: User, event_id: int | None) -> Event:
     if not may_unmask(actor, event):
         raise Forbidden(_("Only the event's organiser may export its data."))
     return event
-
-
-def _dashboard_scope(actor: User, flt: dashboards.DashboardFilter) -> dashboards.DashboardFilter:
-    """An organiser's dashboard is its own organisation's; an admin's is the whole city."""
-    if actor.role == Role.ADMIN:
-        return flt
-    if actor.role != Role.ORGANISER or actor.organisation_id is None:
-        raise Forbidden(_("Only organisers and administrators see the dashboard."))
-    flt.organisation_id = actor.organisation_id
-    return flt
 
 
 def _dashboard(flt: dashboards.DashboardFilter) -> tuple[Document, int]:
