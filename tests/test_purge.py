@@ -306,3 +306,12 @@ def test_the_organiser_sees_when_an_events_personal_data_was_removed(programme, 
     assert runner.invoke(args=["purge"]).exit_code == 0
     after = client.get(f"/organiser/events/{event_id}?lang=en").get_data(as_text=True)
     assert "Personal data" in after and "the figures remain" in after
+
+
+@pytest.mark.parametrize("days", ["-1", "thirty", "1.5"])
+def test_an_unreadable_number_of_days_is_refused_and_nothing_is_purged(programme, runner, days):
+    result = runner.invoke(args=["purge", "--days", days])
+    assert result.exit_code == 2 and "--days" in result.output
+    with programme.app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Registration)
+                                 .where(Registration.name != purge.ANONYMOUS)) > 0
