@@ -21,12 +21,13 @@ from .registration import (
     Registration,
     RegistrationStatus,
 )
+from .signin import SignIn
 
 __all__ = [
     "ENDED", "HOLDS_PLACES", "Admission", "AdmissionKind", "Answer", "ApiToken", "AuditEntry",
     "Checkpoint", "District", "Event", "EventKind", "EventStatus", "LotteryDraw", "Notification", "NotificationChannel",
     "NotificationKind", "NotificationStatus", "OneTimeCode", "OneTimeCodePurpose", "OrgKind",
     "Organisation", "Question", "QuestionKind", "Registration", "RegistrationMode",
-    "RegistrationStatus", "Role", "SHANGHAI_DISTRICTS", "Session", "StaffAssignment", "Tally",
+    "RegistrationStatus", "Role", "SHANGHAI_DISTRICTS", "Session", "SignIn", "StaffAssignment", "Tally",
     "User", "ensure_districts",
 ]

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -49,6 +50,8 @@ class RegistrationMode(enum.StrEnum):
 class Event(db.Model):
     __table_args__ = (
         CheckConstraint("max_party_size >= 1 AND max_party_size <= 20", name="party_size"),
+        CheckConstraint("admission_opens_minutes >= 0 AND admission_opens_minutes <= 1440",
+                        name="admission_window"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -74,6 +77,12 @@ class Event(db.Model):
     allow_reentry: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # When `flask purge` anonymised its registrants and walk-ins (services.purge); None: not yet.
     personal_data_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A place is final only for a phone that proved, with a code sent to it, that the registrant
+    # holds it (services.registration). Off: registering takes the number as typed.
+    verify_phone: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # The door admits a session's tickets from this many minutes before it starts (services.checkin);
+    # earlier, or on another day, only when staff deliberately override.
+    admission_opens_minutes: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
     district: Mapped[District] = relationship(lazy="joined")

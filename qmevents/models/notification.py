@@ -39,7 +39,8 @@ class NotificationKind(enum.StrEnum):
 
 
 class OneTimeCodePurpose(enum.StrEnum):
-    FIND_TICKETS = "find_tickets"
+    FIND_TICKETS = "find_tickets"  # a citizen who lost the link sees their tickets
+    REGISTER = "register"  # the phone a registration names is held by the registrant
 
 
 class Notification(db.Model):
