@@ -94,8 +94,9 @@ def prepare_ours(url: str, instance: Path, total_events: int, scans: int,
         load_demo(today)
         copy_programme(total_events, today)
         codes, people = fill_sessions(rng)
+        doors = open_doors(scans, rng)  # first: their sessions are under way, closed to register
         programme = read_programme(codes, people, rng)
-        programme.doors = open_doors(scans, rng)
+        programme.doors = doors
         programme.entries_before = db.session.scalar(select(func.count(Admission.id)).where(
             Admission.kind == AdmissionKind.ENTRY))
         if db.engine.dialect.name == "postgresql":
@@ -247,9 +248,12 @@ def open_doors(scans: int, rng: random.Random) -> list[Door]:
              "status": RegistrationStatus.CONFIRMED, "source": "web", "consent_at": now,
              "created_at": now, "updated_at": now, "admitted_people": 0}
             for i, (code, size) in enumerate(zip(codes, parties, strict=True))])
+        # The day of the event: the door's session is under way (services.checkin admits a
+        # session's tickets on its day, from an hour before it starts).
         db.session.execute(update(Session).where(Session.id == session.id).values(
             capacity=Session.capacity + sum(parties),
-            places_taken=Session.places_taken + sum(parties)))
+            places_taken=Session.places_taken + sum(parties),
+            starts_at=now - timedelta(minutes=30), ends_at=now + timedelta(hours=3)))
         db.session.commit()
         doors.append(Door(event.id, session.id, token, codes))
         if len(doors) == DOORS:

@@ -86,9 +86,13 @@ class Config:
     SMS_API_URL: str | None = None
     SMS_API_KEY: str | None = None
     SMS_SENDER = "质量月"
-    # The site's address as citizens reach it, e.g. "https://zlj.example.gov.cn", for links in
-    # messages; None means: the address of the request.
+    # The site's address as citizens reach it, e.g. "https://zlj.example.gov.cn": the base of
+    # every link in a message, a QR code or an API answer. Required in production. None
+    # (development): the request's own address, only when its host is one of LINK_HOSTS; a
+    # request to any other Host is refused (qmevents/links.py), so a forged Host header can never
+    # put another site's address in a text message from the official sender.
     PUBLIC_URL: str | None = None
+    LINK_HOSTS = ["localhost", "127.0.0.1", "::1"]
     OTP_TTL_SECONDS = 600
     OTP_MAX_ATTEMPTS = 5  # wrong codes before a code is dead
 

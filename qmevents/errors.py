@@ -49,8 +49,10 @@ def discard_session() -> None:
 
 def register(app: Flask) -> None:
     from .guards import refuse_unstorable
+    from .links import UntrustedHost, refuse_untrusted_host
 
     app.before_request(refuse_unstorable)
+    app.before_request(refuse_untrusted_host)
 
     @app.teardown_appcontext
     def end_session(exc: BaseException | None) -> None:
@@ -73,6 +75,10 @@ def register(app: Flask) -> None:
     def csrf_error(err):
         return render_error(400, _("This form has expired. Please go back, reload and try again."),
                             "csrf")
+
+    @app.errorhandler(UntrustedHost)
+    def untrusted_host(err: UntrustedHost):
+        return render_error(400, err.description, "untrusted_host")
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException):

@@ -61,6 +61,7 @@ NOTIFICATION_KIND = {
     NotificationKind.REGISTRATION_CONFIRMED: _l("Registration confirmed"),
     NotificationKind.REGISTRATION_CANCELLED: _l("Registration cancelled"),
     NotificationKind.ONE_TIME_CODE: _l("One-time code"),
+    NotificationKind.REGISTRATION_CODE: _l("Code to register"),
     NotificationKind.WAITLIST_PROMOTED: _l("Promoted from the waiting list"),
     NotificationKind.OFFER_EXPIRED: _l("Offered place expired"),
     NotificationKind.APPLICATION_ADMITTED: _l("Application admitted"),
@@ -109,6 +110,8 @@ AUDIT_ACTION = {
     "promoted": _l("Promoted from the waiting list"),
     "drew": _l("Lottery drawn"),
     "admission_undone": _l("Admission at the door undone"),
+    "registration_cancelled": _l("Registration cancelled by the organiser"),
+    "admission_override": _l("Admitted at the door out of hours (override)"),
 }
 
 AUDIT_DETAIL = {
@@ -116,6 +119,9 @@ AUDIT_DETAIL = {
     "party_size": _l("People"),
     "people": _l("People"),
     "message": _l("Message"),
+    "inside": _l("People already inside"),
+    "freed": _l("Places freed"),
+    "overridden": _l("Door's answer overridden"),
     # the lottery's draw
     "seed": _l("Published seed"),
     "algorithm": _l("Method"),

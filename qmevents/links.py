@@ -1,31 +1,84 @@
 """Addresses we hand out to be opened later, outside this request: in an SMS, inside a QR code,
 in an API answer. They must be absolute and must not depend on who happened to ask.
 
-PUBLIC_URL (config) is the site as citizens reach it; without it the request's own address is
-used, which is right behind a correctly configured proxy (PROXY_COUNT) and in development.
+A ticket link in a text message from the government sender is only as good as its host: if it
+came from the request's Host header, anyone could cancel their own ticket with `Host: evil.example`
+and make the official sender text the next family on the waiting list a link to evil.example.
+
+- PUBLIC_URL (config) is the site as citizens reach it, and the only base of links when set.
+  Production refuses to start without it (security.check_production).
+- Without it (development), a request's own address is used only when its host is one of
+  LINK_HOSTS (localhost by default); any other Host is refused (`UntrustedHost`, a 400): no link
+  is built from it, and `refuse_untrusted_host` refuses the request before any write, so nothing
+  it changes can make a message to somebody else.
 """
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app, has_request_context, request, url_for
+from flask_babel import gettext as _
+from werkzeug.exceptions import BadRequest
 
 log = logging.getLogger(__name__)
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class UntrustedHost(BadRequest):
+    """The request's Host is not one we build links from (PUBLIC_URL unset, host not in
+    LINK_HOSTS)."""
+
+    def __init__(self) -> None:
+        super().__init__(_("This address is not one of this site's. Open the site at its own "
+                           "address (set PUBLIC_URL or LINK_HOSTS on the server)."))
 
 
 def ticket_url(code: str) -> str:
     """The ticket page of `code`, as printed in its QR code and sent by SMS.
 
-    Uses `url_for`, so a service may call it inside a request or an app context; outside a
-    request and without PUBLIC_URL or SERVER_NAME (a CLI command, a test) the best we can give
-    is the path, and a warning says why the link in a message is relative."""
-    base = (current_app.config.get("PUBLIC_URL") or "").strip().rstrip("/")
+    PUBLIC_URL when set; else, in a request, the request's address if its host is trusted
+    (UntrustedHost otherwise); outside a request and without PUBLIC_URL or SERVER_NAME (a CLI
+    command in development) the best we can give is the path, and a warning says why."""
+    base = public_base()
     if base:
         return base + _ticket_path(code)
-    if has_request_context() or current_app.config.get("SERVER_NAME"):
+    if has_request_context():
+        if not host_trusted(request.host):
+            raise UntrustedHost()
+        return url_for("public.ticket", code=code, _external=True)
+    if current_app.config.get("SERVER_NAME"):
         return url_for("public.ticket", code=code, _external=True)
     log.warning("PUBLIC_URL is not set: a ticket link made outside a request has no host")
     return _ticket_path(code)
+
+
+def public_base() -> str:
+    """PUBLIC_URL without its trailing slash, or "" when it is not set."""
+    return (current_app.config.get("PUBLIC_URL") or "").strip().rstrip("/")
+
+
+def host_trusted(host: str) -> bool:
+    """Whether `host` (a Host header, with or without its port) is one of LINK_HOSTS; an entry
+    starting with a dot trusts the domain's subdomains as well."""
+    try:
+        name = (urlsplit("//" + host).hostname or "").rstrip(".")
+    except ValueError:  # an unreadable Host header, e.g. "[::1"
+        return False
+    for trusted in current_app.config["LINK_HOSTS"]:
+        trusted = trusted.lower().strip("[]")
+        if name == trusted or (trusted.startswith(".") and name.endswith(trusted)):
+            return True
+    return False
+
+
+def refuse_untrusted_host() -> None:
+    """Before any view: without PUBLIC_URL, a request that may change something (and so send a
+    message: a cancellation promotes the next family) must come to a trusted host."""
+    if request.method in SAFE_METHODS or public_base() or host_trusted(request.host):
+        return
+    raise UntrustedHost()
 
 
 def _ticket_path(code: str) -> str:

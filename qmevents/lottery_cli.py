@@ -13,6 +13,7 @@ import sys
 import click
 from flask import Flask
 
+from .numbers import whole_number
 from .services import lottery
 from .services.errors import DomainError, ValidationFailed
 
@@ -110,11 +111,12 @@ def _csv_pairs(text: str) -> list[list[int]]:
         cells = [c.strip() for c in row]
         if not any(cells):
             continue
-        if len(cells) != 2 or not all(c.isdigit() for c in cells):
+        numbers = [whole_number(c) for c in cells]
+        if len(cells) != 2 or None in numbers:
             if line_no == 1:  # a header
                 continue
             raise click.UsageError(f"line {line_no}: expected id,party_size, got {row!r}")
-        pairs.append([int(cells[0]), int(cells[1])])
+        pairs.append(numbers)
     return pairs
 
 

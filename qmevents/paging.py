@@ -30,7 +30,18 @@ class Pager:
     def url(self, page: int) -> str:
         """This page's address with the same filters on another page (the language is
         remembered by its cookie)."""
-        args = {k: v for k, v in request.args.items() if k not in ("page", "lang")}
-        if page > 1:
-            args["page"] = page
-        return url_for(request.endpoint, **(request.view_args or {}), **args)
+        return this_page(dropped=("page", "lang"), page=page if page > 1 else None)
+
+
+def this_page(dropped: tuple[str, ...] = ("lang",), **changes) -> str:
+    """This page's address with its query arguments, some `dropped`, some changed (None drops
+    one). A query argument named like a part of the path (?event_id=…) or like one of url_for's
+    own (?_external=1, ?_scheme=…) is left out: it would clash with the path or make a link to
+    another host."""
+    path_args = request.view_args or {}
+    args = {k: v for k, v in request.args.items()
+            if k not in dropped and k not in path_args and not k.startswith("_")}
+    args.update({k: v for k, v in changes.items() if v is not None})
+    for key in [k for k, v in changes.items() if v is None]:
+        args.pop(key, None)
+    return url_for(request.endpoint, **path_args, **args)

@@ -30,6 +30,7 @@ other does not double anyone's allowance.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -53,10 +54,15 @@ def address_key() -> str:
 
 
 def submitted_phone() -> str | None:
-    """The phone a request is about: the form field `phone` or the JSON body's `phone`."""
+    """The phone a request is about: the form field `phone`, or the `phone` of a JSON body read
+    as the API reads it (api.views.json_object), whatever the Content-Type says, so sending JSON
+    as text/plain does not slip past the per-phone count."""
     raw = request.form.get("phone")
-    if raw is None and request.is_json:
-        body = request.get_json(silent=True)
+    if raw is None:
+        try:
+            body = json.loads(request.get_data(cache=True) or b"null")
+        except ValueError:
+            body = None
         raw = body.get("phone") if isinstance(body, dict) else None
     return normalise_mobile(raw) if isinstance(raw, str) else None
 

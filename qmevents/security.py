@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import MutableMapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, request
 
@@ -42,7 +43,8 @@ class UnsafeProductionConfig(RuntimeError):
 
 def check_production(config: MutableMapping[str, Any]) -> None:
     """Refuse to start a production app with DEBUG (the Werkzeug debugger runs code typed in a
-    browser) or TESTING (exceptions propagate and CSRF may be off)."""
+    browser) or TESTING (exceptions propagate and CSRF may be off), or without PUBLIC_URL (links
+    in messages would otherwise come from whatever Host a request claimed: qmevents/links.py)."""
     if config.get("ENVIRONMENT") != "production":
         return
     switched_on = [name for name in ("DEBUG", "TESTING") if config.get(name)]
@@ -50,6 +52,14 @@ def check_production(config: MutableMapping[str, Any]) -> None:
         raise UnsafeProductionConfig(
             f"QMEVENTS_ENV=production refuses {' and '.join(switched_on)}: unset "
             "FLASK_DEBUG/FLASK_TESTING (or the same names in instance/config.py)."
+        )
+    public_url = str(config.get("PUBLIC_URL") or "").strip()
+    parts = urlsplit(public_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UnsafeProductionConfig(
+            "QMEVENTS_ENV=production needs FLASK_PUBLIC_URL, the address citizens reach, e.g. "
+            "https://zlj.example.gov.cn: every link in a text message, QR code and API answer "
+            "is built from it, never from a request's Host header."
         )
 
 
@@ -65,10 +75,21 @@ def secure_cookies(config: MutableMapping[str, Any]) -> None:
         config["REMEMBER_COOKIE_SECURE"] = True
 
 
+# The back office, the door, sign-in and the API answer about people (masked phones, names, who
+# came in) and about what an organiser has not published: no browser, proxy or WeChat cache keeps
+# any of it (a shared phone at the gate, a volunteer's phone lent on). The OpenAPI document is
+# the one answer of theirs that is the same for everybody.
+PRIVATE_BLUEPRINTS = frozenset({"organiser", "door", "auth", "api"})
+SHARED_ENDPOINTS = frozenset({"api.openapi_document"})
+
+
 def add_headers(response: Response) -> Response:
     """Set the headers a view has not set itself (one may tighten its own policy)."""
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
+    if (request.blueprint in PRIVATE_BLUEPRINTS and request.endpoint not in SHARED_ENDPOINTS
+            and "no-store" not in response.headers.get("Cache-Control", "")):
+        response.headers["Cache-Control"] = "no-store"
     max_age = int(current_app.config.get("HSTS_MAX_AGE") or 0)
     if request.is_secure and max_age > 0:
         response.headers.setdefault("Strict-Transport-Security", f"max-age={max_age}")

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from flask import Flask
@@ -13,7 +16,7 @@ from sqlalchemy.engine import make_url
 
 from qmevents import create_app
 from qmevents.extensions import db
-from qmevents.models import Role, ensure_districts
+from qmevents.models import Role, Session, ensure_districts
 from qmevents.services import accounts, events
 from qmevents.timeutil import utcnow
 
@@ -140,6 +143,19 @@ def demo(runner) -> str:
     return result.output
 
 
+@contextmanager
+def on_the_day(app, session_id: int, minutes: int = 10) -> Iterator[None]:
+    """The door's clock (scans, walk-ins) `minutes` into a session: arrangements register for
+    sessions days ahead, and the door admits a session's tickets on its day only
+    (services.checkin)."""
+    with app.app_context():
+        start = db.session.get(Session, session_id).starts_at
+    clock = lambda: start + timedelta(minutes=minutes)  # noqa: E731
+    with mock.patch("qmevents.services.checkin.utcnow", clock), \
+            mock.patch("qmevents.services.door.utcnow", clock):
+        yield
+
+
 # --- forms with CSRF on ----------------------------------------------------------------------
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -192,10 +208,12 @@ class Factory:
             for s in sessions:
                 if s.registration_closes_at is None and s.starts_at:
                     s.registration_closes_at = s.starts_at - timedelta(days=1)
+        # Phones unverified unless a test asks: registering here is the arrangement, not the
+        # story (the stories of verification are tests/test_phone_verification.py's).
         fields = dict(title="威派格智慧水务质量开放日", kind="open_day", district="杨浦区",
                       venue="威派格智慧水务", address="上海市嘉定区恒定路1号",
                       description="参观智慧水务生产线。", max_party_size=4,
-                      sessions=sessions, checkpoints=["入口"])
+                      sessions=sessions, checkpoints=["入口"], verify_phone=False)
         fields.update(overrides)
         return events.EventDraft(**fields)
 

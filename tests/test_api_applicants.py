@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from qmevents.demo.names import person_name
 from qmevents.extensions import db
 from qmevents.models import Registration, RegistrationStatus, Session
 from qmevents.services import events
@@ -64,12 +65,12 @@ def test_an_organiser_lists_the_applications_with_masked_phones(app, client, ope
 
 def test_the_list_is_searched_and_paginated(app, client, open_day, organiser):
     for i in range(3):
-        apply(app, open_day, f"市民{i}", f"1390000000{i}")
+        apply(app, open_day, person_name(i), f"1390000000{i}")
     body = client.get(url(open_day[0], "applicants") + "&per_page=2&page=2",
                       headers=organiser).get_json()
     assert (body["total"], len(body["applicants"]), body["page"]) == (3, 1, 2)
     found = client.get(url(open_day[0], "applicants") + "&q=0001", headers=organiser).get_json()
-    assert [a["name"] for a in found["applicants"]] == ["市民1"]
+    assert [a["name"] for a in found["applicants"]] == [person_name(1)]
 
 
 def test_admitting_confirms_the_applications(app, client, open_day, organiser, doc):

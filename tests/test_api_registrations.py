@@ -18,7 +18,7 @@ from qmevents.models import (
     RegistrationStatus,
     Session,
 )
-from qmevents.services import events
+from qmevents.services import cancellation, events
 from qmevents.services import registration as reg
 from qmevents.timeutil import utcnow
 
@@ -303,7 +303,7 @@ def test_a_confirmed_registration_holds_its_places_until_cancelled(app, client, 
     event_id, session_id = open_day
     code = post(client, event_id, body(session_id, party_size=4)).get_json()["code"]
     with app.app_context():
-        reg.cancel(code)
+        cancellation.cancel(code)
         assert reg.ticket(code).status == RegistrationStatus.CANCELLED
     assert places_taken(app, session_id) == 0
     assert post(client, event_id, body(session_id, party_size=4)).status_code == 201

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from qmevents.demo.names import person_name
 from qmevents.extensions import db
 from qmevents.models import (
     AuditEntry,
@@ -123,7 +124,7 @@ def test_admitting_beyond_capacity_is_refused_with_the_places_left_and_changes_n
 
 def test_a_batch_is_refused_whole_when_one_of_its_sessions_does_not_fit(open_day, ctx):
     afternoon = open_day.apply("刘洋", "13600003333", 4, session=open_day.afternoon)
-    too_many = [open_day.apply(f"市民{i}", f"1350000000{i}", 4) for i in range(2)]
+    too_many = [open_day.apply(person_name(i), f"1350000000{i}", 4) for i in range(2)]
 
     with pytest.raises(approval.NotEnoughPlaces) as refused:
         approval.admit(open_day.event_id, [afternoon, *too_many], user(open_day.organiser))
@@ -299,7 +300,7 @@ def test_every_decision_is_in_the_audit_log_with_who_made_it(open_day, ctx):
 
 
 def test_a_refused_batch_leaves_no_audit_entry(open_day, ctx):
-    batch = [open_day.apply(f"市民{i}", f"1350000000{i}", 4) for i in range(2)]
+    batch = [open_day.apply(person_name(i), f"1350000000{i}", 4) for i in range(2)]
     with pytest.raises(SessionFull):
         approval.admit(open_day.event_id, batch, user(open_day.organiser))
     assert approval.audit_log(open_day.event_id)[1] == 0

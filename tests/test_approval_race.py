@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from qmevents import create_app
+from qmevents.demo.names import person_name
 from qmevents.extensions import db
 from qmevents.models import (
     AuditEntry,
@@ -62,7 +63,7 @@ def test_overlapping_batches_admitted_at_once_never_exceed_capacity(database_url
     with app.app_context():
         session_id = db.session.scalar(select(Session.id).filter_by(event_id=event_id))
         ids = [reg.register(reg.RegistrationRequest(
-            event_id=event_id, session_id=session_id, name=f"市民{i}", phone=f"1390000{i:04d}",
+            event_id=event_id, session_id=session_id, name=person_name(i), phone=f"1390000{i:04d}",
             party_size=1 + i % 2, consent=True)).registration_id for i in range(16)]
         tokens = [accounts.issue_token(db.session.get(User, u))[0] for u in organisers]
     batches = [ids[0:6], ids[3:9], ids[6:12], ids[9:16], ids[0:16:3], ids[1:16:4]]

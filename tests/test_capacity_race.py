@@ -19,8 +19,7 @@ from sqlalchemy import func, select
 from qmevents import create_app
 from qmevents.extensions import db
 from qmevents.models import HOLDS_PLACES, Registration, Session, ensure_districts
-from qmevents.services import events
-from qmevents.services import registration as reg
+from qmevents.services import cancellation, events
 from qmevents.services.errors import RegistrationClosed
 from qmevents.timeutil import utcnow
 
@@ -166,7 +165,7 @@ def test_racing_cancellations_free_places_once_for_racing_newcomers(arena):
         def cancel() -> str:
             with arena.app.app_context():
                 try:
-                    reg.cancel(code)
+                    cancellation.cancel(code)
                     return "cancelled"
                 except RegistrationClosed:
                     return "already"

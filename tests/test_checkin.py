@@ -2,8 +2,11 @@
 services.checkin.redeem — the function the door page and the API both call."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from flask import Flask
@@ -21,7 +24,7 @@ from qmevents.models import (
     StaffAssignment,
     User,
 )
-from qmevents.services import checkin, door, events
+from qmevents.services import cancellation, checkin, door, events
 from qmevents.services import registration as reg
 from qmevents.services.checkin import Result
 from qmevents.services.errors import Forbidden, NotFound, ValidationFailed
@@ -50,6 +53,9 @@ class Door:
     staff_id: int
     staff_email: str
     _phones: int = 0
+    # Scans happen on the day of the event, ten minutes into the session the device is set to
+    # (registering happens a week before); False: the door's own clock, e.g. one a test set.
+    on_the_day: bool = True
 
     def ticket(self, party: int = 3, session: int | None = None, name: str = "张伟",
                phone: str | None = None, event_id: int | None = None) -> str:
@@ -63,14 +69,27 @@ class Door:
 
     def scan(self, raw: str, *, session: int | None | str = "morning",
              checkpoint: int | None = None, people: int | None = None,
-             staff_id: int | None = None, event_id: int | None = None) -> checkin.Answer:
+             staff_id: int | None = None, event_id: int | None = None,
+             **kwargs) -> checkin.Answer:
         """One scan at a device set to the morning session at the entrance, unless told."""
         session_id = self.morning if session == "morning" else session
-        with self.app.app_context():
+        with self.app.app_context(), self.clock(session_id):
             staff = db.session.get(User, staff_id or self.staff_id)
             return checkin.redeem(raw, event_id=event_id or self.event_id,
                                   session_id=session_id, checkpoint_id=checkpoint,
-                                  people=people, staff=staff)
+                                  people=people, staff=staff, **kwargs)
+
+    @contextmanager
+    def clock(self, session_id: int | None = None) -> Iterator[None]:
+        """The door's clock ten minutes into the session the device is set to, or into the
+        morning session (see `on_the_day`)."""
+        if not self.on_the_day:
+            yield
+            return
+        with self.app.app_context():
+            start = db.session.get(Session, session_id or self.morning).starts_at
+        with mock.patch.object(checkin, "utcnow", lambda: start + timedelta(minutes=10)):
+            yield
 
     def admitted(self, code: str) -> int:
         with self.app.app_context():
@@ -220,7 +239,7 @@ def test_a_scan_is_one_read_then_the_write(tour, db_kind):
     runs both writes as one statement (WITH … UPDATE … INSERT), no transaction around it."""
     code = tour.ticket()
     statements: list[str] = []
-    with tour.app.app_context():
+    with tour.app.app_context(), tour.clock():
         staff = db.session.get(User, tour.staff_id)
         sa_event.listen(db.engine, "before_cursor_execute",
                         lambda *args: statements.append(args[2].split()[0]))
@@ -247,7 +266,7 @@ def test_garbage_scans_are_unknown(tour, scanned):
 def test_a_cancelled_registration_is_cancelled(tour):
     code = tour.ticket()
     with tour.app.app_context():
-        reg.cancel(code)
+        cancellation.cancel(code)
     answer = tour.scan(code)
     assert answer.result == Result.CANCELLED
     assert tour.admitted(code) == 0
@@ -305,9 +324,15 @@ def test_a_device_set_to_no_session_takes_todays_tickets_and_refuses_other_days(
     today = tour.ticket(session=tour.morning)
     next_week = tour.ticket(session=tour.afternoon)
     tour.starts_now(tour.morning)
+    with tour.app.app_context():
+        session = db.session.get(Session, tour.afternoon)
+        session.starts_at += timedelta(days=7)
+        session.ends_at += timedelta(days=7)
+        db.session.commit()
     assert tour.scan(today, session=None).result == Result.ADMITTED
     refused = tour.scan(next_week, session=None)
-    assert refused.result == Result.WRONG_SESSION
+    assert refused.result == Result.WRONG_DAY
+    assert refused.message.startswith("不是今天的场次") and tour.admitted(next_week) == 0
 
 
 def test_a_session_of_several_days_counts_on_each_of_them(tour):
@@ -321,16 +346,18 @@ def test_a_session_of_several_days_counts_on_each_of_them(tour):
 
 
 def test_shanghai_dates_decide_what_today_is(tour, monkeypatch):
-    """At 00:30 in Shanghai it is already the next day, though UTC still says the day before."""
+    """At 00:30 in Shanghai it is already the next day, though UTC still says the day before:
+    a session at 01:00 is today's, and its admission window (an hour) is open."""
     code = tour.ticket(session=tour.morning)
     start = (utcnow() + timedelta(days=3)).astimezone(SHANGHAI).replace(
-        hour=9, minute=0, second=0, microsecond=0)
+        hour=1, minute=0, second=0, microsecond=0)
     with tour.app.app_context():
         session = db.session.get(Session, tour.morning)
         session.starts_at, session.ends_at = start, start + timedelta(hours=2)
         db.session.commit()
     half_past_midnight = start.replace(hour=0, minute=30)  # 16:30 UTC the day before
     monkeypatch.setattr(checkin, "utcnow", lambda: half_past_midnight)
+    tour.on_the_day = False  # the clock set here
     assert tour.scan(code, session=None).result == Result.ADMITTED
 
 

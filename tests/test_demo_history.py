@@ -148,7 +148,8 @@ def test_registrants_are_obviously_fake(app, demo):
             select(Registration.name, Registration.phone).join(Event)
             .where(Event.title.startswith(f"{year()}年"))).all()
         assert len(rows) > 1000
-        assert all(name.startswith("演示市民") for name, _ in rows)
+        assert all(name.startswith("演示·") and identity.normalise_name(name) == name
+                   for name, _ in rows)
         assert all(phone.startswith("100") and identity.normalise_mobile(phone) is None
                    for _, phone in rows)
 

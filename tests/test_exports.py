@@ -25,7 +25,7 @@ from qmevents.services.errors import Forbidden, NotFound, ValidationFailed
 from qmevents.services.questions import QuestionDraft, set_questions
 from qmevents.timeutil import to_local, utcnow
 
-from .conftest import submit
+from .conftest import on_the_day, submit
 from .test_organiser import signed_in
 from .test_questions import assigned_staff
 
@@ -63,8 +63,9 @@ def scanned(app, factory, organiser) -> dict:
             event_id=event_id, session_id=session_id, name="李娜", phone="13900001111",
             party_size=2, answers={questions[1]: "=HYPERLINK(\"http://x\")"}, consent=True))
         staff = db.session.get(User, organiser)
-        checkin.redeem(zhang.code, event_id=event_id, session_id=session_id,
-                       checkpoint_id=None, people=None, staff=staff)
+        with on_the_day(app, session_id):
+            checkin.redeem(zhang.code, event_id=event_id, session_id=session_id,
+                           checkpoint_id=None, people=None, staff=staff)
         door.walk_in(event_id, session_id, 2, staff)
         tally = db.session.scalar(db.select(Tally.id).filter_by(event_id=event_id))
         door.bump(event_id, tally, 5, staff)

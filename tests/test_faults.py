@@ -22,11 +22,12 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from qmevents import create_app
+from qmevents.demo.names import person_name
 from qmevents.extensions import db
 from qmevents.models import (
     HOLDS_PLACES,
@@ -70,9 +71,10 @@ class Venue:
     event_id: int
     small: int  # a session that fills up during a surge
     roomy: int
+    today: int  # the session under way, whose door scans the tickets
     question_ids: list[int]
     tokens: list[str]  # bearer tokens of the door staff's phones
-    tickets: list[str]  # confirmed codes in the roomy session
+    tickets: list[str]  # confirmed codes in today's session
     phones: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -82,11 +84,11 @@ class Venue:
     def registration(self, session_id: int | None = None) -> dict:
         n = next(self.phones)
         return {"session_id": session_id or (self.small, self.roomy)[n % 2],
-                "name": f"市民{n}", "phone": f"139{n:08d}", "party_size": 1 + n % 4,
+                "name": person_name(n), "phone": f"139{n:08d}", "party_size": 1 + n % 4,
                 "answers": {str(self.question_ids[0]): "4", str(self.question_ids[1]): "是"}}
 
     def scan(self, code: str) -> dict:
-        return {"code": code, "event_id": self.event_id, "session_id": self.roomy, "people": 1}
+        return {"code": code, "event_id": self.event_id, "session_id": self.today, "people": 1}
 
 
 def build_venue(url: str, instance: Path, extra_env: dict[str, str] | None = None,
@@ -102,7 +104,9 @@ def build_venue(url: str, instance: Path, extra_env: dict[str, str] | None = Non
     sessions = [events.SessionDraft(starts_at=start, ends_at=start + timedelta(hours=2),
                                     capacity=40),
                 events.SessionDraft(starts_at=start + timedelta(hours=3),
-                                    ends_at=start + timedelta(hours=5), capacity=5000)]
+                                    ends_at=start + timedelta(hours=5), capacity=5000),
+                events.SessionDraft(starts_at=start + timedelta(hours=6),
+                                    ends_at=start + timedelta(hours=8), capacity=5000)]
     factory = Factory(app)
     event_id = factory.event(BUREAU, district="嘉定区", max_party_size=4, sessions=sessions,
                              checkpoints=["入口"])
@@ -114,20 +118,25 @@ def build_venue(url: str, instance: Path, extra_env: dict[str, str] | None = Non
             questions.QuestionDraft(label="是否首次参加", kind="single", options=["是", "否"]),
         ])
         question_ids = [q.id for q in asked]
-        small, roomy = (s.id for s in event.sessions)
+        small, roomy, today = (s.id for s in event.sessions)
         db.session.add(StaffAssignment(user_id=staff_id, event_id=event_id))
         db.session.commit()
         staff = db.session.get(User, staff_id)
         tokens = [accounts.issue_token(staff)[0] for _ in range(8)]
     venue = Venue(app, Gunicorn("wsgi:app", {**app_env(instance, url), **(extra_env or {})},
                                 own_group=True),
-                  event_id, small, roomy, question_ids, tokens, [])
+                  event_id, small, roomy, today, question_ids, tokens, [])
     with app.app_context():
         for i in range(TICKETS + SPARE_TICKETS):
-            body = venue.registration(roomy)
+            body = venue.registration(today)
             venue.tickets.append(reg.register(reg.RegistrationRequest(
-                event_id=event_id, session_id=roomy, name=body["name"], phone=body["phone"],
+                event_id=event_id, session_id=today, name=body["name"], phone=body["phone"],
                 party_size=1 + i % 4, answers=body["answers"], consent=True)).code)
+        # The day comes for today's session (registered a week before): its door admits now.
+        now = utcnow().replace(microsecond=0)
+        db.session.execute(update(Session).where(Session.id == today).values(
+            starts_at=now - timedelta(minutes=30), ends_at=now + timedelta(hours=3)))
+        db.session.commit()
         db.session.remove()
         db.engine.dispose()
     return venue
@@ -276,7 +285,7 @@ def assert_registrations_whole(venue: Venue, replies: list[Reply]) -> None:
         assert confirmed_messages.pop(None, 0) == 0, "a message lost its registration"
         assert confirmed_messages == {row.id: 1 for row in rows.values()}
 
-        for session_id in (venue.small, venue.roomy):
+        for session_id in (venue.small, venue.roomy, venue.today):
             taken, capacity = db.session.execute(
                 select(Session.places_taken, Session.capacity).filter_by(id=session_id)).one()
             held = db.session.scalar(

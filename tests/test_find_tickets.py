@@ -10,7 +10,7 @@ import pytest
 from qmevents.extensions import db
 from qmevents.models import Notification, NotificationKind, OneTimeCode, Session
 from qmevents.public import find
-from qmevents.services import otp
+from qmevents.services import cancellation, otp
 from qmevents.services import registration as reg
 from qmevents.services.events import SessionDraft
 from qmevents.timeutil import utcnow
@@ -194,7 +194,7 @@ def test_upcoming_tickets_come_first_and_cancelled_ones_are_marked(app, client, 
     register(app, factory.event(title="早些的开放日", sessions=[
         SessionDraft(starts_at=soon, ends_at=soon + timedelta(hours=1), capacity=10)]))
     with app.app_context():
-        reg.cancel(first)
+        cancellation.cancel(first)
     sign_in_with_code(app, client)
     html = client.get("/my-tickets/list?lang=en").get_data(as_text=True)
     assert html.index("早些的开放日") < html.index("晚些的讲座")

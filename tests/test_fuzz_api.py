@@ -29,6 +29,8 @@ from qmevents.services import accounts, checkin, events
 from qmevents.services import registration as registrations
 from qmevents.timeutil import utcnow
 
+from .conftest import on_the_day
+
 MAX_EXAMPLES = int(os.environ.get("QMEVENTS_FUZZ_EXAMPLES", "25"))
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance,
           content_type_conformance]
@@ -87,8 +89,9 @@ def _seed(app, factory) -> Seeded:
         code = registrations.register(registrations.RegistrationRequest(
             event_id=event_id, session_id=first, name="张伟", phone="13700009012",
             party_size=3, consent=True)).code
-        answer = checkin.redeem(code, event_id=event_id, session_id=first, checkpoint_id=None,
-                                people=1, staff=staff)
+        with on_the_day(app, first):
+            answer = checkin.redeem(code, event_id=event_id, session_id=first,
+                                    checkpoint_id=None, people=1, staff=staff)
         return Seeded(event_id=event_id, approval_event_id=approval_id,
                       tally_id=event.tallies[0].id, admission_id=answer.admission_id,
                       organiser_email=organiser_email, staff_email=staff_email)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
+from qmevents.demo.names import person_name
 from qmevents.extensions import db
 from qmevents.models import LotteryDraw, Notification, Registration, RegistrationStatus, Session
 from qmevents.services import audit, events, lottery
@@ -51,7 +52,7 @@ def apply(app, event_id: int, session_id: int, sizes: list[int]) -> list[int]:
     with app.app_context():
         for n, size in enumerate(sizes):
             ids.append(reg.register(reg.RegistrationRequest(
-                event_id=event_id, session_id=session_id, name=f"申请人{n}",
+                event_id=event_id, session_id=session_id, name=person_name(n),
                 phone=f"1380000{session_id:02d}{n:02d}", party_size=size, consent=True,
             )).registration_id)
     return ids

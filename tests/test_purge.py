@@ -12,6 +12,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select, update
 
+from qmevents.demo.names import person_name
 from qmevents.extensions import db
 from qmevents.models import (
     Admission,
@@ -29,7 +30,7 @@ from qmevents.services import audit, checkin, door, messages, otp, purge, questi
 from qmevents.services import registration as reg
 from qmevents.timeutil import utcnow
 
-from .conftest import Factory
+from .conftest import Factory, on_the_day
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
@@ -72,13 +73,14 @@ class Programme:
                 questions.QuestionDraft(label="工作单位", kind="text", required=False)])
             session_id = event.sessions[0].id
             codes = [reg.register(reg.RegistrationRequest(
-                event_id=event_id, session_id=session_id, name=f"张伟{i}", phone=phone,
+                event_id=event_id, session_id=session_id, name=person_name(i), phone=phone,
                 party_size=1 + i % 3, consent=True,
                 answers={str(asked[0].id): id_number(i), str(asked[1].id): "上海某厂"})).code
                 for i, phone in enumerate(phones)]
             admin = db.session.get(User, self.admin_id)
-            checkin.redeem(codes[0], event_id=event_id, session_id=session_id,
-                           checkpoint_id=None, people=None, staff=admin)
+            with on_the_day(self.app, session_id):
+                checkin.redeem(codes[0], event_id=event_id, session_id=session_id,
+                               checkpoint_id=None, people=None, staff=admin)
             walk_in_phone = f"{prefix}999"[:11]
             door.walk_in(event_id, session_id, 2, admin, name="李娜", phone=walk_in_phone)
             door.bump(event_id, event.tallies[0].id, 7, admin)

@@ -8,9 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event as sa_event
 
+from qmevents.demo.names import person_name
 from qmevents.extensions import db
 from qmevents.models import Event, Session
-from qmevents.services import events, registrants
+from qmevents.services import cancellation, events, registrants
 from qmevents.services import registration as reg
 from qmevents.services.questions import QuestionDraft, set_questions
 from qmevents.timeutil import utcnow
@@ -69,7 +70,7 @@ def families(app, open_day) -> tuple[int, list[int]]:
     gone = register(app, event_id, morning, "王芳", "13700002222", 4)
     register(app, event_id, afternoon, "刘洋", "13600003333", 1)
     with app.app_context():
-        reg.cancel(gone)
+        cancellation.cancel(gone)
     return event_id, [morning, afternoon]
 
 
@@ -152,20 +153,21 @@ def test_a_filter_that_makes_no_sense_gets_a_message_not_an_error_page(client, o
 def test_a_long_list_is_paginated_with_the_filters_kept(app, client, organiser, open_day):
     event_id, (morning, _) = open_day
     for i in range(5):
-        register(app, event_id, morning, f"访客{i}", f"1380000000{i}")
+        register(app, event_id, morning, person_name(i), f"1380000000{i}")
     app.config["REGISTRANTS_PER_PAGE"] = 2
     first = client.get(path(event_id, session=morning)).get_data(as_text=True)
-    assert names(first) == ["访客0", "访客1"]
+    assert names(first) == [person_name(0), person_name(1)]
     assert f"session={morning}&amp;page=2" in first
     third = client.get(path(event_id, session=morning, page=3)).get_data(as_text=True)
-    assert names(third) == ["访客4"]
+    assert names(third) == [person_name(4)]
 
 
 def test_one_page_costs_the_same_queries_however_many_answers(app, open_day):
     """The rows, their answers, the count and the totals: no query per registration."""
     event_id, (morning, _) = open_day
     for i in range(6):
-        register(app, event_id, morning, f"访客{i}", f"1380000000{i}", answers={"id": ID_NUMBER})
+        register(app, event_id, morning, person_name(i), f"1380000000{i}",
+                 answers={"id": ID_NUMBER})
     with app.app_context():
         statements: list[str] = []
 

@@ -25,12 +25,12 @@ from qmevents.models import (
     Tally,
     User,
 )
-from qmevents.services import checkin, dashboards, door, events, reports
+from qmevents.services import cancellation, checkin, dashboards, door, events, reports
 from qmevents.services import registration as reg
 from qmevents.services.errors import Forbidden, NotFound, ValidationFailed
 from qmevents.timeutil import SHANGHAI, from_local, utcnow
 
-from .conftest import Factory
+from .conftest import Factory, on_the_day
 
 YANGPU = "杨浦区市场监督管理局"
 XUHUI = "徐汇区市场监督管理局"
@@ -83,14 +83,14 @@ class Campaign:
 
     def scan(self, scene: Scene, code: str, people: int | None = None, session: int = 0,
              station: bool = False) -> checkin.Answer:
-        with self.app.app_context():
+        with self.app.app_context(), on_the_day(self.app, scene.sessions[session]):
             return checkin.redeem(
                 code, event_id=scene.event_id, session_id=scene.sessions[session],
                 checkpoint_id=scene.checkpoints[1] if station else None, people=people,
                 staff=db.session.get(User, self.admin_id))
 
     def walk_in(self, scene: Scene, people: int, session: int = 0) -> None:
-        with self.app.app_context():
+        with self.app.app_context(), on_the_day(self.app, scene.sessions[session]):
             door.walk_in(scene.event_id, scene.sessions[session], people,
                          db.session.get(User, self.admin_id))
 
@@ -164,6 +164,10 @@ def test_the_report_sets_people_and_parties_admitted_against_those_registered(ca
     totals = campaign.report(tour).totals
     assert (totals.registered_parties, totals.registered_people) == (3, 9)
     assert (totals.admitted_parties, totals.admitted_people) == (2, 4)
+    # Both sessions are still to come: registrations, not no-shows.
+    assert (totals.no_show_parties, totals.no_show_people, totals.no_show_rate) == (0, 0, None)
+    campaign.moved(tour, utcnow() - timedelta(days=2))  # the day is over
+    totals = campaign.report(tour).totals
     assert (totals.no_show_parties, totals.no_show_people) == (1, 5)
     assert totals.no_show_rate == pytest.approx(5 / 9)
     assert absent
@@ -246,6 +250,9 @@ def test_each_session_has_its_own_figures(campaign):
             morning.figures.walk_in_people) == (3, 3, 0)
     assert (afternoon.figures.registered_people, afternoon.figures.admitted_people,
             afternoon.figures.walk_in_people) == (4, 0, 2)
+    assert afternoon.figures.no_show_rate is None  # not held yet
+    campaign.moved(tour, utcnow() - timedelta(days=2))
+    _morning, afternoon = campaign.report(tour).sessions
     assert afternoon.figures.no_show_rate == 1.0
 
 
@@ -269,17 +276,27 @@ def test_station_visits_are_no_arrivals(campaign):
     assert campaign.report(tour).arrivals == []
 
 
-def test_a_party_that_cancelled_after_coming_in_counts_nowhere(campaign):
-    """One number, one way: the totals, the entrance and the curve agree."""
+def test_people_who_came_in_stay_counted_when_the_organiser_cancels_their_ticket(campaign):
+    """The holder can no longer cancel; the organiser can, and the people who came still count,
+    the same in the totals, at the entrance and on the curve, before and after."""
     tour = campaign.event()
-    stays, leaves = campaign.ticket(tour, 3), campaign.ticket(tour, 2)
+    stays, leaves = campaign.ticket(tour, 3), campaign.ticket(tour, 4)
     campaign.scan(tour, stays)
-    campaign.scan(tour, leaves)
+    campaign.scan(tour, leaves, people=2)
+    before = campaign.report(tour)
+    with campaign.app.app_context(), pytest.raises(cancellation.AdmittedCannotCancel):
+        cancellation.cancel(leaves)
     with campaign.app.app_context():
-        reg.cancel(leaves)
+        registration = db.session.scalar(select(Registration).filter_by(code=leaves))
+        cancellation.cancel_by_organiser(tour.event_id, registration.id,
+                                         db.session.get(User, campaign.admin_id))
     report = campaign.report(tour)
-    assert report.totals.people == report.checkpoints[0].people == 3
-    assert sum(b.people for b in report.arrivals) == 3
+    assert before.totals.people == report.totals.people == report.checkpoints[0].people == 5
+    assert sum(b.people for b in report.arrivals) == 5
+    assert (report.totals.registered_parties, report.totals.registered_people) == (2, 5)
+    assert (report.totals.admitted_parties, report.totals.admitted_people) == (2, 5)
+    campaign.moved(tour, utcnow() - timedelta(days=2))
+    assert campaign.report(tour).totals.no_show_people == 0  # the cancelled two are not no-shows
 
 
 def test_the_door_and_the_report_give_the_same_figures(campaign):

@@ -18,6 +18,7 @@ from qmevents.security import UnsafeProductionConfig
 from .conftest import PASSWORD, csrf_from, login, submit
 
 HTTPS = "https://localhost"
+PUBLIC = "https://zlj.example.gov.cn"
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 
 
@@ -184,11 +185,11 @@ def test_sign_out_leaves_nothing_of_the_session(client, factory):
 @pytest.mark.parametrize("switch", ["FLASK_DEBUG", "FLASK_TESTING"])
 def test_production_refuses_to_start_with_debug_or_testing(make_app, switch):
     with pytest.raises(UnsafeProductionConfig):
-        make_app({"QMEVENTS_ENV": "production", switch: "true"})
+        make_app({"QMEVENTS_ENV": "production", "FLASK_PUBLIC_URL": PUBLIC, switch: "true"})
 
 
 def test_production_assumes_https(make_app):
-    app = make_app({"QMEVENTS_ENV": "production"})
+    app = make_app({"QMEVENTS_ENV": "production", "FLASK_PUBLIC_URL": PUBLIC})
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["PREFERRED_URL_SCHEME"] == "https"
     assert not app.debug and not app.testing
     assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["hide_parameters"]  # no phones in error logs
@@ -201,7 +202,7 @@ def test_development_keeps_plain_http(make_app):
 
 
 def test_a_crash_in_production_shows_the_error_page_with_a_reference_not_a_trace(make_app):
-    app = make_app({"QMEVENTS_ENV": "production"})
+    app = make_app({"QMEVENTS_ENV": "production", "FLASK_PUBLIC_URL": PUBLIC})
 
     def broken():
         raise RuntimeError("secret detail of the crash")

@@ -18,8 +18,8 @@ from qrcode.constants import ERROR_CORRECT_M
 
 from qmevents.extensions import db
 from qmevents.models import Session
+from qmevents.services import cancellation, tickets
 from qmevents.services import registration as reg
-from qmevents.services import tickets
 
 URL = "https://qm.example.cn/t/"
 POPPLER = all(shutil.which(tool) for tool in ("pdftotext", "pdffonts", "pdfinfo"))
@@ -153,7 +153,7 @@ def test_the_calendar_reminds_two_hours_before(ticket):
 
 
 def test_a_cancelled_ticket_shows_as_cancelled_in_the_calendar(ticket):
-    cancelled = reg.cancel(ticket.code)
+    cancelled = cancellation.cancel(ticket.code)
     calendar = icalendar.Calendar.from_ical(tickets.ticket_ics(cancelled, URL + ticket.code))
     assert str(calendar.walk("VEVENT")[0]["STATUS"]) == "CANCELLED"
 

@@ -10,10 +10,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, update
 
+from qmevents.demo.names import person_name
 from qmevents.extensions import db
 from qmevents.models import AuditEntry, Event, Notification, Registration, RegistrationStatus
 from qmevents.models import Session as EventSession
-from qmevents.services import events, lottery, waitlist
+from qmevents.services import cancellation, events, lottery, waitlist
 from qmevents.services import registration as reg
 from qmevents.services.errors import RegistrationClosed, ValidationFailed
 from qmevents.timeutil import utcnow
@@ -39,7 +40,7 @@ class OpenDay:
         self.joined += 1
         with self.app.test_request_context("/"):
             return reg.register(reg.RegistrationRequest(
-                event_id=self.event_id, session_id=self.session_id, name=f"市民{self.joined}",
+                event_id=self.event_id, session_id=self.session_id, name=person_name(self.joined),
                 phone=f"139{self.joined:08d}", party_size=people, consent=True)).code
 
     def status(self, code: str) -> RegistrationStatus:
@@ -51,7 +52,7 @@ class OpenDay:
 
     def cancel(self, code: str) -> None:
         with self.app.test_request_context("/"):
-            reg.cancel(code)
+            cancellation.cancel(code)
 
     def taken(self) -> int:
         with self.app.app_context():

@@ -65,8 +65,10 @@ def _query_id(key: str) -> int | None:
 
 
 def ticket_json(ticket: TicketView) -> dict[str, Any]:
+    """A ticket as the door sees it: named by `ticket_id`, never by its code (the citizen's
+    bearer secret)."""
     return {
-        "code": ticket.code, "name": ticket.name, "phone_masked": ticket.phone_masked,
+        "ticket_id": ticket.ticket_id, "name": ticket.name, "phone_masked": ticket.phone_masked,
         "party_size": ticket.party_size, "status": ticket.status, "event_id": ticket.event_id,
         "event_title": ticket.event_title, "session_id": ticket.session_id,
         "session_starts_at": schemas.iso(ticket.session_starts_at),
@@ -102,22 +104,28 @@ def _no_store(response, status: int = 200):
 @bp.post("/checkins")
 @require_door_user
 def create_checkin():
-    """One scan at a device standing at an event's checkpoint."""
+    """One scan at a device standing at an event's checkpoint: the `code` read, or the
+    `ticket_id` of a ticket the door found by search or answered before."""
     data = json_object()
     errors: Errors = {}
-    code = data.get("code")
-    if code is None:
-        errors["code"] = _("This field is required: what the scanner read.")
-    elif not isinstance(code, str):
-        errors["code"] = _("Must be a string.")
+    code = _text(data, "code", errors)
+    ticket_id = _integer(data, "ticket_id", errors)
+    if code is None and ticket_id is None and not errors:
+        errors["code"] = _("This field is required: what the scanner read (or a ticket_id).")
+    elif code is not None and ticket_id is not None:
+        errors["ticket_id"] = _("Send the code or the ticket_id, not both.")
     event_id = _integer(data, "event_id", errors, required=True)
     session_id = _integer(data, "session_id", errors)
     checkpoint_id = _integer(data, "checkpoint_id", errors)
     people = _integer(data, "people", errors)
+    override = data.get("override", False)
+    if not isinstance(override, bool):
+        errors["override"] = _("Must be true or false.")
     if errors:
         raise ValidationFailed(errors)
     answer = checkin.redeem(code, event_id=event_id, session_id=session_id,
-                            checkpoint_id=checkpoint_id, people=people, staff=g.door_user)
+                            checkpoint_id=checkpoint_id, people=people, staff=g.door_user,
+                            ticket_id=ticket_id, override=override)
     return _no_store(jsonify(answer_json(answer)))
 
 
@@ -179,7 +187,8 @@ def bump_tally(event_id: int, tally_id: int):
 @bp.get("/events/<int:event_id>/search")
 @require_door_user
 def search_tickets(event_id: int):
-    """Tickets by part of the name or the phone's last 4 digits, for those without their code."""
+    """Tickets by part of the name, the phone's last 4 digits or the whole number, for those
+    without their code; each named by its ticket_id."""
     door.door_event(event_id, g.door_user)
     found = door.search(event_id, _query_id("session_id"), request.args.get("q", ""))
     return _no_store(jsonify(tickets=[ticket_json(t) for t in found]))

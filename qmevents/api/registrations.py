@@ -1,4 +1,5 @@
-"""POST /api/v1/events/<event_id>/registrations: a citizens' app registers a party for a session.
+"""POST /api/v1/events/<event_id>/registrations: a citizens' app registers a party for a session;
+POST /api/v1/phone-codes: the code that proves the phone first, where the event asks for it.
 
 No token: the apps of citizens call it, so it is rate-limited instead. The view only checks JSON
 types (a string where a string belongs); every rule about places, windows, duplicates and answers
@@ -16,7 +17,8 @@ from .. import links
 from ..errors import render_error
 from ..extensions import db
 from ..models import Event, EventStatus
-from ..ratelimits import limit_registration
+from ..ratelimits import limit_otp, limit_registration
+from ..services import phone_codes
 from ..services.errors import NotFound, RegistrationRefused, ValidationFailed
 from ..services.registration import RegistrationRequest, register
 from .views import bp, json_object
@@ -57,7 +59,7 @@ def registration_request(event_id: int, data: dict[str, Any]) -> tuple[Registrat
         errors["session_id"] = _("This field is required.")
     elif not _is_int(session_id):
         errors["session_id"] = _("Must be an integer: the id of one of the event's sessions.")
-    for key in ("name", "phone"):
+    for key in ("name", "phone", "phone_code"):
         if data.get(key) is not None and not isinstance(data[key], str):
             errors[key] = _("Must be a string.")
     party_size = data.get("party_size")
@@ -74,9 +76,25 @@ def registration_request(event_id: int, data: dict[str, Any]) -> tuple[Registrat
     req = RegistrationRequest(
         event_id=event_id, session_id=session_id, name=data.get("name"),
         phone=data.get("phone"), party_size=party_size, answers=answers,
-        consent=consent is True, source="api",
+        consent=consent is True, source="api", phone_code=data.get("phone_code"),
     )
     return req, errors
+
+
+@bp.post("/phone-codes")
+@limit_otp
+def send_phone_code():
+    """202 and a code by SMS to the phone, whatever the number (nothing says whether it is
+    known); 422 for a number that is not a mainland mobile; 429 past the limits."""
+    data = json_object()
+    phone = data.get("phone")
+    if not isinstance(phone, str):
+        raise ValidationFailed({"phone": _("This field is required: a mainland mobile number.")})
+    sent = phone_codes.send(phone)
+    response = jsonify(expires_in=sent.expires_in, message=_(
+        "A code has been sent to %(phone)s by text message.", phone=sent.masked))
+    response.status_code = 202
+    return response
 
 
 def _is_int(value: object) -> bool:

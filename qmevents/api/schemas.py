@@ -11,7 +11,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 from ..models import Checkpoint, Event, RegistrationMode, Session, Tally
-from ..services.events import EventDraft, SessionDraft
+from ..services.events import DEFAULT_ADMISSION_OPENS_MINUTES, EventDraft, SessionDraft
 from ..timeutil import parse_iso, to_local
 
 Errors = dict[str, str]
@@ -68,6 +68,8 @@ def event_json(event: Event) -> dict[str, Any]:
         "checkpoints": [checkpoint_json(c) for c in event.checkpoints],
         "allow_reentry": event.allow_reentry,
         "tallies": [tally_json(t) for t in event.tallies],
+        "verify_phone": event.verify_phone,
+        "admission_opens_minutes": event.admission_opens_minutes,
     }
 
 
@@ -167,6 +169,9 @@ def event_draft(data: dict[str, Any]) -> tuple[EventDraft, Errors]:
         checkpoints=_names(read.objects("checkpoints")),
         tallies=_names(read.objects("tallies")),
         allow_reentry=read.boolean("allow_reentry"),
+        verify_phone=read.boolean("verify_phone", default=True),
+        admission_opens_minutes=read.integer(
+            "admission_opens_minutes", default=DEFAULT_ADMISSION_OPENS_MINUTES),
     )
     return draft, errors
 

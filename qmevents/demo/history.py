@@ -12,7 +12,8 @@ a random generator, seeded by the event's title: every run writes the same rows.
 Idempotent like the loader: a past event that exists (same organisation and title, the title
 prefixed with its year, "2025年…") is left alone with everything under it. Rows are written with
 bulk INSERTs in one transaction, a few thousand in all. Registrants are obviously fake: names
-"演示市民0001", phones "100" + 8 digits, which no mainland mobile number starts with.
+"演示·王伟" (names by the rule of services.identity, which refuses digits), phones "100" + 8
+digits, which no mainland mobile number starts with.
 """
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ from ..models import (
 from ..models.reference import District
 from ..services.registration import CODE_ALPHABET, CODE_LENGTH
 from ..timeutil import from_local
+from .names import DEMO_PREFIX, person_name
 from .programme import BUREAUS, EVENTS
 
 MONTH = 9  # 质量月 is September
@@ -248,7 +250,7 @@ def _insert_registrations(event: Event, parties: list[_Party], rng: random.Rando
         rows.append(dict(
             code="".join(rng.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)),
             event_id=event.id, session_id=party.session.id,
-            name=f"演示市民{n:04d}", phone=f"100{event.id % 100:02d}{n:06d}",
+            name=f"{DEMO_PREFIX}{person_name(n)}", phone=f"100{event.id % 100:02d}{n:06d}",
             party_size=party.size, status=party.status, source="web",
             consent_at=registered, created_at=registered,
             updated_at=party.session.starts_at if ended else registered,

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 
 from .. import labels
 from ..models import RegistrationStatus
-from ..services.checkin import Answer, Result
+from ..services.checkin import OVERRIDABLE, Answer, Result
 
 TONES = {
     "admitted": "ok",
@@ -23,6 +23,8 @@ TONES = {
     "cancelled": "bad",
     "wrong_event": "bad",
     "wrong_session": "bad",
+    "wrong_day": "bad",
+    "not_yet_open": "wait",
 }
 
 
@@ -35,6 +37,8 @@ def result_titles() -> dict[str, str]:
         "not_confirmed": _("Not confirmed"),
         "wrong_event": _("Another event"),
         "wrong_session": _("Another session"),
+        "wrong_day": _("Not today's session"),
+        "not_yet_open": _("Admission not open yet"),
     }
 
 
@@ -94,6 +98,7 @@ def client_text() -> dict[str, Any]:
         "search_short": _("Type at least two letters of the name, or the last four digits of "
                           "the phone number."),
         "search_none": _("No registration matches."),
+        "override": _("Admit anyway (recorded)"),
     }
 
 
@@ -106,6 +111,8 @@ class AnswerView:
     title: str
     count: str = ""
     lines: list[str] = field(default_factory=list)
+    # A good ticket refused only for the time: staff may admit it anyway (sent by its id).
+    override_ticket_id: int | None = None
 
 
 def refused(message: str) -> AnswerView:
@@ -132,6 +139,8 @@ def answer_page(answer: Answer) -> AnswerView:
             view.lines.append(answer.message)
     elif answer.message:
         view.lines.append(answer.message)
+    if answer.result in OVERRIDABLE and ticket is not None:
+        view.override_ticket_id = ticket.ticket_id
     return view
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from .. import labels
 from ..extensions import db
 from ..models import Checkpoint, Event, EventStatus, Session
+from ..numbers import whole_number
 from ..services import checkin, door, listings
 from ..services.errors import Forbidden, NotFound, ValidationFailed
 from ..timeutil import SHANGHAI, from_local, to_local, utcnow
@@ -151,7 +152,9 @@ def _scanner_page(event: Event, session: Session | None, checkpoint: Checkpoint 
 
 def _redeem_typed(event: Event, session: Session | None, chosen: Session | None,
                   checkpoint: Checkpoint | None):
-    """One typed code through the same service as the API; the answer as a page."""
+    """One typed code through the same service as the API; the answer as a page. The answer's
+    "admit anyway" button sends the ticket back by its id with `override`."""
+    ticket_id = request.form.get("ticket_id")
     try:
         answer = checkin.redeem(
             request.form.get("code", "")[: checkin.MAX_SCAN + 1],
@@ -160,6 +163,8 @@ def _redeem_typed(event: Event, session: Session | None, chosen: Session | None,
             checkpoint_id=checkpoint.id if checkpoint else None,
             people=_people(request.form.get("people")),
             staff=current_user._get_current_object(),
+            ticket_id=None if ticket_id is None else (whole_number(ticket_id) or -1),
+            override=request.form.get("override") == "1",
         )
     except ValidationFailed as failed:
         view = refused(" ".join(failed.errors.values()))
@@ -175,7 +180,8 @@ def _people(raw: str | None) -> int | None:
     raw = (raw or "").strip()
     if not raw:
         return None
-    return int(raw) if raw.isdecimal() and len(raw) <= 3 else -1
+    number = whole_number(raw, max_digits=3)
+    return -1 if number is None else number
 
 
 def _client_config(event: Event, session: Session | None,

@@ -28,7 +28,8 @@ class NotificationStatus(enum.StrEnum):
 class NotificationKind(enum.StrEnum):
     REGISTRATION_CONFIRMED = "registration_confirmed"
     REGISTRATION_CANCELLED = "registration_cancelled"
-    ONE_TIME_CODE = "one_time_code"
+    ONE_TIME_CODE = "one_time_code"  # to see one's tickets ("my tickets")
+    REGISTRATION_CODE = "registration_code"  # to register with a phone the registrant holds
     WAITLIST_PROMOTED = "waitlist_promoted"  # a place came free: confirmed, or offered until…
     OFFER_EXPIRED = "offer_expired"
     APPLICATION_ADMITTED = "application_admitted"  # the organiser's decisions (approval mode)

@@ -13,7 +13,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 
 from ..models import Event, RegistrationMode
-from ..paging import Pager, page_count, page_number
+from ..paging import Pager, page_count, page_number, this_page
 from ..services import approval
 from ..services import registrants as registrant_rules
 from ..services.errors import (
@@ -34,9 +34,7 @@ def _actor():
 
 def _here(**changes) -> str:
     """This page's address with its filters, as the bulk form posts back to it."""
-    args = {k: v for k, v in request.args.items() if k not in ("lang", "select")}
-    args.update({k: v for k, v in changes.items() if v is not None})
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+    return this_page(dropped=("lang", "select"), **changes)
 
 
 # --- applications -----------------------------------------------------------------------------

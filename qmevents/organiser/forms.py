@@ -90,6 +90,12 @@ class EventForm(FlaskForm):
     checkpoints = TextAreaField(_l("Checkpoints"))
     tallies = TextAreaField(_l("Service tallies"))
     allow_reentry = BooleanField(_l("Allow re-entry at the entrance"))
+    admission_opens_minutes = IntegerField(
+        _l("The door admits tickets from (minutes before the start)"),
+        default=events.DEFAULT_ADMISSION_OPENS_MINUTES, validators=[Optional()],
+        invalid_value_message=BAD_NUMBER)
+    verify_phone = BooleanField(_l("Registrants confirm their phone with a text message code"),
+                                default=True)
 
     def __init__(self, *args, organisations: list[Organisation] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -153,6 +159,8 @@ class EventForm(FlaskForm):
             checkpoints=checkpoint_lines(self.checkpoints.data),
             tallies=checkpoint_lines(self.tallies.data),
             allow_reentry=bool(self.allow_reentry.data),
+            verify_phone=bool(self.verify_phone.data),
+            admission_opens_minutes=self.admission_opens_minutes.data,
         )
         return draft, rows
 
@@ -239,6 +247,8 @@ def data_from_event(event: Event) -> dict:
         "checkpoints": "\n".join(c.name for c in event.checkpoints),
         "tallies": "\n".join(t.name for t in event.tallies),
         "allow_reentry": event.allow_reentry,
+        "verify_phone": event.verify_phone,
+        "admission_opens_minutes": event.admission_opens_minutes,
     }
 
 

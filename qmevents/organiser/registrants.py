@@ -2,15 +2,17 @@
 assigned to the event may look too. Reports and exports come with issue 6."""
 from __future__ import annotations
 
-from flask import current_app, render_template, request
-from flask_login import login_required
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
 
-from ..models import Session
+from ..models import ENDED, Session
 from ..paging import Pager, page_count, page_number
+from ..services import cancellation, listings
 from ..services import registrants as registrant_rules
-from ..services.errors import ValidationFailed
+from ..services.errors import NotFound, RegistrationClosed, ValidationFailed
 from .forms import RegistrantFilterForm
-from .views import _visible_event, bp
+from .views import _editable_event, _visible_event, bp
 
 
 @bp.route("/events/<int:event_id>/registrants")
@@ -41,7 +43,34 @@ def registrants(event_id: int):
         "organiser/registrants.html", event=event, form=form, found=found,
         pager=Pager(page=page, pages=pages),
         groups=_by_session(found.rows, {s.id: s for s in event.sessions}),
+        may_edit=listings.can_edit(current_user, event),
     )
+
+
+@bp.route("/events/<int:event_id>/registrants/<int:registration_id>/cancel",
+          methods=["GET", "POST"])
+@login_required
+def cancel_registration(event_id: int, registration_id: int):
+    """The organiser cancels one registration: GET asks to confirm and says what it frees,
+    POST (CSRF) cancels. People already let in stay counted and keep their places."""
+    event = _editable_event(event_id)
+    try:
+        row = registrant_rules.registrant(event.id, registration_id)
+    except NotFound:
+        abort(404)
+    back = url_for("organiser.registrants", event_id=event.id)
+    if request.method == "GET":
+        return render_template("organiser/registrant_cancel.html", event=event, row=row,
+                               back=back, ended=row.status in ENDED)
+    try:
+        cancellation.cancel_by_organiser(event.id, registration_id,
+                                         current_user._get_current_object())
+    except RegistrationClosed as refused:
+        flash(refused.message, "warning")
+    else:
+        flash(_("The registration of %(name)s is cancelled; they have been told.",
+                name=row.name), "success")
+    return redirect(back, 303)
 
 
 def _by_session(rows: list[registrant_rules.RegistrantRow],

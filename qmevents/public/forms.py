@@ -22,9 +22,9 @@ from wtforms.widgets import CheckboxInput, ListWidget, NumberInput
 
 from .. import labels
 from ..models import District, Event, Question, QuestionKind
+from ..services.identity import MAX_NAME
 from ..services.listings import ListingFilter
 from ..services.questions import MAX_TEXT_ANSWER
-from ..services.registration import MAX_NAME
 
 
 class ShanghaiDateField(DateField):
@@ -97,6 +97,10 @@ class RegistrationForm(FlaskForm):
         "autocomplete": "name", "maxlength": MAX_NAME, "required": True})
     phone = TelField(_l("Mobile number"), render_kw={
         "inputmode": "numeric", "autocomplete": "tel", "maxlength": 20, "required": True})
+    # Shown when the event verifies phones: the code "获取验证码" sent (services.phone_codes).
+    phone_code = StringField(_l("Code from the text message"), render_kw={
+        "inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 6,
+        "pattern": "[0-9０-９]{6}"})
     party_size = SelectField(_l("Number of people"), validate_choice=False)
     consent = BooleanField(_l("I have read the privacy notice and agree to it."),
                            render_kw={"required": True})

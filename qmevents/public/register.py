@@ -6,6 +6,8 @@ hands what was typed to `register`, and puts the answer where a person looks for
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -15,8 +17,8 @@ from werkzeug.routing import BuildError
 from .. import labels
 from ..errors import render_error
 from ..models import Event, RegistrationMode, RegistrationStatus, Session
-from ..ratelimits import limit_registration
-from ..services import listings
+from ..ratelimits import limit_otp, limit_registration
+from ..services import listings, notify, phone_codes
 from ..services import registration as registrations
 from ..services.errors import DuplicateRegistration, NotFound, RegistrationRefused, ValidationFailed
 from ..services.registration import Availability, RegistrationRequest
@@ -54,7 +56,7 @@ def register(event_id: int, session_id: int):
         registered = registrations.register(RegistrationRequest(
             event_id=event.id, session_id=session.id, name=form.name.data,
             phone=form.phone.data, party_size=form.party_size.data, answers=form.answers(),
-            consent=bool(form.consent.data), source="web",
+            consent=bool(form.consent.data), source="web", phone_code=form.phone_code.data,
         ))
     except ValidationFailed as failed:
         form.add_errors(failed.errors)
@@ -70,6 +72,36 @@ def register(event_id: int, session_id: int):
     return redirect(url_for("public.ticket", code=registered.code), 303)
 
 
+@bp.post("/events/<int:event_id>/sessions/<int:session_id>/phone-code")
+@limit_otp
+def send_phone_code(event_id: int, session_id: int):
+    """The form's "Get the code" button (获取验证码): text the code to the phone typed, then the
+    same form again with everything typed kept, so the citizen types the code and registers."""
+    found = _event_and_session(event_id, session_id)
+    if found is None:
+        return render_error(404, _("This session does not exist or is no longer shown."))
+    event, session = found
+    form = RegistrationForm.for_event(event)
+    state = registrations.availability(event, session)
+    if state != Availability.OPEN:
+        return _page(event, session, form, refusal=registrations.refusal_reason(state),
+                     status=409)
+    if not form.validate() or not event.verify_phone:
+        return _page(event, session, form, status=400)
+    try:
+        sent = phone_codes.send(form.phone.data)
+    except ValidationFailed as failed:
+        form.add_errors(failed.errors)
+        return _page(event, session, form, status=400)
+    return _page(event, session, form, code_sent=CodeSent(sent.masked, sent.expires_in // 60))
+
+
+@dataclass(frozen=True)
+class CodeSent:
+    masked: str
+    minutes: int
+
+
 def _event_and_session(event_id: int, session_id: int) -> tuple[Event, Session] | None:
     """The event as citizens may see it (drafts for their organisers only) and one of its own
     sessions; anything else is None, shown as a 404."""
@@ -83,12 +115,14 @@ def _event_and_session(event_id: int, session_id: int) -> tuple[Event, Session] 
 
 
 def _page(event: Event, session: Session, form: RegistrationForm, *, refusal: str | None = None,
-          duplicate: bool = False, status: int = 200):
+          duplicate: bool = False, status: int = 200, code_sent: CodeSent | None = None):
     open_now = registrations.availability(event, session) == Availability.OPEN
     return render_template(
         "public/register.html", event=event, session=session, form=form, refusal=refusal,
         find_tickets=find_tickets_url() if duplicate else None, show_form=open_now,
-        days=int(current_app.config.get("PERSONAL_DATA_DAYS", 30)),
+        days=int(current_app.config.get("PERSONAL_DATA_DAYS", 30)), code_sent=code_sent,
+        # The demo's outbox sends nothing: say where its codes can be read.
+        outbox_demo=notify.backend_name() == notify.OutboxBackend.name,
     ), status
 
 

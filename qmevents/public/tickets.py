@@ -32,7 +32,7 @@ from ..errors import render_error
 from ..models import Checkpoint, Registration, RegistrationStatus
 from ..models.registration import ENDED
 from ..ratelimits import limit_ticket_lookup
-from ..services import checkin, tickets, waitlist
+from ..services import cancellation, checkin, tickets, waitlist
 from ..services import registration as registrations
 from ..services.errors import NotFound, RegistrationClosed
 from ..services.identity import mask_mobile
@@ -147,7 +147,7 @@ def cancel_ticket(code: str):
             "public/ticket_cancel.html", registration=registration, event=registration.event,
             session=registration.session, ended=registration.status in ENDED,
         )), PRIVATE)
-    return _act(registration, registrations.cancel,
+    return _act(registration, cancellation.cancel,
                 _("Your registration is cancelled. Your places are free for others."))
 
 

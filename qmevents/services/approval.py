@@ -38,6 +38,7 @@ from ..models import (
     Session,
     User,
 )
+from ..numbers import whole_number
 from ..timeutil import utcnow
 from . import audit, listings, messages
 from . import registration as registration_rules
@@ -99,8 +100,8 @@ def _ids(raw: object) -> list[int]:
         raise ValidationFailed({"registration_ids": _("Give a list of registration ids.")})
     ids: set[int] = set()
     for value in raw:
-        if isinstance(value, str) and value.strip().isdecimal() and len(value.strip()) < 10:
-            value = int(value.strip())
+        if isinstance(value, str):
+            value = whole_number(value)
         if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**31:
             raise ValidationFailed({"registration_ids": _("Give a list of registration ids.")})
         ids.add(value)
@@ -269,8 +270,8 @@ def invite(event_id: int, session_id: object, name: object, phone: object, party
 
 
 def _session_of(event: Event, session_id: object) -> Session:
-    if isinstance(session_id, str) and session_id.strip().isdecimal():
-        session_id = int(session_id.strip())
+    if isinstance(session_id, str):
+        session_id = whole_number(session_id)
     session = next((s for s in event.sessions if s.id == session_id), None)
     if session is None:
         raise ValidationFailed({"session_id": _("Choose one of this event's sessions.")})

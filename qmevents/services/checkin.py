@@ -3,12 +3,19 @@ door page, the API for scanning devices and the tests all call redeem().
 
 What a scan answers, in this order: `unknown` (unreadable, or no ticket has the code),
 `wrong_event`, `cancelled` (the ticket, or the whole event), `not_confirmed` (waiting list, offered,
-applied, declined, not selected), `wrong_session`, then `admitted` or `already_admitted`.
+applied, declined, not selected), `wrong_session`, `wrong_day` (不是今天的场次) or `not_yet_open`
+(该场次尚未开始入场), then `admitted` or `already_admitted`.
 
 - Where the device stands: an event, optionally a session, optionally a checkpoint (default the
   entrance, position 0). A device set to a session refuses tickets of the others; a device set to
-  no session takes any session of the event that runs today in Shanghai (a multi-day session
-  counts on each of its days) and refuses tickets of other days.
+  no session takes any session of the event.
+- When: a session's tickets are admitted on its days in Shanghai (each day of a multi-day
+  session), from Event.admission_opens_minutes (default 60) before it starts. Another day, or
+  earlier, answers `wrong_day` or `not_yet_open`, unless staff deliberately override: then the
+  party is let in and the audit log records the override.
+- Which ticket: the code a camera, scanner or keyboard read, or a `ticket_id` the door got from a
+  search or an earlier answer. The door never gets a ticket's code back: the code is the
+  citizen's bearer secret (it cancels the ticket), and door staff look, they do not change.
 - The entrance counts people: Registration.admitted_people changes only by a conditional
   `UPDATE … WHERE admitted_people + n <= party_size AND status = 'confirmed'`, and its row count
   decides. Two phones scanning one ticket at the same instant admit it once, on SQLite and
@@ -34,7 +41,7 @@ import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
@@ -68,6 +75,7 @@ from ..models import (
     User,
 )
 from ..timeutil import to_local, utcnow
+from . import audit
 from .errors import Forbidden, NotFound, ValidationFailed
 from .identity import mask_mobile
 from .registration import normalise_code
@@ -87,13 +95,23 @@ class Result(enum.StrEnum):
     NOT_CONFIRMED = "not_confirmed"
     WRONG_EVENT = "wrong_event"
     WRONG_SESSION = "wrong_session"
+    # A good ticket whose session the door does not admit now; staff may override (audited).
+    WRONG_DAY = "wrong_day"  # 不是今天的场次: the session is on another day (Shanghai)
+    NOT_YET_OPEN = "not_yet_open"  # 该场次尚未开始入场: today, before its admission window
+
+
+# Results staff may deliberately override: the ticket is good, only the time is not.
+OVERRIDABLE = frozenset({Result.WRONG_DAY, Result.NOT_YET_OPEN})
 
 
 @dataclass
 class TicketView:
-    """What the door sees of a ticket: enough to recognise the party, no more (masked phone)."""
+    """What the door sees of a ticket: enough to recognise the party, no more (masked phone).
+    Never the ticket's code: the code is the citizen's bearer secret (it opens /t/<code>, where
+    the ticket can be cancelled), and the door only looks. `ticket_id` names the ticket to the
+    door instead (to admit a party found by name, or the rest of it), within the door's event."""
 
-    code: str
+    ticket_id: int | None  # None for a ticket of another event: nothing of it is the door's
     name: str
     phone_masked: str
     party_size: int
@@ -171,14 +189,14 @@ _assignment, _admission = StaffAssignment.__table__, Admission.__table__
 _device_session, _ticket_event = _session.alias("device_session"), _event.alias("ticket_event")
 _at_checkpoint = bindparam("checkpoint_id", type_=Integer)  # 0: the entrance
 
-_SCENE = (
+_SCENE_COLUMNS = (
     select(
         _event.c.organisation_id, _event.c.status.label("event_status"),
-        _event.c.allow_reentry, _checkpoint.c.id.label("checkpoint_id"),
+        _event.c.allow_reentry, _event.c.admission_opens_minutes,
+        _checkpoint.c.id.label("checkpoint_id"),
         _checkpoint.c.name.label("checkpoint_name"), _checkpoint.c.position,
         _assignment.c.id.label("assigned"), _device_session.c.id.label("device_session_id"),
-        _registration.c.id.label("registration_id"), _registration.c.code,
-        _registration.c.name, _registration.c.phone, _registration.c.party_size,
+        _registration.c.id.label("registration_id"), _registration.c.name, _registration.c.phone, _registration.c.party_size,
         _registration.c.status, _registration.c.admitted_people,
         _registration.c.event_id.label("ticket_event_id"), _registration.c.session_id,
         _session.c.starts_at, _session.c.ends_at, _ticket_event.c.title.label("event_title"),
@@ -192,11 +210,23 @@ _SCENE = (
                                  _assignment.c.user_id == bindparam("staff_id")))
     .outerjoin(_device_session, and_(_device_session.c.event_id == _event.c.id,
                                      _device_session.c.id == bindparam("session_id")))
-    .outerjoin(_registration, _registration.c.code == bindparam("code"))
-    .outerjoin(_session, _session.c.id == _registration.c.session_id)
-    .outerjoin(_ticket_event, _ticket_event.c.id == _registration.c.event_id)
-    .where(_event.c.id == bindparam("event_id"))
+
 )
+
+
+def _scene_statement(ticket: Any):
+    return (_SCENE_COLUMNS
+            .outerjoin(_registration, ticket)
+            .outerjoin(_session, _session.c.id == _registration.c.session_id)
+            .outerjoin(_ticket_event, _ticket_event.c.id == _registration.c.event_id)
+            .where(_event.c.id == bindparam("event_id")))
+
+
+# The ticket by what a camera, scanner or keyboard read (its code); or by its id, which the door
+# gets from a search or an earlier answer, and which finds a ticket of the door's event only.
+_SCENE = _scene_statement(_registration.c.code == bindparam("code"))
+_SCENE_BY_ID = _scene_statement(and_(_registration.c.id == bindparam("ticket_id"),
+                                     _registration.c.event_id == _event.c.id))
 
 # The whole rule of admission at the entrance; its row count decides between racing phones.
 _ADMIT = (
@@ -255,10 +285,11 @@ def _end(connection: Connection, written: bool) -> None:
 # --- the one read ---------------------------------------------------------------------------------
 
 
-def _scene(connection: Connection, code: str | None, event_id: int, session_id: int | None,
-           checkpoint_id: int | None, staff: User) -> Row:
+def _scene(connection: Connection, ticket: tuple[str, object], event_id: int,
+           session_id: int | None, checkpoint_id: int | None, staff: User) -> Row:
     """The device's event, checkpoint and session, the staff's assignment and the ticket, in one
-    query. Raises NotFound, Forbidden or ValidationFailed for a device that stands nowhere."""
+    query. `ticket` is ("code", the code read) or ("ticket_id", an id of the event's tickets).
+    Raises NotFound, Forbidden or ValidationFailed for a device that stands nowhere."""
     if not _is_id(event_id):
         raise NotFound(_("No such event."))
     if checkpoint_id is None:
@@ -266,8 +297,14 @@ def _scene(connection: Connection, code: str | None, event_id: int, session_id: 
     else:
         at_checkpoint = checkpoint_id if _is_id(checkpoint_id) else -1
     params = {"event_id": event_id, "checkpoint_id": at_checkpoint, "staff_id": staff.id,
-              "session_id": session_id if _is_id(session_id) else -1, "code": code or ""}
-    scene = connection.execute(_SCENE, params).first()
+              "session_id": session_id if _is_id(session_id) else -1}
+    by, value = ticket
+    if by == "ticket_id":
+        params["ticket_id"] = value if _is_id(value) else -1
+        scene = connection.execute(_SCENE_BY_ID, params).first()
+    else:
+        params["code"] = value or ""
+        scene = connection.execute(_SCENE, params).first()
     if scene is None:
         raise NotFound(_("No such event."))
     if not _may_scan(staff, scene.organisation_id, assigned=scene.assigned is not None):
@@ -285,30 +322,43 @@ def _scene(connection: Connection, code: str | None, event_id: int, session_id: 
 # --- the rules ------------------------------------------------------------------------------------
 
 
-def redeem(raw: str, *, event_id: int, session_id: int | None, checkpoint_id: int | None,
-           people: int | None, staff: User) -> Answer:
+def redeem(raw: str | None, *, event_id: int, session_id: int | None,
+           checkpoint_id: int | None, people: int | None, staff: User,
+           ticket_id: int | None = None, override: bool = False) -> Answer:
     """Answer one scan and, when the ticket is good, let its people in. `people` None means all
-    of the party still outside (at a station: those who came in, or the whole party)."""
+    of the party still outside (at a station: those who came in, or the whole party).
+
+    The ticket is what was read (`raw`: its URL or code), or `ticket_id` (from a search or an
+    earlier answer). `override`: staff deliberately let in a ticket whose session is not open
+    for admission now (another day, or before its window): recorded in the audit log."""
     if people is not None and not (_is_id(people) and people <= MAX_PEOPLE):
         raise ValidationFailed({"people": _("Admit 1 to %(n)d people.", n=MAX_PEOPLE)})
-    code = read_code(raw)
+    ticket = ("ticket_id", ticket_id) if ticket_id is not None else ("code", read_code(raw))
     with _scan_connection() as connection:
         lost_race = False
         for _attempt in range(_RACE_RETRIES):
-            scene = _scene(connection, code, event_id, session_id, checkpoint_id, staff)
+            scene = _scene(connection, ticket, event_id, session_id, checkpoint_id, staff)
             refusal = _refusal(scene, event_id, session_id)
+            overridden = None
+            if refusal is None:
+                overridden = _out_of_hours(scene)
+                if overridden is not None and not override:
+                    return overridden
             if refusal is not None:
                 return refusal
             if people is not None and people > scene.party_size:
                 raise ValidationFailed({"people": _(
                     "This ticket is for %(n)d people.", n=scene.party_size)})
             if scene.position != 0:
-                return _visit(connection, scene, event_id, people, staff)
-            answer = _enter(connection, scene, event_id, people, staff, lost_race)
+                answer = _visit(connection, scene, event_id, people, staff)
+            else:
+                answer = _enter(connection, scene, event_id, people, staff, lost_race)
             if answer is not None:
+                if overridden is not None and answer.admission_id is not None:
+                    _record_override(scene, overridden, answer, staff)
                 return answer
             lost_race = True  # another phone changed the ticket between our read and our write
-        return _already(_scene(connection, code, event_id, session_id, checkpoint_id, staff))
+        return _already(_scene(connection, ticket, event_id, session_id, checkpoint_id, staff))
 
 
 def _refusal(scene: Row, event_id: int, session_id: int | None) -> Answer | None:
@@ -318,7 +368,8 @@ def _refusal(scene: Row, event_id: int, session_id: int | None) -> Answer | None
             "No ticket has this code. Check the code, or search by name or phone."))
     if scene.ticket_event_id != event_id:
         ticket = ticket_view(scene)
-        ticket.name, ticket.phone_masked = "", ""  # say which event, nothing about its holder
+        # Say which event, nothing about its holder, nor an id this door could use.
+        ticket.ticket_id, ticket.name, ticket.phone_masked = None, "", ""
         return _answer(Result.WRONG_EVENT, ticket, _(
             "This ticket is for another event: %(title)s.", title=scene.event_title))
     if scene.event_status == EventStatus.CANCELLED:
@@ -337,10 +388,35 @@ def _refusal(scene: Row, event_id: int, session_id: int | None) -> Answer | None
 
 
 def _right_session(scene: Row, session_id: int | None) -> bool:
-    if session_id is not None:
-        return scene.session_id == session_id
-    today = to_local(utcnow()).date()
-    return to_local(scene.starts_at).date() <= today <= to_local(scene.ends_at).date()
+    """A device set to a session takes that session's tickets; one set to none, any session of
+    the event (whether it is admitted now is `_out_of_hours`)."""
+    return session_id is None or scene.session_id == session_id
+
+
+def _out_of_hours(scene: Row) -> Answer | None:
+    """A good ticket of the right session that the door does not admit now, or None: its session
+    is on another day in Shanghai (a day long past, or to come), or today but before its
+    admission window, which opens Event.admission_opens_minutes before the start. A multi-day
+    session is admitted on each of its days. Staff may override (redeem's `override`)."""
+    now = utcnow()
+    today = to_local(now).date()
+    if not to_local(scene.starts_at).date() <= today <= to_local(scene.ends_at).date():
+        return _answer(Result.WRONG_DAY, ticket_view(scene), _(
+            "Not today's session: this ticket is for %(when)s.", when=_when(scene.starts_at)))
+    opens = scene.starts_at - timedelta(minutes=scene.admission_opens_minutes)
+    if now < opens:
+        return _answer(Result.NOT_YET_OPEN, ticket_view(scene), _(
+            "Admission to this session has not started yet: it opens at %(time)s.",
+            time=to_local(opens).strftime("%H:%M")))
+    return None
+
+
+def _record_override(scene: Row, refused: Answer, answer: Answer, staff: User) -> None:
+    """An admission staff made against the time rule: who, which ticket, what was overridden."""
+    audit.record("admission_override", actor_id=staff.id, event_id=scene.ticket_event_id,
+                 registration_id=scene.registration_id, admission_id=answer.admission_id,
+                 overridden=refused.result.value, session_id=scene.session_id)
+    db.session.commit()
 
 
 def _enter(connection: Connection, scene: Row, event_id: int, people: int | None, staff: User,
@@ -444,9 +520,10 @@ def last_admission(registration_id: int, checkpoint_id: int) -> Previous | None:
 
 
 def ticket_view(row: Any, admitted: int | None = None) -> TicketView:
-    """From any row with a registration's columns, its session's start and its event's title."""
+    """From any row with a registration's columns (its id as `registration_id`), its session's
+    start and its event's title."""
     return TicketView(
-        code=row.code, name=row.name, phone_masked=mask_mobile(row.phone),
+        ticket_id=row.registration_id, name=row.name, phone_masked=mask_mobile(row.phone),
         party_size=row.party_size, status=str(RegistrationStatus(row.status)),
         event_id=row.ticket_event_id, event_title=row.event_title, session_id=row.session_id,
         session_starts_at=row.starts_at,

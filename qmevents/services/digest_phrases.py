@@ -138,7 +138,8 @@ class Phrases:
         return self.period(first, last)
 
     def tally(self, name: str, n: PressFigure) -> str:
-        return self._TALLIES.get(name, "提供" + name + "服务{n}人次").format(n=n.zh)
+        known = self._TALLIES.get(name)  # our own template; an organiser's name is only a value
+        return known.format(n=n.zh) if known else f"提供{name}服务{n.zh}人次"
 
     def held(self, *, when, title, venue, kind, who, bureau, enterprise, guests) -> str:
         if enterprise:
@@ -246,7 +247,8 @@ class English(Phrases):
         return self.period(first, last)
 
     def tally(self, name: str, n: PressFigure) -> str:
-        return self._TALLIES.get(name, "offered " + name + " to {n} visitors").format(n=n.en)
+        known = self._TALLIES.get(name)  # our own template; an organiser's name is only a value
+        return known.format(n=n.en) if known else f"offered {name} to {n.en} visitors"
 
     def held(self, *, when, title, venue, kind, who, bureau, enterprise, guests) -> str:
         lead = (f"{self.short_org(bureau)} and {enterprise}" if enterprise

@@ -6,7 +6,6 @@ Counts stay right with many phones at once: a tally changes only by `UPDATE … 
 """
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,13 +29,11 @@ from ..timeutil import to_local, utcnow
 from . import audit, reports
 from .checkin import MAX_ID, Answer, Result, TicketView, may_scan, ticket_view
 from .errors import DomainError, Forbidden, NotFound, ValidationFailed
-from .identity import mask_mobile, normalise_mobile
+from .identity import mask_mobile, name_refusal, normalise_mobile, normalise_name
 from .registrants import MAX_SEARCH, name_or_phone_matches
 
 MAX_WALK_IN = 500  # people in one walk-in count: a school class, a bus of pensioners
 MAX_BUMP = 1000
-MAX_NAME = 50
-_MARKUP = re.compile(r"[<>]")
 
 
 class UndoRefused(DomainError):
@@ -87,18 +84,17 @@ def _is_id(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value < MAX_ID
 
 
-DOORS_OPEN_EARLY = timedelta(hours=1)  # the door scans for a session this long before it starts
-
-
 def session_at_the_door(event: Event, now: datetime | None = None) -> Session | None:
-    """The session a door phone works by default: the one under way (doors open an hour early),
-    else the next to come, else the last one held. (A walk-in without a session goes to the one
-    running today nearest to now: see `walk_in`.)"""
+    """The session a door phone works by default: the one under way (from its admission window,
+    Event.admission_opens_minutes before the start), else the next to come, else the last one
+    held. (A walk-in without a session goes to the one running today nearest to now: see
+    `walk_in`.)"""
     if not event.sessions:
         return None
     now = now or utcnow()
+    early = timedelta(minutes=event.admission_opens_minutes)
     for session in event.sessions:
-        if session.starts_at <= now + DOORS_OPEN_EARLY and now < session.ends_at:
+        if session.starts_at <= now + early and now < session.ends_at:
             return session
     upcoming = [s for s in event.sessions if s.starts_at > now]
     return upcoming[0] if upcoming else event.sessions[-1]
@@ -145,9 +141,10 @@ def walk_in(event_id: int, session_id: int | None, people: int, staff: User,
     errors: dict[str, str] = {}
     if not (_is_id(people) and people <= MAX_WALK_IN):
         errors["people"] = _("Count 1 to %(n)d people.", n=MAX_WALK_IN)
-    name = (name or "").strip() or None
-    if name is not None and (len(name) > MAX_NAME or _MARKUP.search(name)):
-        errors["name"] = _("A name has at most %(n)d characters, without < or >.", n=MAX_NAME)
+    typed = name.strip() if isinstance(name, str) else ""
+    name = normalise_name(typed) if typed else None
+    if typed and name is None:
+        errors["name"] = name_refusal()
     mobile = None
     if phone is not None and str(phone).strip():
         mobile = normalise_mobile(str(phone))
@@ -221,8 +218,10 @@ def bump(event_id: int, tally_id: int, by: int, staff: User) -> TallyFigure:
 
 
 def search(event_id: int, session_id: int | None, query: str, limit: int = 20) -> list[TicketView]:
-    """Tickets of the event by part of the name, or the last 4 (or more) digits of the phone:
-    for the family whose phone died in the queue. Confirmed first; phones masked."""
+    """Tickets of the event by part of the name, the phone's last four digits or the whole
+    number: for the family whose phone died in the queue. Confirmed first; phones masked; each
+    ticket named by its id, never by its code (registrants.name_or_phone_matches says why a
+    search reveals no more than the masked number it shows)."""
     _check_session(event_id, session_id)
     text = unicodedata.normalize("NFKC", query or "").strip()
     if len(text) > MAX_SEARCH:
@@ -233,7 +232,7 @@ def search(event_id: int, session_id: int | None, query: str, limit: int = 20) -
     if session_id is not None:
         where.append(Registration.session_id == session_id)
     rows = db.session.execute(
-        select(Registration.code, Registration.name, Registration.phone,
+        select(Registration.id.label("registration_id"), Registration.name, Registration.phone,
                Registration.party_size, Registration.status, Registration.admitted_people,
                Registration.event_id.label("ticket_event_id"), Registration.session_id,
                Session.starts_at, Event.title.label("event_title"))

@@ -38,6 +38,8 @@ MAX_CHECKPOINTS = 30
 MAX_CHECKPOINT_NAME = 80
 MAX_TALLIES = 20
 MAX_TALLY_NAME = 40
+DEFAULT_ADMISSION_OPENS_MINUTES = 60
+MAX_ADMISSION_OPENS_MINUTES = 24 * 60
 
 
 @dataclass
@@ -69,6 +71,10 @@ class EventDraft:
     # Services counted at the door (血压测量, 资料发放…), in the order the door page shows them.
     tallies: list[str] = field(default_factory=list)
     allow_reentry: bool = False  # may a ticket already let in pass the entrance again
+    # A place is final only for a phone proven with a code (services.registration).
+    verify_phone: bool = True
+    # The door admits a session's tickets from this many minutes before it starts.
+    admission_opens_minutes: int | None = DEFAULT_ADMISSION_OPENS_MINUTES
 
 
 def default_entrance_name() -> str:
@@ -103,6 +109,12 @@ def validate(draft: EventDraft, existing: Event | None = None) -> dict[str, str]
     _validate_tallies(errors, draft.tallies, existing)
     if not isinstance(draft.allow_reentry, bool):
         errors["allow_reentry"] = _("Say yes or no.")
+    if not isinstance(draft.verify_phone, bool):
+        errors["verify_phone"] = _("Say yes or no.")
+    if not _int_between(draft.admission_opens_minutes, 0, MAX_ADMISSION_OPENS_MINUTES):
+        errors["admission_opens_minutes"] = _(
+            "The door opens 0 to %(max)d minutes before a session starts.",
+            max=MAX_ADMISSION_OPENS_MINUTES)
     return errors
 
 
@@ -346,6 +358,8 @@ def _apply(event: Event, draft: EventDraft) -> None:
     event.checkpoints = checkpoints  # rows past the new list are deleted (delete-orphan)
 
     event.allow_reentry = bool(draft.allow_reentry)
+    event.verify_phone = bool(draft.verify_phone)
+    event.admission_opens_minutes = draft.admission_opens_minutes
     kept = {t.name: t for t in event.tallies}  # a tally keeps its row and count by its name
     tallies = []
     for position, name in enumerate(n.strip() for n in draft.tallies):

@@ -1,31 +1,80 @@
-"""Checks of Chinese personal identifiers: mainland mobile numbers and resident ID numbers
-(居民身份证号码, GB 11643-1999), and how they are shown masked."""
+"""Checks of Chinese personal identifiers: people's names, mainland mobile numbers and resident
+ID numbers (居民身份证号码, GB 11643-1999), and how they are shown masked."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+from flask_babel import gettext as _
+
+from ..numbers import ascii_digits
+
+_MOBILE = re.compile(r"1[3-9][0-9]{9}", re.ASCII)
 _SEPARATORS = re.compile(r"[\s\-()（）]")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 
 
+# --- names ----------------------------------------------------------------------------------------
+# A name typed by a citizen is repeated by the official sender in every text message about the
+# ticket ("王芳，您已报名…"). So a name holds what names hold, and nothing that makes a message to
+# somebody else: no digits (a phone number), no dots, slashes or colons (a link), no symbols.
+
+MAX_NAME = 30  # characters: 买买提·艾力·阿不都热合曼 and a full English name fit
+MAX_NUMERALS = 3  # 张三, 李四, 万千 are names; 一三八一二三四五六七八 is a phone number
+_MIDDLE_DOTS = str.maketrans({"・": "·", "•": "·", "‧": "·", "･": "·", "∙": "·", "⋅": "·"})
+_JOINERS = frozenset("·-'’ ")
+
+
+def normalise_name(raw: object) -> str | None:
+    """The name as it is kept and shown, or None when it is not a person's name: letters of any
+    script and their accents, single spaces, the middle dot (·) of minority names, hyphens and
+    apostrophes; 1 to MAX_NAME characters; at most MAX_NUMERALS numeral characters (三, 万);
+    Chinese characters and Latin letters not mixed in one name ("加微信abcdef" is a contact,
+    not a name). Middle dots typed as ・ or • become ·; runs of spaces one space."""
+    if not isinstance(raw, str):
+        return None
+    name = " ".join(unicodedata.normalize("NFKC", raw).translate(_MIDDLE_DOTS).split())
+    if not 0 < len(name) <= MAX_NAME:
+        return None
+    if not all(c in _JOINERS or unicodedata.category(c)[0] in "LM" for c in name):
+        return None
+    if sum(unicodedata.numeric(c, None) is not None for c in name) > MAX_NUMERALS:
+        return None
+    if _has_han(name) and any("LATIN" in unicodedata.name(c, "") for c in name):
+        return None
+    return name
+
+
+def name_refusal() -> str:
+    """What to tell someone whose name normalise_name refused."""
+    return _("A name holds letters (Chinese or another script), spaces, a middle dot (·), "
+             "hyphens or apostrophes: at most %(n)d characters, without digits, links or other "
+             "signs.", n=MAX_NAME)
+
+
+def _has_han(text: str) -> bool:
+    return any("CJK" in unicodedata.name(c, "") for c in text)
+
+
+# --- mobile numbers --------------------------------------------------------------------------------
+
+
 def normalise_mobile(raw: str | None) -> str | None:
     """The 11-digit mainland mobile number, or None when it is not one.
 
-    Accepts the ways people type it: spaces or dashes, a +86 or 0086 prefix, full-width digits."""
-    if not raw:
+    Accepts the ways people type it: spaces or dashes, a +86 or 0086 prefix, the digits of any
+    script (full-width, Arabic-Indic…), which become ASCII: one phone is one string, so it cannot
+    register twice, escape its limits or hide from "my tickets" by being typed differently."""
+    if not raw or not isinstance(raw, str) or len(raw) > 40:
         return None
-    value = _SEPARATORS.sub("", raw.translate(_FULLWIDTH))
+    value = _SEPARATORS.sub("", ascii_digits(raw))
     for prefix in ("+86", "0086", "86"):
         if value.startswith(prefix) and len(value) == 11 + len(prefix):
             value = value[len(prefix):]
             break
-    return value if _MOBILE.match(value) else None
-
-
-_FULLWIDTH = str.maketrans("０１２３４５６７８９＋", "0123456789+")
+    return value if _MOBILE.fullmatch(value) else None
 
 
 def mask_mobile(phone: str | None) -> str:
@@ -39,8 +88,8 @@ def normalise_id_number(raw: str | None) -> str | None:
     """An 18-character resident ID number with a valid birth date and check digit, or None."""
     if not raw:
         return None
-    value = _SEPARATORS.sub("", raw.translate(_FULLWIDTH)).upper()
-    if not re.fullmatch(r"\d{17}[\dX]", value):
+    value = _SEPARATORS.sub("", ascii_digits(raw)).upper()
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", value, re.ASCII):
         return None
     try:
         born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))

@@ -13,10 +13,11 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from ..extensions import db
 from ..models import OneTimeCode, OneTimeCodePurpose
+from ..numbers import ascii_digits
 from ..timeutil import utcnow
 from .errors import ValidationFailed
 from .identity import normalise_mobile
@@ -52,38 +53,53 @@ def issue(phone: str, purpose: OneTimeCodePurpose = OneTimeCodePurpose.FIND_TICK
 
 def verify(phone: str, code: str,
            purpose: OneTimeCodePurpose = OneTimeCodePurpose.FIND_TICKETS) -> bool:
-    """True once for the right code of the phone's newest live code; False for anything else."""
+    """True once for the right code of the phone's newest live code; False for anything else
+    (a wrong code counts against the code's attempts). Commits."""
+    if use(phone, code, purpose):
+        db.session.commit()
+        return True
+    db.session.rollback()
+    count_wrong(phone, purpose)
+    return False
+
+
+def use(phone: str, code: str, purpose: OneTimeCodePurpose) -> bool:
+    """Mark the phone's newest code used if `code` is it and it is live (not used, not expired,
+    attempts left), in the caller's transaction: registering checks the code in the same
+    transaction that takes the places, so a registration that fails leaves the code unused.
+    One conditional UPDATE; of two uses at once, one row count is 1."""
     clean = normalise_mobile(phone) if isinstance(phone, str) else None
     if clean is None or not isinstance(code, str):
         return False
-    typed = code.strip().translate(_FULLWIDTH_DIGITS)
-    now = utcnow()
-    newest = db.session.scalar(
-        select(OneTimeCode)
-        .where(OneTimeCode.phone == clean, OneTimeCode.purpose == purpose)
-        .order_by(OneTimeCode.created_at.desc(), OneTimeCode.id.desc())
-        .limit(1)
-    )
-    max_attempts = int(current_app.config["OTP_MAX_ATTEMPTS"])
-    if (newest is None or newest.used_at is not None or newest.expires_at <= now
-            or newest.attempts >= max_attempts):
-        return False
-    live = (OneTimeCode.id == newest.id, OneTimeCode.used_at.is_(None),
-            OneTimeCode.expires_at > now, OneTimeCode.attempts < max_attempts)
-    if not hmac.compare_digest(code_hash(clean, typed), newest.code_hash):
-        db.session.execute(
-            update(OneTimeCode).where(*live).values(attempts=OneTimeCode.attempts + 1)
-            .execution_options(synchronize_session=False)
-        )
-        db.session.commit()
-        return False
-    # Conditional on used_at IS NULL: of two verifications at once, one row count is 1.
-    used = db.session.execute(
-        update(OneTimeCode).where(*live).values(used_at=now)
+    typed = ascii_digits(code.strip())
+    return db.session.execute(
+        update(OneTimeCode)
+        .where(*_newest_live(clean, purpose), OneTimeCode.code_hash == code_hash(clean, typed))
+        .values(used_at=utcnow())
         .execution_options(synchronize_session=False)
     ).rowcount == 1
+
+
+def count_wrong(phone: str, purpose: OneTimeCodePurpose) -> None:
+    """One wrong try against the phone's newest live code (after OTP_MAX_ATTEMPTS it is dead).
+    Commits: the count must stand even when the caller's work is rolled back."""
+    clean = normalise_mobile(phone) if isinstance(phone, str) else None
+    if clean is None:
+        return
+    db.session.execute(
+        update(OneTimeCode).where(*_newest_live(clean, purpose))
+        .values(attempts=OneTimeCode.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
-    return used
 
 
-_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+def _newest_live(phone: str, purpose: OneTimeCodePurpose) -> tuple:
+    """The phone's newest code for `purpose`, while it is live: only the newest counts, so
+    asking again makes the earlier ones worthless."""
+    newest = (select(func.max(OneTimeCode.id))
+              .where(OneTimeCode.phone == phone, OneTimeCode.purpose == purpose)
+              .scalar_subquery())
+    return (OneTimeCode.id == newest, OneTimeCode.used_at.is_(None),
+            OneTimeCode.expires_at > utcnow(),
+            OneTimeCode.attempts < int(current_app.config["OTP_MAX_ATTEMPTS"]))

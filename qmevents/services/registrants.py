@@ -17,11 +17,12 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Question, QuestionKind, Registration, RegistrationStatus, Session
-from .errors import ValidationFailed
-from .identity import mask_id_number, mask_mobile
+from ..numbers import ascii_digits
+from .errors import NotFound, ValidationFailed
+from .identity import mask_id_number, mask_mobile, normalise_mobile
 
 MAX_SEARCH = 50
-_PHONE_DIGITS = re.compile(r"[0-9]{4,11}")
+_LAST_FOUR = re.compile(r"[0-9]{4}", re.ASCII)
 
 
 @dataclass
@@ -40,6 +41,7 @@ class RegistrantRow:
     status: RegistrationStatus
     registered_at: datetime
     answers: list[RegistrantAnswer]
+    admitted_people: int = 0  # let in at the entrance so far
 
 
 @dataclass
@@ -59,7 +61,7 @@ class RegistrantPage:
 def registrants(event_id: int, session_id: int | None = None, status: str | None = None,
                 search: str | None = None, limit: int = 50, offset: int = 0) -> RegistrantPage:
     """One page of an event's registrations, by session (in time order) then by when they
-    registered. `search` is part of a name, or the last digits (4 or more) of a phone."""
+    registered. `search` is part of a name, a phone's last four digits or the whole number."""
     where = [Registration.event_id == event_id]
     errors: dict[str, str] = {}
     if session_id is not None:
@@ -98,6 +100,19 @@ def registrants(event_id: int, session_id: int | None = None, status: str | None
     )
 
 
+def registrant(event_id: int, registration_id: int) -> RegistrantRow:
+    """One registration of the event, masked like the list; NotFound for any other id."""
+    found = None
+    if isinstance(registration_id, int) and 0 < registration_id < 2**31:
+        found = db.session.scalar(
+            select(Registration)
+            .where(Registration.id == registration_id, Registration.event_id == event_id)
+            .options(selectinload(Registration.answers)))
+    if found is None:
+        raise NotFound(_("No such registration."))
+    return _row(found, _questions(event_id))
+
+
 def _session_of(event_id: int, session_id: int) -> bool:
     return db.session.scalar(
         select(Session.id).where(Session.id == session_id, Session.event_id == event_id)
@@ -105,12 +120,18 @@ def _session_of(event_id: int, session_id: int) -> bool:
 
 
 def name_or_phone_matches(search: str):
-    """Part of the name; or, for 4 to 11 digits (full-width ones too), the phone's last digits."""
+    """Part of the name; or the phone, by what the person searching may see of it: its last four
+    digits (shown in 138****5678), or the whole number typed in full. Any other run of digits
+    matches no phone, so nobody can walk a masked number digit by digit ("<d>" + the known tail
+    for d in 0–9, watching which still matches)."""
     text = unicodedata.normalize("NFKC", search).strip()
-    digits = re.sub(r"[\s\-]", "", text)
+    digits = ascii_digits(re.sub(r"[\s\-]", "", text))
     by_name = Registration.name.icontains(text, autoescape=True)
-    if _PHONE_DIGITS.fullmatch(digits):
+    if _LAST_FOUR.fullmatch(digits):
         return or_(by_name, Registration.phone.endswith(digits, autoescape=True))
+    whole = normalise_mobile(digits)
+    if whole is not None:
+        return or_(by_name, Registration.phone == whole)
     return by_name
 
 
@@ -155,6 +176,7 @@ def _row(registration: Registration, questions: list[Question]) -> RegistrantRow
         status=registration.status,
         registered_at=registration.created_at,
         answers=answers,
+        admitted_people=registration.admitted_people or 0,
     )
 
 

@@ -7,6 +7,13 @@ registration. That holds across gunicorn workers and servers, on SQLite and Post
 Whether a session takes registrations at all is `availability()`: register() refuses with its
 reason and the event page shows the same reason, so the rule is written once.
 
+A place is final only for a phone that proved it is held by the registrant, when the event
+verifies phones (Event.verify_phone, the default): the code sent to it (otp.issue, purpose
+REGISTER) is used in the same transaction that claims the places. A wrong or expired code is a
+ValidationFailed on `phone_code` and nothing is held; a registration refused for another reason
+(full, duplicate) leaves the code unused. Nobody can book out a session with made-up numbers, or
+make the official sender text a number they do not hold, beyond the code itself.
+
 After the commit the citizen is told (services.notify, which never raises). The ticket link in
 that message comes from `links.ticket_url`, which uses PUBLIC_URL or Flask's `url_for`: the one
 place this module leans on the web layer, and it works in a plain app context too.
@@ -32,13 +39,15 @@ from ..models import (
     Answer,
     Event,
     EventStatus,
+    OneTimeCodePurpose,
     Registration,
     RegistrationMode,
     RegistrationStatus,
     Session,
 )
+from ..numbers import ascii_digits, whole_number
 from ..timeutil import utcnow
-from . import messages, notify, questions
+from . import messages, notify, otp, questions
 from .errors import (
     DuplicateRegistration,
     NotFound,
@@ -46,15 +55,14 @@ from .errors import (
     SessionFull,
     ValidationFailed,
 )
-from .identity import normalise_mobile
+from .identity import name_refusal, normalise_mobile, normalise_name
 
 log = logging.getLogger(__name__)
 
-MAX_NAME = 50
 # Crockford's base32: no I, L, O or U, so a code read aloud or typed at the door survives.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 20  # 100 bits of randomness
-_MARKUP = re.compile(r"[<>]")
+_PHONE_CODE = re.compile("[0-9]{" + str(otp.CODE_DIGITS) + "}", re.ASCII)
 
 
 @dataclass
@@ -67,6 +75,9 @@ class RegistrationRequest:
     answers: dict = field(default_factory=dict)  # {question id (int or str): value}
     consent: bool = False
     source: str = "web"
+    # The code sent to `phone` (POST /api/v1/phone-codes, the form's 获取验证码), when the event
+    # verifies phones (Event.verify_phone): proof that the registrant holds the phone.
+    phone_code: object = None
 
 
 @dataclass
@@ -100,14 +111,13 @@ def check_party(event: Event, name: object, phone: object,
     errors: dict[str, str] = {}
     clean: dict = {}
 
-    name = name.strip() if isinstance(name, str) else ""
-    if not name:
+    typed = name.strip() if isinstance(name, str) else ""
+    name = normalise_name(typed)
+    if not typed:
         errors["name"] = _("Enter the name of the person registering.")
-    elif len(name) > MAX_NAME:
-        errors["name"] = _("A name has at most %(n)d characters.", n=MAX_NAME)
-    elif _MARKUP.search(name):
-        errors["name"] = _("A name cannot contain < or >.")
-    clean["name"] = name
+    elif name is None:  # it goes into the official sender's messages: identity.normalise_name
+        errors["name"] = name_refusal()
+    clean["name"] = name or typed
 
     phone = normalise_mobile(phone) if isinstance(phone, str) else None
     if phone is None:
@@ -128,19 +138,23 @@ def _validate(req: RegistrationRequest, event: Event) -> tuple[dict, dict[str, s
     clean, errors = check_party(event, req.name, req.phone, req.party_size)
     if not req.consent:
         errors["consent"] = _("Please agree to the privacy notice to register.")
+    clean["phone_code"] = None
+    if event.verify_phone:
+        code = ascii_digits(req.phone_code.strip()) if isinstance(req.phone_code, str) else ""
+        if not _PHONE_CODE.fullmatch(code):
+            errors["phone_code"] = _("Enter the %(n)d-digit code sent to your phone by text "
+                                     "message.", n=otp.CODE_DIGITS)
+        clean["phone_code"] = code
 
     clean["answers"] = questions.validate_answers(req.answers, event.questions, errors)
     return clean, errors
 
 
 def _as_int(value) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
+    """A whole number given as an int or typed as text ("3", "３"); None for anything else."""
+    if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 7:
-        return int(value.strip())
-    return None
+    return whole_number(value, max_digits=6)
 
 
 # --- whether a session takes registrations -------------------------------------------------
@@ -246,6 +260,13 @@ def _write(event: Event, session: Session, clean: dict, code: str,
                source=source, consent_at=now, created_at=now, updated_at=now)
     draft = _draft(messages.draft_registration_confirmed,
                    Registration(event=event, session=session, **row))
+    if clean["phone_code"] is not None and not otp.use(
+            clean["phone"], clean["phone_code"], OneTimeCodePurpose.REGISTER):
+        db.session.rollback()
+        otp.count_wrong(clean["phone"], OneTimeCodePurpose.REGISTER)
+        raise ValidationFailed({"phone_code": _(
+            "This code is not right, or it has expired or been used. Check the text message, "
+            "or ask for a new code.")})
     try:
         registration_id = db.session.execute(_INSERT_REGISTRATION, row).inserted_primary_key[0]
     except IntegrityError as exc:
@@ -337,7 +358,7 @@ def release_places(session_id: int, people: int) -> None:
     )
 
 
-# --- finding and cancelling -----------------------------------------------------------------
+# --- finding a ticket (cancelling it is services/cancellation.py) ------------------------------
 
 
 def ticket(code: str | None) -> Registration:
@@ -365,56 +386,18 @@ def tickets_for_phone(phone: str) -> list[Registration]:
     )
 
 
-def cancel(code: str) -> Registration:
-    """The holder cancels; the places are free for others at once. One transaction."""
-    from . import waitlist  # here: the waiting list builds on this module
-
-    registration = ticket(code)
-    for _attempt in range(3):
-        if registration.status in (RegistrationStatus.CANCELLED, RegistrationStatus.DECLINED,
-                                   RegistrationStatus.NOT_SELECTED):
-            raise RegistrationClosed(_("This registration is no longer active."))
-        held = registration.holds_places
-        # Conditional on the status read above, so two cancellations free the places once.
-        changed = db.session.execute(
-            update(Registration)
-            .where(Registration.id == registration.id, Registration.status == registration.status)
-            .values(status=RegistrationStatus.CANCELLED, cancelled_at=utcnow(),
-                    updated_at=utcnow())
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if changed == 1:
-            break
-        # The status changed meanwhile (another cancellation, or promoted from the waiting
-        # list): read it again and decide on what it is now.
-        db.session.rollback()
-        db.session.refresh(registration)
-    else:
-        raise RegistrationClosed(_("This registration is no longer active."))
-    promotions = []
-    if held:
-        release_places(registration.session_id, registration.party_size)
-        # The freed places go to the waiting list in this same transaction, so nobody who
-        # registers at this instant slips in ahead of those already waiting.
-        promotions = waitlist.promote_in_transaction(registration.session_id)
-    db.session.commit()
-    db.session.refresh(registration)
-    _tell(messages.registration_cancelled, registration)
-    waitlist.announce(promotions)
-    return registration
-
-
 def _draft(compose, registration: Registration):
     """The text of a message about a registration (a transient copy: nothing is loaded or
     flushed); None if it could not be composed, which never turns a registration into an error."""
     try:
         return compose(registration, links.ticket_url(registration.code))
     except Exception:
-        log.exception("could not compose a message for ticket %s", registration.code)
+        # The id, never the code: a ticket's code opens it and is kept out of every log.
+        log.exception("could not compose a message for registration %s", registration.id)
         return None
 
 
-def _tell(message, registration: Registration) -> None:
+def tell(message, registration: Registration) -> None:
     """Send `message` about a committed registration. A message that cannot be sent now is
     retried later; it never turns a registration or a cancellation into an error."""
     registration_id = registration.id

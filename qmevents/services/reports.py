@@ -3,8 +3,11 @@ the SQL pieces that define each figure once, for the report, the dashboards (ser
 and the door's live figures. Every figure is an SQL aggregate; no loop over registrations.
 
 A registration is one party (一个家庭); its people are `party_size`. "Registered" means confirmed
-(holding a place at the end); "admitted" counts the people of those parties let in at the entrance;
-walk-ins are people without a ticket, and each walk-in admission is one group (a family).
+(holding a place at the end), or let in before an organiser cancelled it (its people who came);
+"admitted" counts the people of those parties let in at the entrance; walk-ins are people without
+a ticket, and each walk-in admission is one group (a family). A no-show is a registered party or
+person of a session that has ended and nobody came: an upcoming session, or one under way, has
+registrations, not no-shows.
 
 The exporters (services/exports.py) and the campaign digest (services/digest.py) read these
 dataclasses; the pages render them. Callers decide who may see what before asking.
@@ -20,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Integer, Select, Subquery, case, func, literal_column, or_, select
+from sqlalchemy import Integer, Select, Subquery, and_, case, func, literal_column, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -49,27 +52,24 @@ MAX_ID = 2**31  # ids are 32-bit in the database: a larger one matches nothing
 class Attendance:
     """One line of figures: an event's session, the event as a whole, a district, an organisation."""
 
-    registered_parties: int = 0  # confirmed registrations
+    registered_parties: int = 0  # confirmed registrations (and cancelled ones that came in)
     registered_people: int = 0
-    admitted_parties: int = 0  # confirmed registrations with at least one person let in
+    admitted_parties: int = 0  # of those, parties with at least one person let in
     admitted_people: int = 0  # people of those let in at the entrance (re-entries not again)
     walk_in_groups: int = 0  # walk-in admissions
     walk_in_people: int = 0
-
-    @property
-    def no_show_parties(self) -> int:
-        return self.registered_parties - self.admitted_parties
-
-    @property
-    def no_show_people(self) -> int:
-        return self.registered_people - self.admitted_people
+    # Of sessions that have ended only: who was expected, and who did not come.
+    due_people: int = 0  # registered people of ended sessions: the no-show rate's base
+    no_show_parties: int = 0  # registered parties of ended sessions with nobody let in
+    no_show_people: int = 0  # registered people of ended sessions not let in
 
     @property
     def no_show_rate(self) -> float | None:
-        """Share of registered people who did not come; None when nobody registered."""
-        if not self.registered_people:
+        """Share of the registered people of ended sessions who did not come; None when no
+        session has ended with anyone registered."""
+        if not self.due_people:
             return None
-        return self.no_show_people / self.registered_people
+        return self.no_show_people / self.due_people
 
     @property
     def families(self) -> int:
@@ -190,32 +190,43 @@ def bucket(at, seconds: int, offset: int = 0):
     return shifted // literal_column(str(seconds), Integer)
 
 
-def registered_by(key) -> Select:
-    """What "registered" and "admitted" mean: confirmed registrations (parties holding places)
-    and the people of theirs let in at the entrance, summed per `key`."""
+def registered_by(key, now: datetime | None = None) -> Select:
+    """What "registered", "admitted" and "no-show" mean, summed per `key` (the caller joins
+    nothing: the session's end is read here).
+
+    Registered: confirmed registrations (parties holding places), and those an organiser
+    cancelled after some of their people came in, counted for the people who came (the holder
+    cannot cancel then: services.registration). Admitted: their people let in at the entrance.
+    No-show: of sessions that have ended by `now`, registered parties with nobody let in, and
+    registered people not let in."""
+    ended = Session.ends_at <= (now or utcnow())
+    confirmed = Registration.status == RegistrationStatus.CONFIRMED
+    people = case((confirmed, Registration.party_size), else_=Registration.admitted_people)
     return (
         select(key.label("key"),
                func.count(Registration.id).label("registered_parties"),
-               func.sum(Registration.party_size).label("registered_people"),
+               func.sum(people).label("registered_people"),
                func.count(case((Registration.admitted_people > 0, 1))).label("admitted_parties"),
-               func.sum(Registration.admitted_people).label("admitted_people"))
-        .where(Registration.status == RegistrationStatus.CONFIRMED)
+               func.sum(Registration.admitted_people).label("admitted_people"),
+               func.sum(case((ended, people), else_=0)).label("due_people"),
+               func.count(case((and_(ended, Registration.admitted_people == 0), 1)))
+               .label("no_show_parties"),
+               func.sum(case((ended, people - Registration.admitted_people), else_=0))
+               .label("no_show_people"))
+        .join(Session, Session.id == Registration.session_id)
+        .where(or_(confirmed, Registration.admitted_people > 0))
         .group_by(key)
     )
 
 
 def counted_admissions(*where) -> Subquery:
     """The admissions that count: entries, walk-ins and station visits (a re-entry is the same
-    people again), of tickets still confirmed — a party that cancelled after coming in counts
-    neither here nor in admitted_people."""
+    people again). People who came in stay counted when their ticket is cancelled afterwards:
+    they came."""
     return (
         select(Admission.event_id, Admission.session_id, Admission.checkpoint_id,
                Admission.registration_id, Admission.kind, Admission.people, Admission.at)
-        .outerjoin(Registration, Registration.id == Admission.registration_id)
-        .where(Admission.kind.in_(COUNTED),
-               or_(Admission.registration_id.is_(None),
-                   Registration.status == RegistrationStatus.CONFIRMED),
-               *where)
+        .where(Admission.kind.in_(COUNTED), *where)
         .subquery()
     )
 

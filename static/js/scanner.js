@@ -30,12 +30,13 @@ class Door {
     this.overlay = new Overlay($("#door-answer"), text, {
       onClose: () => this.afterAnswer(),
       onFewer: (view) => this.offerFewer(view),
+      onOverride: (view) => this.submitTicket(view.answer.ticket.ticket_id, "override", 0, true),
     });
     this.figures = new Figures($("#door-figures"), config.urls.attendance, text);
     this.tallies = new Tallies($("#door-tallies"), config, text, this.figures);
     this.walkIns = new WalkIns($("#door-walkins"), config, text, (answer) => this.showWalkIn(answer));
     this.search = new Search($("#door-search"), config, text,
-      (code, count) => this.submit(code, "search", count));
+      (ticketId, count) => this.submitTicket(ticketId, "search", count));
     this.camera = new Camera($("#door-video"), {
       vendorUrl,
       text,
@@ -114,6 +115,15 @@ class Door {
     return this.queue;
   }
 
+  /** A ticket the door knows by its id (a search, an earlier answer): never by its code, which
+   * is the citizen's secret. `override`: admit it although its session is not open now. */
+  submitTicket(ticketId, source, count, override = false) {
+    this.queue = this.queue
+      .then(() => this.send({ ticket_id: ticketId }, source, count, override))
+      .catch(() => {});
+    return this.queue;
+  }
+
   async redeem(raw, source, count) {
     if (source === "field") this.fieldInUse = true;
     if (source === "camera" || source === "photo") this.fieldInUse = false;
@@ -125,23 +135,30 @@ class Door {
     if (scan.kind === "overlong") return this.showLocal("bad", text.not_a_code, text.overlong);
     if (scan.kind === "ime") return this.showLocal("bad", text.not_read, text.ime);
     if (source === "field" && !this.fieldRepeats.accept(scan.text)) return;
+    await this.send({ code: scan.text }, source, count, false, scan.fullWidth);
+  }
+
+  async send(ticket, source, count, override = false, fullWidth = false) {
     this.say("");
-    const body = { code: scan.text, event_id: config.eventId };
+    const body = { ...ticket, event_id: config.eventId };
     if (config.sessionId) body.session_id = config.sessionId;
     if (config.checkpointId) body.checkpoint_id = config.checkpointId;
     if (count) body.people = count;
+    if (override) body.override = true;
     const result = await call("POST", config.urls.checkin, body);
     if (!result.ok || !result.data || !result.data.result) {
       this.showFailure(result);
       return;
     }
+    result.data.overridden = override; // "admit fewer" after an override overrides again
     const view = viewOf(result.data, text);
-    if (scan.fullWidth) view.lines.push(text.full_width);
+    if (fullWidth) view.lines.push(text.full_width);
     if (result.data.result === "admitted") {
       this.remember(result.data);
       view.canFewer = (result.data.admitted_people || 0) > 1 && Boolean(result.data.admission_id);
     }
-    this.overlay.show(view);
+    // A refusal staff may override stays on screen until they choose.
+    this.overlay.show(view, { stay: view.canOverride });
     this.figures.refresh();
   }
 
@@ -226,7 +243,7 @@ class Door {
     }
     this.last = null;
     this.updateUndo();
-    await this.redeem(answer.ticket.code, "fewer", count);
+    await this.send({ ticket_id: answer.ticket.ticket_id }, "fewer", count, answer.overridden);
   }
 
   remember(answer) {

@@ -9,8 +9,7 @@ import pytest
 
 from qmevents.extensions import db
 from qmevents.models import Admission, AdmissionKind, Tally
-from qmevents.services import door
-from qmevents.services import registration as registrations
+from qmevents.services import cancellation, door
 
 from ..conftest import PASSWORD
 from ..test_door_pages import admitted, door_scene, register, scanner_url
@@ -324,7 +323,7 @@ def test_every_answer_state_on_a_phone(app, factory, phone):
     waiting = register(app, scene, "陈静", "13511113333", 3)  # the session is full: waiting list
     tomorrow = register(app, scene, "刘洋", "13522224444", 1, session_id=scene.later_session_id)
     with app.test_request_context():
-        registrations.cancel(scene.codes["张伟"])  # frees 2 places: too few for 陈静's 3
+        cancellation.cancel(scene.codes["张伟"])  # frees 2 places: too few for 陈静's 3
     other = door_scene(app, factory, title="另一场开放日", families=(("周杰", "13633335555", 1),))
     sign_in(phone, scene.staff_email)
     open_scanner(phone, scene)

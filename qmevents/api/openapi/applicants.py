@@ -157,7 +157,7 @@ def part() -> dict[str, Any]:
                                                     "applied; phones masked.")},
             parameters=[query_param("session_id", {"type": "integer"}, "Only this session."),
                         query_param("q", {"type": "string", "maxLength": 50},
-                               "Part of the name, or the phone's last 4 digits or more."),
+                               "Part of the name, the phone's last 4 digits, or the whole number."),
                         query_param("page", {"type": "integer", "minimum": 1, "default": 1},
                                "From 1."),
                         query_param("per_page", {"type": "integer", "minimum": 1, "maximum": 100},

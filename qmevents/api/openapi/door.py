@@ -28,18 +28,24 @@ RESULTS = {
     "not_confirmed": "waiting list, offered, applied, declined or not selected: see "
                      "`ticket.status`",
     "wrong_event": "a ticket of another event (its title, nothing about its holder)",
-    "wrong_session": "a ticket of another session, or of another day when the device is set to "
-                     "no session",
+    "wrong_session": "a ticket of another session than the one the device is set to",
+    "wrong_day": "不是今天的场次: a good ticket of a session on another day (Shanghai); nobody let "
+                 "in unless sent again with `override: true`",
+    "not_yet_open": "该场次尚未开始入场: today's session, before its admission window (the "
+                    "event's `admission_opens_minutes` before the start); nobody let in unless "
+                    "sent again with `override: true`",
 }
 
 
 def _door_schemas() -> dict[str, Schema]:
     ticket = {
         "type": "object",
-        "required": ["code", "name", "phone_masked", "party_size", "status", "event_id",
+        "required": ["ticket_id", "name", "phone_masked", "party_size", "status", "event_id",
                      "event_title", "session_id", "session_starts_at", "admitted_people"],
         "properties": {
-            "code": {"type": "string"},
+            "ticket_id": {**_NULLABLE_ID, "description": "Names the ticket to the door (to admit "
+                          "it by search, or the rest of its party): never its code, which is the "
+                          "citizen's secret. null for another event's ticket."},
             "name": {"type": "string", "description": "Empty for another event's ticket."},
             "phone_masked": {"type": "string", "description": "e.g. 138****5678."},
             "party_size": {"type": "integer", "minimum": 1},
@@ -55,18 +61,24 @@ def _door_schemas() -> dict[str, Schema]:
     }
     checkin = {
         "type": "object",
-        "required": ["code", "event_id"],
+        "required": ["event_id"],
         "properties": {
             "code": {"type": "string", "description": "What the scanner read: the ticket's URL "
-                                                      "(…/t/<code>) or its code, grouped or not."},
+                                                      "(…/t/<code>) or its code, grouped or not. "
+                                                      "Send this or `ticket_id`."},
+            "ticket_id": {"type": "integer", "description": "A ticket of this event, as a search "
+                          "or an earlier answer named it. Send this or `code`."},
             "event_id": {"type": "integer", "description": "The event the device stands at."},
             "session_id": {**_NULLABLE_ID, "description": "The session the device admits; "
-                           "omitted or null: any session of the event running today (Shanghai)."},
+                           "omitted or null: any session of the event."},
             "checkpoint_id": {**_NULLABLE_ID, "description": "Omitted or null: the entrance. "
                               "Another checkpoint records one visit per ticket."},
             "people": {"type": ["integer", "null"], "minimum": 1, "maximum": 20,
                        "description": "How many of the party to let in; omitted: all still "
                                       "outside. The rest may come later."},
+            "override": {"type": "boolean", "default": False, "description": "Staff deliberately "
+                         "admit a ticket answered `wrong_day` or `not_yet_open`; recorded in the "
+                         "audit log."},
         },
     }
     answer = {
@@ -229,7 +241,7 @@ def part() -> dict[str, Any]:
              "404": not_found, "422": invalid},
             parameters=[event, session,
                         query_param("q", {"type": "string", "maxLength": 50},
-                               "Part of the name, or the phone's last 4 digits or more.")])},
+                               "Part of the name, the phone's last 4 digits, or the whole number.")])},
     }
     schemes = {"doorSession": {
         "type": "apiKey", "in": "header", "name": "X-CSRFToken",

@@ -21,6 +21,15 @@ from .common import (
 
 # --- events -------------------------------------------------------------------------------------
 
+VERIFY_PHONE = {"type": "boolean", "default": True, "description": "A place is final only for "
+                "a phone that proved, with the code of POST /phone-codes sent in `phone_code`, "
+                "that the registrant holds it. false: registering takes the number as typed."}
+ADMISSION_OPENS = {"type": "integer", "minimum": 0,
+                   "maximum": event_rules.MAX_ADMISSION_OPENS_MINUTES,
+                   "default": event_rules.DEFAULT_ADMISSION_OPENS_MINUTES,
+                   "description": "Minutes before a session starts from which the door admits "
+                                  "its tickets; earlier, or on another day, only with `override`."}
+
 def _event_schemas() -> dict[str, Schema]:
     session = {
         "type": "object",
@@ -50,7 +59,8 @@ def _event_schemas() -> dict[str, Schema]:
         "type": "object",
         "required": ["id", "title", "kind", "district", "venue", "address", "host",
                      "description", "status", "max_party_size", "registration_mode",
-                     "organisation", "sessions", "checkpoints", "allow_reentry", "tallies"],
+                     "organisation", "sessions", "checkpoints", "allow_reentry", "tallies",
+                     "verify_phone", "admission_opens_minutes"],
         "properties": {
             "id": {"type": "integer"},
             "title": {"type": "string"},
@@ -70,6 +80,8 @@ def _event_schemas() -> dict[str, Schema]:
                               "in may pass the entrance again (recorded, not counted twice)."},
             "tallies": {"type": "array", "items": ref("Tally"),
                         "description": "Services counted at the door, e.g. 血压测量."},
+            "verify_phone": VERIFY_PHONE,
+            "admission_opens_minutes": ADMISSION_OPENS,
         },
         "additionalProperties": False,
     }
@@ -129,6 +141,8 @@ def _event_schemas() -> dict[str, Schema]:
                           "properties": {"name": {"type": "string", "maxLength":
                                                   event_rules.MAX_TALLY_NAME}}},
             },
+            "verify_phone": VERIFY_PHONE,
+            "admission_opens_minutes": ADMISSION_OPENS,
         },
     }
     event_list = {

@@ -5,6 +5,7 @@ from typing import Any
 
 from ... import labels
 from ...services import events as event_rules
+from ...services.identity import MAX_NAME
 from .common import (
     CREATED_STATUSES,
     Schema,
@@ -22,11 +23,18 @@ def _registration_schemas() -> dict[str, Schema]:
         "required": ["session_id", "name", "phone", "party_size"],
         "properties": {
             "session_id": {"type": "integer", "description": "One of the event's sessions."},
-            "name": {"type": "string", "maxLength": 50,
-                     "description": "The person registering, for the ticket and the door."},
+            "name": {"type": "string", "maxLength": MAX_NAME,
+                     "description": "The person registering, for the ticket and the door: "
+                                    "letters of any script, spaces, a middle dot (·), hyphens "
+                                    "or apostrophes; no digits, links or other signs."},
             "phone": {"type": "string", "description": "A mainland mobile number (11 digits); "
                       "one active registration per number and session. The ticket link is "
                       "sent to it by SMS."},
+            "phone_code": {"type": "string", "pattern": "^[0-9]{6}$",
+                           "description": "Required when the event's `verify_phone` is true: "
+                           "the 6-digit code POST /phone-codes sent to `phone`. Checked in the "
+                           "same transaction that takes the places; wrong, expired or used: "
+                           "422 on `phone_code`, nothing held. Works once."},
             "party_size": {"type": "integer", "minimum": 1, "maximum": event_rules.MAX_PARTY,
                            "description": "People coming together, counted against capacity; "
                                           "at most the event's `max_party_size`."},
@@ -66,8 +74,23 @@ def _registration_schemas() -> dict[str, Schema]:
         },
         "additionalProperties": False,
     }
+    phone_code = {
+        "type": "object",
+        "required": ["phone"],
+        "properties": {"phone": {"type": "string", "description": "A mainland mobile number."}},
+    }
+    phone_code_sent = {
+        "type": "object",
+        "required": ["expires_in", "message"],
+        "properties": {
+            "expires_in": {"type": "integer", "description": "Seconds the code stays valid."},
+            "message": {"type": "string", "description": "For people, in zh_CN or en."},
+        },
+        "additionalProperties": False,
+    }
     return {"RegistrationInput": request, "RegistrationCreated": created,
-            "RegistrationRefused": refused}
+            "RegistrationRefused": refused, "PhoneCodeInput": phone_code,
+            "PhoneCodeSent": phone_code_sent}
 
 
 def part() -> dict[str, Any]:
@@ -94,6 +117,24 @@ def part() -> dict[str, Any]:
                     "422": {"$ref": "#/components/responses/ValidationFailed"},
                     "429": {"$ref": "#/components/responses/TooManyRequests"},
                 },
+            },
+        },
+    }
+    paths["/phone-codes"] = {
+        "post": {
+            "tags": ["registrations"],
+            "operationId": "sendPhoneCode",
+            "summary": "Text a 6-digit code to a phone, to register with it",
+            "description": "The answer is the same whether or not the number is known. The code "
+                           "lives a few minutes, works once, and dies after a few wrong tries; "
+                           "asking again makes the earlier code worthless. Rate-limited per "
+                           "phone and per client address (429).",
+            "security": [],
+            "requestBody": {"required": True, **json_body(ref("PhoneCodeInput"))},
+            "responses": {
+                "202": json_body(ref("PhoneCodeSent"), "The code is on its way."),
+                "422": {"$ref": "#/components/responses/ValidationFailed"},
+                "429": {"$ref": "#/components/responses/TooManyRequests"},
             },
         },
     }

@@ -10,7 +10,11 @@ const TONES = {
   cancelled: "bad",
   wrong_event: "bad",
   wrong_session: "bad",
+  wrong_day: "bad",
+  not_yet_open: "wait",
 };
+// A good ticket refused only for the time (services.checkin.OVERRIDABLE): staff may admit it.
+const OVERRIDABLE = new Set(["wrong_day", "not_yet_open"]);
 
 /** "3人" / "3 people", from the page's two templates. */
 export function people(text, n) {
@@ -36,6 +40,7 @@ export function viewOf(answer, text) {
   } else if (answer.message) {
     view.lines.push(answer.message);
   }
+  view.canOverride = OVERRIDABLE.has(result) && Boolean(ticket && ticket.ticket_id);
   return view;
 }
 
@@ -100,11 +105,12 @@ export class Feedback {
 
 /** The full-screen overlay element of the page, driven by views from viewOf(). */
 export class Overlay {
-  constructor(root, text, { onClose, onFewer }) {
+  constructor(root, text, { onClose, onFewer, onOverride }) {
     this.root = root;
     this.text = text;
     this.onClose = onClose;
     this.onFewer = onFewer;
+    this.onOverride = onOverride;
     this.timer = 0;
     this.view = null;
     this.feedback = new Feedback();
@@ -115,6 +121,13 @@ export class Overlay {
         event.stopPropagation();
         this.hold();
         this.onFewer(this.view);
+        return;
+      }
+      if (event.target.closest("[data-action=override]")) {
+        event.stopPropagation();
+        const view = this.view;
+        this.close();
+        this.onOverride(view);
         return;
       }
       if (event.target.closest("[data-keep-open]")) {
@@ -146,6 +159,7 @@ export class Overlay {
     }));
     parts.extra.replaceChildren();
     parts.fewer.hidden = !view.canFewer;
+    parts.override.hidden = !view.canOverride;
     this.root.hidden = false;
     if (sound) this.feedback.play(view.tone);
     clearTimeout(this.timer);

@@ -205,7 +205,7 @@ export class Search {
       if (!button) return;
       const item = button.closest("li");
       button.disabled = true;
-      await this.admit(button.dataset.admit, Number(item.dataset.chosen));
+      await this.admit(Number(button.dataset.admit), Number(item.dataset.chosen));
       this.find(new FormData(this.form).get("q"));
     });
   }
@@ -246,7 +246,7 @@ export class Search {
     const canAdmit = remaining > 0 && ticket.status === "confirmed";
     admit.hidden = !canAdmit;
     stepper.hidden = !canAdmit || remaining < 2;
-    admit.dataset.admit = ticket.code;
+    admit.dataset.admit = String(ticket.ticket_id); // never the code: the citizen's secret
     let chosen = remaining;
     const render = () => {
       item.dataset.chosen = String(chosen);

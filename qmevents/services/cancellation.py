@@ -1,0 +1,99 @@
+"""Cancelling a registration: by its holder (the ticket page, with the ticket's code) or by the
+event's organiser (the registrants page), and what that frees.
+
+Places and attendance stay exact:
+- A ticket whose people have come in cannot be cancelled by its holder: their places are in
+  use. The UPDATE that cancels requires `admitted_people = 0`, and a scan's UPDATE requires the
+  ticket confirmed, so of a cancellation and a scan at the same instant exactly one wins.
+- The organiser may still cancel it. The people who came in stay counted as attendance
+  (services.reports) and keep their places; only the rest of the party's places are freed. The
+  UPDATE returns the count of people in that it saw, so a scan racing the organiser cannot make
+  it free a place that is in use: Session.places_taken is the people holding places plus the
+  people of cancelled tickets who came in.
+- Freed places go to the waiting list in the same transaction (services.waitlist), so nobody
+  who registers at that instant slips in ahead of those already waiting.
+"""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import update
+
+from ..extensions import db
+from ..models import ENDED, HOLDS_PLACES, Registration, RegistrationStatus, User
+from ..timeutil import utcnow
+from . import audit, messages, waitlist
+from .errors import NotFound, RegistrationClosed
+from .registration import release_places, tell, ticket
+
+_ATTEMPTS = 3
+
+
+class AdmittedCannotCancel(RegistrationClosed):
+    """The holder may not cancel a ticket whose people have come in."""
+
+    code = "admitted"
+
+
+def cancel(code: str) -> Registration:
+    """The holder cancels; the places are free for others at once. One transaction. Refused
+    (RegistrationClosed) for a ticket no longer active, or whose people have come in."""
+    return _withdraw(ticket(code), actor=None)
+
+
+def cancel_by_organiser(event_id: int, registration_id: int, actor: User) -> Registration:
+    """The event's organiser cancels a registration (the caller checked they may edit the
+    event): people already let in stay counted and keep their places. Audited; the citizen is
+    told. NotFound for a registration of another event."""
+    registration = (db.session.get(Registration, registration_id)
+                    if isinstance(registration_id, int) and 0 < registration_id < 2**31 else None)
+    if registration is None or registration.event_id != event_id:
+        raise NotFound(_("No such registration."))
+    return _withdraw(registration, actor=actor)
+
+
+def _withdraw(registration: Registration, actor: User | None) -> Registration:
+    """Cancel, free what the registration held and nobody uses, then tell the citizen. `actor`
+    None: the holder, who may not cancel once anyone of the party is in."""
+    by_holder = actor is None
+    for _attempt in range(_ATTEMPTS):
+        if registration.status in ENDED:
+            raise RegistrationClosed(_("This registration is no longer active."))
+        if by_holder and registration.admitted_people:
+            raise AdmittedCannotCancel(_(
+                "People of this ticket have come in already, so it can no longer be cancelled "
+                "here. Ask the organiser if something is wrong."))
+        held = registration.status in HOLDS_PLACES
+        # Conditional on the status read above: two cancellations free the places once.
+        guard = [Registration.id == registration.id, Registration.status == registration.status]
+        if by_holder:
+            guard.append(Registration.admitted_people == 0)
+        inside = db.session.execute(
+            update(Registration).where(*guard)
+            .values(status=RegistrationStatus.CANCELLED, cancelled_at=utcnow(),
+                    updated_at=utcnow())
+            .returning(Registration.admitted_people)
+            .execution_options(synchronize_session=False)
+        ).scalar()
+        if inside is not None:
+            break
+        # Changed meanwhile (another cancellation, a promotion, a scan): read it again and
+        # decide on what it is now.
+        db.session.rollback()
+        db.session.refresh(registration)
+    else:
+        raise RegistrationClosed(_("This registration is no longer active."))
+    promotions = []
+    freed = registration.party_size - inside if held else 0
+    if freed > 0:
+        release_places(registration.session_id, freed)
+        promotions = waitlist.promote_in_transaction(registration.session_id)
+    if actor is not None:
+        audit.record("registration_cancelled", actor_id=actor.id,
+                     event_id=registration.event_id, registration_id=registration.id,
+                     people=registration.party_size, inside=inside, freed=freed)
+    db.session.commit()
+    db.session.refresh(registration)
+    tell(messages.registration_cancelled if by_holder else messages.cancelled_by_organiser,
+         registration)
+    waitlist.announce(promotions)
+    return registration
