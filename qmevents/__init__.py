@@ -27,10 +27,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _load_config(app, config or {})
     # First in, last out: the request id and timing start before any other hook (CSRF, limits)
     # can answer, and the security headers and the log line see the final response.
-    from . import health, requestlog, security
+    from . import health, links, requestlog, security
 
     requestlog.register(app)
     security.register(app)
+    # Before CSRF and the limits: a request to a host we build no links from is refused first.
+    app.before_request(links.refuse_untrusted_host)
     _init_extensions(app)
     _register_blueprints(app)
     health.register(app)

@@ -49,10 +49,9 @@ def discard_session() -> None:
 
 def register(app: Flask) -> None:
     from .guards import refuse_unstorable
-    from .links import UntrustedHost, refuse_untrusted_host
+    from .links import UntrustedHost
 
     app.before_request(refuse_unstorable)
-    app.before_request(refuse_untrusted_host)
 
     @app.teardown_appcontext
     def end_session(exc: BaseException | None) -> None:
