@@ -2,8 +2,9 @@
 
 The id comes from the proxy's X-Request-ID when there is a proxy to trust (PROXY_COUNT > 0, as
 for X-Forwarded-For) and it looks like one (nginx: `$request_id`); else it is made here, so a
-visitor cannot choose the id their requests are logged under. It is echoed in the X-Request-ID response header, shown on error pages so a
-citizen can read it out to the hotline, and put on other log records by `RequestIdFilter`.
+visitor cannot choose the id their requests are logged under. It is echoed in the X-Request-ID
+response header, shown on error pages so a citizen can read it out to the hotline, and put on
+other log records by `RequestIdFilter`.
 
 Nothing personal is logged: query values (phones, names typed into a search, one-time codes) are
 left out, only their names are kept, and anything shaped like a ticket's code in the path is

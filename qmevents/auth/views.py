@@ -39,8 +39,11 @@ bp = Blueprint("auth", __name__)
 
 @login_manager.user_loader
 def load_user(token: str) -> User | None:
-    """The user of a live sign-in with this token, active; None signs the browser out."""
+    """The user of a live sign-in with this token, active; None signs the browser out (and the
+    dead token leaves its cookie, so it is not looked up again)."""
     user = signins.user_for(token)
+    if user is None:
+        session.pop("_user_id", None)
     note_user(user.id if user else None)
     return user
 
