@@ -1,4 +1,5 @@
-"""flask commands: create-user, demo (and later lottery, purge)."""
+"""flask commands: create-user, set-password, deactivate-user, activate-user, demo (and the
+notify, lottery, waitlist and purge commands of their own modules)."""
 from __future__ import annotations
 
 import sys
@@ -7,7 +8,7 @@ import click
 from flask import Flask
 
 from .services import accounts
-from .services.errors import ValidationFailed
+from .services.errors import NotFound, ValidationFailed
 
 
 def _read_password() -> str:
@@ -15,6 +16,14 @@ def _read_password() -> str:
     if sys.stdin.isatty():
         return click.prompt("Password", hide_input=True, confirmation_prompt=True)
     return sys.stdin.readline().rstrip("\r\n")
+
+
+def _refuse(exc: ValidationFailed | NotFound) -> None:
+    """Say what is wrong, field by field, on stderr, and exit with 2 (bad input)."""
+    errors = exc.errors if isinstance(exc, ValidationFailed) else {"email": exc.message}
+    for fieldname, message in errors.items():
+        click.echo(f"{fieldname}: {message}", err=True)
+    sys.exit(2)
 
 
 def register(app: Flask) -> None:
@@ -29,11 +38,43 @@ def register(app: Flask) -> None:
         try:
             user = accounts.create_user(email, password, role, org_name, district_name)
         except ValidationFailed as exc:
-            for fieldname, message in exc.errors.items():
-                click.echo(f"{fieldname}: {message}", err=True)
-            sys.exit(2)
+            _refuse(exc)
         org = f" ({user.organisation.name})" if user.organisation else ""
         click.echo(f"Created {user.role.value} {user.email}{org}")
+
+    @app.cli.command("set-password")
+    @click.argument("email")
+    def set_password(email: str):
+        """Give a user a new password, read from a prompt or from stdin. Every sign-in of the
+        user ends on every device."""
+        try:
+            user = accounts.user_by_email(email)
+            accounts.set_password(user, _read_password())
+        except (ValidationFailed, NotFound) as exc:
+            _refuse(exc)
+        click.echo(f"New password set for {user.email}; their sign-ins have ended.")
+
+    @app.cli.command("deactivate-user")
+    @click.argument("email")
+    def deactivate_user(email: str):
+        """Switch an account off: it can no longer sign in, every sign-in ends at once and its
+        API tokens are revoked."""
+        try:
+            user = accounts.set_active(email, False)
+        except NotFound as exc:
+            _refuse(exc)
+        click.echo(f"Deactivated {user.email}: signed out everywhere, API tokens revoked.")
+
+    @app.cli.command("activate-user")
+    @click.argument("email")
+    def activate_user(email: str):
+        """Switch an account on again: it signs in with its password (and asks for new API
+        tokens)."""
+        try:
+            user = accounts.set_active(email, True)
+        except NotFound as exc:
+            _refuse(exc)
+        click.echo(f"Activated {user.email}.")
 
     from . import lottery_cli, notify_cli, purge_cli, waitlist_cli
     from .demo.loader import register_demo

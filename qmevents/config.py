@@ -65,6 +65,13 @@ class Config:
     # Shown on the privacy page: who to ask about one's data, e.g. the campaign office's e-mail.
     PRIVACY_CONTACT: str | None = None
 
+    # --- Sign-ins and passwords (services/signins.py, services/accounts.py, auth/) --------------
+    # A back-office sign-in lasts this long: a long day at the door, from setting up to clearing
+    # away, but not into the next morning. Signing out, a new password or a switched-off account
+    # end it sooner, on every device it was copied to. LOGIN_RATE_LIMIT (above) is one budget of
+    # failed attempts per account and one per address, shared by /login and POST /api/v1/token.
+    SIGN_IN_HOURS = 16
+
     API_TOKEN_DAYS = 90
     EVENTS_PER_PAGE = 20
     REGISTRANTS_PER_PAGE = 50

@@ -9,6 +9,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .extensions import db
+from .requestlog import logged_path
 
 
 def _messages() -> dict[int, str]:
@@ -62,7 +63,7 @@ def register(app: Flask) -> None:
     def database_unavailable(err: OperationalError | InterfaceError):
         """The database is restarting or unreachable: a 503 the client may retry, not a 500."""
         discard_session()
-        app.logger.warning("database unavailable on %s %s: %s", request.method, request.path,
+        app.logger.warning("database unavailable on %s %s: %s", request.method, logged_path(),
                            err.orig.__class__.__name__ if err.orig else err.__class__.__name__)
         response, status = render_error(
             503, _("The database is not answering. Please try again in a moment."), "unavailable")
@@ -88,5 +89,5 @@ def register(app: Flask) -> None:
     @app.errorhandler(InternalServerError)
     def server_error(err):
         discard_session()
-        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        app.logger.exception("unhandled error on %s %s", request.method, logged_path())
         return render_error(500)

@@ -27,11 +27,16 @@ Decisions:
   and the app's errors go to stderr, each line tagged with the request id.
 - **max_requests**: workers are replaced now and then (with jitter, never all at once), so a slow
   leak cannot grow for weeks.
+- **limits shared by the workers**: with QMEVENTS_ENV=production, more than one worker and rate
+  limits counted in memory (no REDIS_URL), each worker checks it at boot (`post_worker_init`,
+  where both the app's config and the final worker count are known) and stops gunicorn with the
+  reason: each worker would count alone (qmevents.security.check_shared_limits).
 """
 from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 
 
 def _int(name: str, default: int) -> int:
@@ -83,3 +88,18 @@ logconfig_dict = {
     },
     "root": {"handlers": ["errors"], "level": "WARNING"},
 }
+
+
+def post_worker_init(worker) -> None:
+    """Stop the whole server, saying why, when the app's rate limits would be counted by each
+    worker alone (gunicorn halts when a worker exits with WORKER_BOOT_ERROR, 3, while booting)."""
+    from qmevents.security import UnsafeProductionConfig, check_shared_limits
+
+    config = getattr(worker.wsgi, "config", None)
+    if config is None:
+        return
+    try:
+        check_shared_limits(config, worker.cfg.workers)
+    except UnsafeProductionConfig as refused:
+        worker.log.error("%s", refused)
+        sys.exit(3)

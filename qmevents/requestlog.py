@@ -1,12 +1,17 @@
 """One JSON line per request on the `qmevents.request` logger, and a request id to quote.
 
-The id comes from the proxy's X-Request-ID when it looks like one (nginx: `$request_id`), else
-it is made here; it is echoed in the X-Request-ID response header, shown on error pages so a
-citizen can read it out to the hotline, and put on other log records by `RequestIdFilter`.
+The id comes from the proxy's X-Request-ID when there is a proxy to trust (PROXY_COUNT > 0, as
+for X-Forwarded-For) and it looks like one (nginx: `$request_id`); else it is made here, so a
+visitor cannot choose the id their requests are logged under. It is echoed in the X-Request-ID
+response header, shown on error pages so a citizen can read it out to the hotline, and put on
+other log records by `RequestIdFilter`.
 
 Nothing personal is logged: query values (phones, names typed into a search, one-time codes) are
-left out, only their names are kept, and a ticket's code in the path is replaced by `<code>`:
-the code opens the ticket.
+left out, only their names are kept, and anything shaped like a ticket's code in the path is
+replaced by `<code>`, whether or not the path matched a route (a 404): the code opens the ticket.
+Werkzeug's development server (`make run`) logs its own request lines on the `werkzeug` logger;
+`RequestLineFilter`, added to that logger by `register`, rewrites them by the same rules, and
+`RedactingFilter` takes codes out of the app logger's records (Flask's "Exception on <path>").
 """
 from __future__ import annotations
 
@@ -16,7 +21,9 @@ import re
 import secrets
 import time
 
-from flask import Flask, Response, current_app, g, has_request_context, request, session
+from flask import Flask, Response, current_app, g, has_request_context, request
+
+from .services.registration import CODE_ALPHABET, CODE_LENGTH
 
 logger = logging.getLogger("qmevents.request")
 
@@ -25,33 +32,52 @@ REQUEST_ID_HEADER = "X-Request-ID"
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{7,63}")
 # Path segments that open something by themselves: never written to a log.
 SECRET_VIEW_ARGS = ("code", "token")
+# A ticket's code as services.registration.normalise_code accepts it: CODE_LENGTH characters of
+# its alphabet in any case, O, I and L read as 0 and 1, with spaces or dashes anywhere between
+# (here also + and %20, how a space travels in a URL, and %2D). A longer run is redacted whole.
+_CODE_CHARACTER = "[" + "".join(sorted(set(CODE_ALPHABET + "OIL"))) + "]"
+_CODE_SEPARATORS = r"(?:[\s+\-]|%20|%2[dD])*"
+CODE_SHAPED = re.compile(
+    rf"{_CODE_CHARACTER}(?:{_CODE_SEPARATORS}{_CODE_CHARACTER}){{{CODE_LENGTH - 1},}}",
+    re.IGNORECASE)
 
 
 def request_id() -> str:
     """This request's id: the proxy's if sane, else a new one; the same all through the request."""
     if "request_id" not in g:
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
-        g.request_id = (incoming if SANE_REQUEST_ID.fullmatch(incoming)
+        trusted = int(current_app.config.get("PROXY_COUNT") or 0) > 0
+        g.request_id = (incoming if trusted and SANE_REQUEST_ID.fullmatch(incoming)
                         else secrets.token_hex(8))
     return g.request_id
 
 
+def redact_codes(text: str) -> str:
+    """Anything shaped like a ticket's code replaced by `<code>`."""
+    return CODE_SHAPED.sub("<code>", text)
+
+
 def logged_path() -> str:
-    """The path with secret segments replaced by their name."""
+    """The path with secret segments replaced by their name, and anything shaped like a ticket's
+    code by `<code>`, matched route or not."""
     path = request.path
     for name in SECRET_VIEW_ARGS:
         value = (request.view_args or {}).get(name)
         if isinstance(value, str) and value:
             path = path.replace(value, f"<{name}>")
-    return path
+    return redact_codes(path)
+
+
+def note_user(user_id: int | None) -> None:
+    """Who this request is signed in as, told by whoever loaded them (the sign-in's user loader,
+    an API token): the log line names them without a query of its own."""
+    g.logged_user_id = user_id
 
 
 def signed_in_user_id() -> int | None:
-    """The user id the signed session carries (no database query: logging must stay cheap)."""
-    if current_app.config["SESSION_COOKIE_NAME"] not in request.cookies:
-        return None  # not touching the session keeps `Vary: Cookie` off cookieless answers
-    raw = session.get("_user_id")
-    return int(raw) if isinstance(raw, str) and raw.isdigit() else None
+    """The user loaded for this request, if any was (no database query: logging stays cheap; a
+    copied cookie whose sign-in has ended names nobody)."""
+    return g.get("logged_user_id")
 
 
 def _start() -> None:
@@ -86,8 +112,51 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+def redact_request_target(target: str) -> str:
+    """A request line's target as the app's own line would show it: codes redacted, and of the
+    query only the names (`/t/<code>?lang=&q=`)."""
+    path, mark, query = target.partition("?")
+    names = [pair.partition("=")[0] for pair in query.split("&") if pair]
+    return redact_codes(path) + mark + "&".join(f"{name}=" for name in names)
+
+
+class RedactingFilter(logging.Filter):
+    """Anything shaped like a ticket's code out of a record's message and arguments: on the app's
+    logger, whose records quote paths (Flask's own "Exception on /t/… [GET]", errors.py)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self.redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(self.redact(arg) for arg in record.args)
+        return True
+
+    @staticmethod
+    def redact(value: object) -> object:
+        return redact_codes(value) if isinstance(value, str) else value
+
+
+class RequestLineFilter(RedactingFilter):
+    """On the `werkzeug` logger: its request lines (`"GET /t/… HTTP/1.1" 404 -`) and errors
+    quote the request target; each space-separated word is rewritten by
+    `redact_request_target`, as the app's own line would show it."""
+
+    @staticmethod
+    def redact(value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        return " ".join(redact_request_target(word) for word in value.split(" "))
+
+
+def _add_filter(log: logging.Logger, kind: type[logging.Filter]) -> None:
+    """Once per logger, however many apps are built."""
+    if not any(type(f) is kind for f in log.filters):
+        log.addFilter(kind())
+
+
 def register(app: Flask) -> None:
     """Registered before the extensions' hooks: the clock starts first and the line is last."""
+    _add_filter(logging.getLogger("werkzeug"), RequestLineFilter)
+    _add_filter(app.logger, RedactingFilter)
     app.before_request(_start)
     app.after_request(_log)
     app.context_processor(lambda: {"request_id": request_id() if has_request_context() else None})

@@ -1,4 +1,5 @@
-"""Security headers on every response, Secure cookies over HTTPS, and no debug in production.
+"""Security headers on every response, Secure cookies over HTTPS, no debug in production, and
+no production server whose workers would each count rate limits alone.
 
 The Content-Security-Policy allows nothing inline: every script and style is a file under
 /static/. The door scanner compiles its QR decoder (zxing-cpp in WebAssembly, static/vendor/) in
@@ -60,6 +61,26 @@ def check_production(config: MutableMapping[str, Any]) -> None:
             "QMEVENTS_ENV=production needs FLASK_PUBLIC_URL, the address citizens reach, e.g. "
             "https://zlj.example.gov.cn: every link in a text message, QR code and API answer "
             "is built from it, never from a request's Host header."
+        )
+
+
+def check_shared_limits(config: MutableMapping[str, Any], workers: int) -> None:
+    """Refuse a production server of several worker processes that counts rate limits in each
+    process's own memory: every worker would keep its own count, so 10 sign-in attempts a minute
+    would become 10 per worker. Called by gunicorn (qmevents/gunicorn_conf.py), which knows how
+    many workers it runs."""
+    if (config.get("ENVIRONMENT") != "production" or workers <= 1
+            or not config.get("RATELIMIT_ENABLED", True)):
+        return
+    storage = str(config.get("RATELIMIT_STORAGE_URI") or "memory://")
+    if storage.startswith("memory://"):
+        raise UnsafeProductionConfig(
+            f"QMEVENTS_ENV=production refuses to run {workers} gunicorn workers with rate limits "
+            "counted in memory (RATELIMIT_STORAGE_URI=memory://): each worker would count alone, "
+            f"so a limit of 10 sign-in attempts would become {10 * workers} and a phone's limit "
+            f"of text messages {workers} times what is set. Set REDIS_URL (or "
+            "FLASK_RATELIMIT_STORAGE_URI) to a Redis that every worker and server shares, or run "
+            "one worker (WEB_CONCURRENCY=1)."
         )
 
 

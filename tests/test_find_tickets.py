@@ -10,7 +10,7 @@ import pytest
 from qmevents.extensions import db
 from qmevents.models import Notification, NotificationKind, OneTimeCode, Session
 from qmevents.public import find
-from qmevents.services import cancellation, otp
+from qmevents.services import cancellation, otp, signins
 from qmevents.services import registration as reg
 from qmevents.services.events import SessionDraft
 from qmevents.timeutil import utcnow
@@ -163,13 +163,12 @@ def test_a_code_works_only_once(app, client, ticket):
     assert someone_else.get("/my-tickets/list").status_code == 303
 
 
-def test_the_list_closes_after_the_configured_minutes(app, client, ticket):
+def test_the_list_closes_after_the_configured_minutes(app, client, ticket, monkeypatch):
     sign_in_with_code(app, client)
     assert client.get("/my-tickets/list").status_code == 200
     minutes = app.config["FIND_SESSION_MINUTES"]
-    with client.session_transaction() as session:
-        proof = session["find_verified"]
-        session["find_verified"] = {**proof, "at": proof["at"] - minutes * 60 - 1}
+    later = utcnow() + timedelta(minutes=minutes, seconds=1)
+    monkeypatch.setattr(signins, "utcnow", lambda: later)
     response = client.get("/my-tickets/list?lang=en")
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/my-tickets")
@@ -219,6 +218,39 @@ def test_forgetting_the_phone_closes_the_list(app, client, ticket):
     response = client.post("/my-tickets/forget", data={"csrf_token": csrf_from(html)})
     assert response.status_code == 303
     assert client.get("/my-tickets/list").status_code == 303
+
+
+def test_a_copied_cookie_no_longer_lists_the_tickets_once_the_phone_is_forgotten(app, client,
+                                                                                ticket):
+    """A shared phone or computer: whoever copied the cookie before "forget this phone" sees
+    nothing after it."""
+    sign_in_with_code(app, client)
+    copy = app.test_client()
+    copy.set_cookie("session", client.get_cookie("session").value)
+    assert copy.get("/my-tickets/list").status_code == 200
+
+    html = client.get("/my-tickets/list?lang=en").get_data(as_text=True)
+    client.post("/my-tickets/forget", data={"csrf_token": csrf_from(html)})
+    replayed = copy.get("/my-tickets/list")
+    assert replayed.status_code == 303
+    assert replayed.headers["Location"].endswith("/my-tickets")
+
+
+def test_the_cookie_holds_a_token_not_the_phone(app, client, ticket):
+    sign_in_with_code(app, client)
+    serializer = app.session_interface.get_signing_serializer(app)
+    content = serializer.loads(client.get_cookie("session").value)
+    assert PHONE not in repr(content)
+    assert isinstance(content[find.VERIFIED_KEY], str)
+
+
+def test_proving_another_phone_ends_the_proof_of_the_first(app, client, factory, ticket):
+    register(app, factory.event(title="长阳创谷质量开放日"), phone=STRANGER, name="李娜")
+    sign_in_with_code(app, client)
+    copy = app.test_client()
+    copy.set_cookie("session", client.get_cookie("session").value)
+    ask_for_code(client, STRANGER)
+    assert copy.get("/my-tickets/list").status_code == 303
 
 
 def test_forgetting_needs_the_forms_token(app, client, ticket):

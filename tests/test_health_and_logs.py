@@ -7,11 +7,15 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
+from werkzeug.serving import make_server
 
 from qmevents import create_app
 from qmevents.requestlog import RequestIdFilter
@@ -91,6 +95,63 @@ def test_query_values_and_ticket_codes_stay_out_of_the_log(client, logged, caplo
     assert "13812345678" not in caplog.text and "ABCD2345EFGH6789JKLM" not in caplog.text
 
 
+CODE = "ABCD2345EFGH6789JKMN"
+# The same code as people type it (normalise_code forgives case, dashes, spaces, O/I/L).
+CODE_AS_TYPED = ["ABCD2345EFGH6789JKMN", "abcd2345efgh6789jkmn", "ABCD-2345-EFGH-6789-JKMN",
+                 "abcd 2345 efgh 6789 jkmn"]
+
+
+def without_codes(text: str) -> bool:
+    squeezed = "".join(text.split()).replace("-", "").replace("%20", "").upper()
+    return CODE not in squeezed
+
+
+@pytest.mark.parametrize("path", ["/t/{}/nope", "/t/{}.pngx", "/{}", "/t/x/{}/y",
+                                  "/organiser/{}"])
+def test_a_code_in_a_path_no_route_matched_stays_out_of_the_log(client, logged, caplog, path):
+    for typed in CODE_AS_TYPED:
+        assert client.get(path.format(typed)).status_code in (401, 404)
+    lines = logged()
+    assert len(lines) == len(CODE_AS_TYPED)
+    assert all("<code>" in line["path"] for line in lines)
+    assert without_codes(caplog.text), caplog.text
+
+
+def test_an_error_on_a_path_with_a_code_is_logged_without_it(app, client, caplog):
+    def broken(anything):
+        raise RuntimeError("boom")
+
+    app.add_url_rule("/broken/<path:anything>", view_func=broken)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    assert client.get(f"/broken/{CODE}").status_code == 500
+    assert "unhandled error on GET /broken/<code>" in caplog.text
+    assert without_codes(caplog.text)
+
+
+def test_the_development_servers_request_lines_leave_codes_and_query_values_out(app, caplog):
+    """`make run` serves with Werkzeug, which logs every request line on the `werkzeug` logger."""
+    caplog.set_level(logging.INFO, logger="werkzeug")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        for path in (f"/t/{CODE}?lang=en", f"/t/{CODE}/nope", f"/t/{CODE_AS_TYPED[3]}",
+                     "/?q=13812345678"):
+            try:
+                urllib.request.urlopen(base + quote(path, safe="/?=&"), timeout=10).close()
+            except urllib.error.HTTPError:
+                pass
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+    lines = [r.getMessage() for r in caplog.records if r.name == "werkzeug"]
+    assert len(lines) == 4, lines
+    for target in ("/t/<code>?lang= ", "/t/<code>/nope ", "/t/<code> ", "/?q= "):
+        assert any(f"GET {target}HTTP/1.1" in line for line in lines), lines
+    assert without_codes(caplog.text) and "13812345678" not in caplog.text, caplog.text
+
+
 def test_the_line_names_the_signed_in_user(client, factory, logged):
     user_id, email = factory.user("organiser")
     login(client, email)
@@ -98,16 +159,35 @@ def test_the_line_names_the_signed_in_user(client, factory, logged):
     assert logged()[-1]["user_id"] == user_id
 
 
-def test_a_sane_request_id_from_the_proxy_is_kept(client, logged):
-    response = client.get("/", headers={"X-Request-ID": "5f0c6a1e9b2d4c7e8a3f1b6d2e9c4a70"})
+@pytest.fixture
+def proxied(tmp_path, monkeypatch, app):
+    """The app behind one trusted proxy (PROXY_COUNT=1), as behind nginx."""
+    monkeypatch.setenv("QMEVENTS_INSTANCE", str(tmp_path / "proxied"))
+    return create_app({"TESTING": True, "SECRET_KEY": "t", "PROXY_COUNT": 1,
+                       "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
+
+
+def test_behind_a_trusted_proxy_its_sane_request_id_is_kept(proxied, logged):
+    response = proxied.test_client().get(
+        "/", headers={"X-Request-ID": "5f0c6a1e9b2d4c7e8a3f1b6d2e9c4a70"})
     assert response.headers["X-Request-ID"] == "5f0c6a1e9b2d4c7e8a3f1b6d2e9c4a70"
     assert logged()[-1]["request_id"] == "5f0c6a1e9b2d4c7e8a3f1b6d2e9c4a70"
 
 
+def test_without_a_trusted_proxy_a_visitors_request_id_is_replaced(client, logged):
+    """Nobody may choose the id their requests are logged under (to pass for someone else's, or
+    to mix their lines in with a complaint's)."""
+    response = client.get("/", headers={"X-Request-ID": "5f0c6a1e9b2d4c7e8a3f1b6d2e9c4a70"})
+    answered = response.headers["X-Request-ID"]
+    assert answered != "5f0c6a1e9b2d4c7e8a3f1b6d2e9c4a70" and len(answered) == 16
+    assert logged()[-1]["request_id"] == answered
+
+
 @pytest.mark.parametrize("incoming", ["short", "x" * 65, "has space in it", "abc\"<script>12",
                                       "ünïcödé-1234"])
-def test_an_odd_request_id_is_replaced(client, incoming):
-    answered = client.get("/", headers={"X-Request-ID": incoming}).headers["X-Request-ID"]
+def test_an_odd_request_id_is_replaced_even_from_the_proxy(proxied, incoming):
+    answered = proxied.test_client().get(
+        "/", headers={"X-Request-ID": incoming}).headers["X-Request-ID"]
     assert answered != incoming and len(answered) == 16
 
 

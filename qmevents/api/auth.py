@@ -20,6 +20,7 @@ from wtforms.validators import ValidationError
 
 from ..errors import render_error
 from ..models import Role, User
+from ..requestlog import note_user
 from ..services import accounts
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -43,6 +44,8 @@ def token_user() -> User | None:
         token = bearer_token()
         cached = accounts.user_for_token(token) if token else None
         g.api_user = cached
+        if cached is not None:
+            note_user(cached.id)
     return cached
 
 
@@ -131,6 +134,7 @@ def _device_user(token: str) -> User | None:
     now = _clock()
     known = _DEVICES.get(key) if seconds > 0 else None
     if known is not None and known[0] > now:
+        note_user(known[1].id)
         return known[1]
     user = token_user()
     if user is not None and seconds > 0:

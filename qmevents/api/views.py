@@ -12,8 +12,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..auth.throttle import limit_sign_in
 from ..errors import render_error
-from ..extensions import db, limiter
+from ..extensions import db
 from ..models import Event, Organisation, Role, User
 from ..services import accounts, events, listings
 from ..services.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
@@ -63,20 +64,8 @@ def json_object() -> dict[str, Any]:
 # --- tokens -------------------------------------------------------------------------------------
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def _email_key() -> str:
-    """Throttle per account too, so spreading guesses over many addresses does not help."""
-    data = request.get_json(force=True, silent=True)
-    email = data.get("email") if isinstance(data, dict) else None
-    return "api-token:" + accounts.normalise_email(email if isinstance(email, str) else "")
-
-
 @bp.post("/token")
-@limiter.limit(_login_limit)
-@limiter.limit(_login_limit, key_func=_email_key)
+@limit_sign_in  # the sign-in page's budgets, per account and per address: one count for both
 def issue_token():
     """Exchange an e-mail and password for a bearer token (shown once, stored hashed)."""
     data = json_object()

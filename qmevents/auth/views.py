@@ -1,11 +1,20 @@
-"""Sign-in for organisers, staff and the city's admins."""
+"""Sign-in for organisers, staff and the city's admins, sign-out, and changing one's password.
+
+A sign-in is a row on the server (services/signins.py); the signed session cookie carries only its
+random token. Flask-Login keeps whatever identifies the signed-in user in `session["_user_id"]`
+and hands it back to the user loader on every request: here that is the sign-in's token, not the
+user's id (Flask-Login's "alternative tokens"), so the loader finds the user only while that
+sign-in is live and the account active. The token belongs to the sign-in, not to the user, which
+is why it is put there by `start_session` rather than by `User.get_id()`. A remember-me cookie is
+never set (`login_user` is not asked to remember); one sent anyway carries the same kind of value
+and meets the same loader.
+"""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -17,27 +26,35 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..errors import render_error
-from ..extensions import db, limiter, login_manager
+from ..extensions import login_manager
 from ..models import User
-from ..services import accounts
-from .forms import LoginForm
+from ..requestlog import note_user
+from ..services import accounts, signins
+from ..services.errors import ValidationFailed
+from .forms import ChangePasswordForm, LoginForm
+from .throttle import limit_sign_in
 
 bp = Blueprint("auth", __name__)
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
-        return None
-    return db.session.get(User, int(user_id))
+def load_user(token: str) -> User | None:
+    """The user of a live sign-in with this token, active; None signs the browser out (and the
+    dead token leaves its cookie, so it is not looked up again)."""
+    user = signins.user_for(token)
+    if user is None:
+        session.pop("_user_id", None)
+    note_user(user.id if user else None)
+    return user
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def _email_key() -> str:
-    return "login:" + accounts.normalise_email(request.form.get("email", ""))
+def start_session(user: User, token: str) -> None:
+    """This browser becomes the sign-in `token` of `user`: a fresh session (nothing planted in it
+    before survives: no fixation), holding the token where Flask-Login keeps the user's id."""
+    session.clear()
+    login_user(user)
+    session["_user_id"] = token
+    note_user(user.id)
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -75,8 +92,7 @@ def sign_in_first():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_login_limit, methods=["POST"], key_func=_email_key)
+@limit_sign_in
 def login():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
@@ -88,8 +104,7 @@ def login():
         if user is None:
             form.password.errors.append(_("Wrong e-mail or password."))
         else:
-            session.clear()  # a fresh session on sign-in: no fixation
-            login_user(user)
+            start_session(user, signins.start_for_user(user))
             return redirect(_safe_next(form.next.data) or home_for(user))
     status = 200 if request.method == "GET" or not form.errors else 400
     return render_template("auth/login.html", form=form), status
@@ -98,8 +113,36 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    """Ends this browser's sign-in on the server: a copy of its cookie no longer signs anyone in.
+    The account's other sign-ins (door staff share an account across phones) go on."""
+    signins.end(session.get("_user_id"))
     logout_user()
     session.clear()
     flash(_("You are signed out."), "info")
     return redirect(url_for("public.index"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+@limit_sign_in
+def change_password():
+    """Change one's own password: the current one first, the new one twice. Every other sign-in
+    of the account ends; this browser gets a fresh one."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            token = accounts.change_password(user, form.current_password.data,
+                                             form.password.data)
+        except ValidationFailed as exc:
+            for name, message in exc.errors.items():
+                form[name].errors = [*form[name].errors, message]
+        else:
+            start_session(user, token)
+            flash(_("Your password is changed. Other phones and computers signed in with this "
+                    "account are signed out."), "success")
+            return redirect(home_for(user), 303)
+    status = 200 if request.method == "GET" else 400
+    return render_template("auth/change_password.html", form=form,
+                           min_length=accounts.MIN_PASSWORD_LENGTH), status
 

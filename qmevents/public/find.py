@@ -2,8 +2,9 @@
 hold the phone with a one-time code, and sees every registration made with it.
 
 The first answer is the same whether or not the number ever registered, and a code is only sent
-when it did, so this page cannot be used to learn who signed up. The proof is kept in the signed
-session cookie for FIND_SESSION_MINUTES; "forget this phone" ends it sooner (a shared phone).
+when it did, so this page cannot be used to learn who signed up. The proof is a sign-in kept on
+the server for FIND_SESSION_MINUTES (services/signins.py), the session cookie holding only its
+token; "forget this phone" ends it sooner (a shared phone), wherever the cookie was copied to.
 """
 from __future__ import annotations
 
@@ -27,13 +28,13 @@ from wtforms import StringField
 
 from ..models import ENDED, Registration, RegistrationStatus
 from ..ratelimits import limit_code_check, limit_otp
-from ..services import messages, otp, registration
+from ..services import messages, otp, registration, signins
 from ..services.identity import mask_mobile, normalise_mobile
 from ..timeutil import utcnow
 from .views import bp
 
 PENDING_PHONE_KEY = "find_phone"  # the number a code was asked for, not yet proven
-VERIFIED_KEY = "find_verified"  # {"phone": "13812345678", "at": seconds since the epoch, UTC}
+VERIFIED_KEY = "find_verified"  # the token of the phone's proof (services/signins.py)
 CODE_LENGTH = otp.CODE_DIGITS
 
 # How a registration's status looks as a badge (the colours of the whole site).
@@ -74,7 +75,7 @@ def find_tickets():
         ]
         return _private(render_template("public/find_tickets.html", form=form, verified=None), 400)
     _send_code_if_registered(phone)
-    session.pop(VERIFIED_KEY, None)  # one phone at a time in a browser
+    signins.end(session.pop(VERIFIED_KEY, None))  # one phone at a time in a browser
     session[PENDING_PHONE_KEY] = phone
     return redirect(url_for(".verify_tickets_code"), 303)
 
@@ -101,7 +102,7 @@ def verify_tickets_code():
             form.code.errors = [_("Enter the %(n)d digits of the code.", n=CODE_LENGTH)]
         elif otp.verify(phone, typed):
             session.pop(PENDING_PHONE_KEY, None)
-            session[VERIFIED_KEY] = {"phone": phone, "at": int(utcnow().timestamp())}
+            session[VERIFIED_KEY] = signins.start_for_phone(phone)
             return redirect(url_for(".my_tickets"), 303)
         else:
             form.code.errors = [_("This code is not right, or it has expired or been used. "
@@ -131,7 +132,7 @@ def my_tickets():
 
 @bp.route("/my-tickets/forget", methods=["POST"])
 def forget_phone():
-    session.pop(VERIFIED_KEY, None)
+    signins.end(session.pop(VERIFIED_KEY, None))
     session.pop(PENDING_PHONE_KEY, None)
     flash(_("This browser no longer shows your tickets."), "success")
     return redirect(url_for(".find_tickets"), 303)
@@ -159,13 +160,13 @@ def ticket_url(code: str) -> str:
 
 
 def _verified_phone(quiet: bool = False) -> str | None:
-    """The phone proven in this browser within FIND_SESSION_MINUTES, or None (and forgotten)."""
-    proof = session.get(VERIFIED_KEY)
-    if not isinstance(proof, dict) or not isinstance(proof.get("at"), int | float):
+    """The phone proven in this browser whose proof is still live, or None (and forgotten)."""
+    token = session.get(VERIFIED_KEY)
+    if token is None:
         return None
-    age = utcnow().timestamp() - proof["at"]
-    if 0 <= age < int(current_app.config["FIND_SESSION_MINUTES"]) * 60:
-        return proof.get("phone")
+    phone = signins.phone_for(token)
+    if phone is not None:
+        return phone
     session.pop(VERIFIED_KEY, None)
     if not quiet:
         flash(_("For your privacy the list closes after a while. Enter your number again."),

@@ -1,9 +1,13 @@
-"""Users, passwords (argon2id, memory-hard) and API bearer tokens."""
+"""Users, passwords (argon2id, memory-hard; what makes one acceptable) and API bearer tokens."""
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
+import string
 from datetime import timedelta
+from functools import cache
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -13,9 +17,11 @@ from flask_babel import gettext as _
 from ..extensions import db
 from ..models import ApiToken, District, Organisation, OrgKind, Role, User
 from ..timeutil import utcnow
+from . import signins
 from .errors import NotFound, ValidationFailed
 
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 200  # what the sign-in form accepts
 
 
 def _hasher() -> PasswordHasher:
@@ -94,10 +100,9 @@ def create_user(
         errors["role"] = _("Role must be admin, organiser or staff.")
     elif role != Role.ADMIN and not org_name:
         errors["org"] = _("Organisers and staff belong to an organisation.")
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        errors["password"] = _(
-            "The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH
-        )
+    problem = password_problem(password, email)
+    if problem:
+        errors["password"] = problem
     if errors:
         raise ValidationFailed(errors)
     org = find_or_create_organisation(org_name, district_name) if org_name else None
@@ -107,9 +112,138 @@ def create_user(
     return user
 
 
+# --- what a password must be -----------------------------------------------------------------
+
+COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
+_SEPARATORS = re.compile(r"[\s\-_.]+")
+_EDGES = string.digits + string.punctuation + "！￥…（）—【】、；：‘’“”，。《》？"
+# Keys next to each other, along the rows and down the columns of a keyboard.
+_KEYBOARD_WALKS = ("`1234567890-=", "qwertyuiop[]\\", "asdfghjkl;'", "zxcvbnm,./",
+                   "1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik,9ol.0p;/-['=]", "qazwsxedcrfvtgbyhnujmikolp")
+
+
+def _normalised(text: str) -> str:
+    return _SEPARATORS.sub("", text.casefold())
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(_normalised(line) for line in lines if line.strip()
+                     and not line.startswith("#"))
+
+
+def _sequence(text: str) -> bool:
+    """abcdef, 987654, 7890123: each character one step from the last, the same way."""
+    def step(a: str, b: str) -> int:
+        if a.isdigit() and b.isdigit():
+            return (int(b) - int(a)) % 10
+        return ord(b) - ord(a)
+
+    steps = {step(a, b) for a, b in zip(text, text[1:], strict=False)}
+    return steps in ({1}, {-1}, {9})  # 9: a digit one down, 0 after 1
+
+
+def _guessable(text: str) -> bool:
+    """Common, one or two characters over and over, a sequence, a keyboard walk, or a short or
+    guessable piece repeated."""
+    if not text or text in common_passwords() or len(set(text)) <= 2 or _sequence(text):
+        return True
+    if len(text) >= 4 and any(text in walk or text in walk[::-1] for walk in _KEYBOARD_WALKS):
+        return True
+    for size in range(1, len(text) // 2 + 1):
+        if len(text) % size == 0 and text[:size] * (len(text) // size) == text:
+            return size <= 4 or _guessable(text[:size])
+    return False
+
+
+def _guessable_with_decoration(plain: str) -> bool:
+    """Guessable as a whole, or a common word with digits or symbols before or after it
+    (password2024!, 5201314woaini), or a guessable core in guessable decoration (abc123456789)."""
+    if _guessable(plain):
+        return True
+    start = len(plain) - len(plain.lstrip(_EDGES))
+    end = len(plain.rstrip(_EDGES))
+    if start >= end or (start, end) == (0, len(plain)):
+        return False  # digits and symbols only, or nothing around the letters
+    core, around = plain[start:end], (plain[:start], plain[end:])
+    return core in common_passwords() or (
+        _guessable(core) and all(not part or _guessable(part) for part in around))
+
+
+def password_problem(password: object, email: str | None = None) -> str | None:
+    """Why this password will not do, in the reader's language; None when it will. The one rule
+    for every way a password is set (create-user, set-password, the change-password page):
+    12 to 200 characters; not a common password, not one with digits or symbols stuck before or
+    after a common one (password2024!), not one character repeated, a sequence or a keyboard walk;
+    not the name of the e-mail address (zhangwei in zhangwei@example.cn). Case and spaces, dashes,
+    underscores and dots do not count when comparing."""
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
+        return _("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return _("The password can have at most %(n)d characters.", n=MAX_PASSWORD_LENGTH)
+    plain = _normalised(password)
+    if _guessable_with_decoration(plain):
+        return _("This password is too common or too easy to guess. Choose another: a few "
+                 "words that do not belong together are easy to remember and hard to guess.")
+    name = _normalised(normalise_email(email or "").partition("@")[0])
+    if len(name) >= 3 and name in plain:
+        return _("The password must not contain the name of your e-mail address.")
+    return None
+
+
+# --- changing passwords, switching accounts on and off -----------------------------------------
+
+
+def user_by_email(email: str) -> User:
+    user = db.session.scalar(db.select(User).filter_by(email=normalise_email(email)))
+    if user is None:
+        raise NotFound(_("No user has this e-mail address."))
+    return user
+
+
+def _new_password_hash(user: User, password: str) -> str:
+    problem = password_problem(password, user.email)
+    if problem:
+        raise ValidationFailed({"password": problem})
+    return hash_password(password)
+
+
 def set_password(user: User, password: str) -> None:
-    user.password_hash = hash_password(password)
+    """An operator sets the password (flask set-password): every sign-in of the user ends."""
+    user.password_hash = _new_password_hash(user, password)
+    signins.end_all_for_user(user.id, commit=False)
     db.session.commit()
+
+
+def change_password(user: User, current: str, new: str) -> str:
+    """The user changes their own password, proving the current one first. Every sign-in of the
+    user ends, on every device; the token of a fresh sign-in for this browser is returned. API
+    tokens stay: a scanning device at the door keeps working."""
+    if not _verify(_hasher(), user.password_hash, current or ""):
+        raise ValidationFailed({"current_password": _("The current password is not right.")})
+    if (new or "") == (current or ""):
+        raise ValidationFailed({"password": _("The new password must differ from the current "
+                                              "one.")})
+    user.password_hash = _new_password_hash(user, new)
+    signins.end_all_for_user(user.id, commit=False)
+    token = signins.start_for_user(user, commit=False)
+    db.session.commit()
+    return token
+
+
+def set_active(email: str, active: bool) -> User:
+    """Switch an account on or off. Switching it off ends every sign-in of the user at once and
+    revokes their API tokens, so switching it on again brings back none of what was open."""
+    user = user_by_email(email)
+    user.active = active
+    if not active:
+        signins.end_all_for_user(user.id, commit=False)
+        db.session.execute(db.update(ApiToken)
+                           .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                           .values(revoked_at=utcnow()))
+    db.session.commit()
+    return user
 
 
 def _token_digest(token: str) -> str:
