@@ -37,7 +37,7 @@ from tests.support.server import Gunicorn, app_env  # noqa: E402
 
 __all__ = ["ROOT", "Gunicorn", "app_env", "databases", "Call", "Run", "drive", "get", "post",
            "percentile", "print_table", "post_form", "browser_session", "sign_in",
-           "markdown_table", "tree_cpu", "postmaster"]
+           "markdown_table", "tree_cpu", "postmaster", "SmsInbox", "verified"]
 
 DB_KINDS = ("sqlite", "postgresql")
 
@@ -117,10 +117,15 @@ class Run:
         return sorted(c.seconds * 1000 for c in (self.calls if calls is None else calls))
 
 
-def drive(port: int, requests: list[bytes], clients: int, seconds: float,
+Step = Callable[[int], tuple[int, bytes]]  # several exchanges as one, e.g. `verified`
+
+
+def drive(port: int, requests: list[bytes | Step], clients: int, seconds: float,
           name: str = "") -> Run:
     """Send `requests` from `clients` threads as fast as answers come back, each request once,
-    until all are answered or `seconds` have passed. Loopback only."""
+    until all are answered or `seconds` have passed. Loopback only. A request is prebuilt bytes,
+    or a step that makes its own exchanges (`port` in, the last answer out): its latency is the
+    whole step's."""
     next_index = itertools.count().__next__  # atomic under the GIL: each request goes once
     calls: list[Call] = []
     lock = threading.Lock()
@@ -136,7 +141,8 @@ def drive(port: int, requests: list[bytes], clients: int, seconds: float,
             if i >= len(requests):
                 break
             began = time.perf_counter()
-            status, body = _exchange(port, requests[i])
+            request = requests[i]
+            status, body = request(port) if callable(request) else _exchange(port, request)
             ended = time.perf_counter()
             mine.append(Call(i, status, ended - began, ended - t0[0], body))
         with lock:
@@ -171,6 +177,81 @@ def _exchange(port: int, raw: bytes) -> tuple[int, bytes]:
     except ValueError:
         return 0, answer
     return status, answer.partition(b"\r\n\r\n")[2]
+
+
+# --- phone verification: the SMS provider, played on loopback ------------------------------------
+
+
+class SmsInbox:
+    """A stand-in for the SMS provider's HTTP API on loopback, which keeps the newest
+    registration code texted to each phone, so that a benchmark's citizens read their code as a
+    phone would. The app sends to it with its real `sms` backend (FLASK_NOTIFY_BACKEND=sms) in
+    the background thread it uses in production: the verification is counted, not switched off.
+    """
+
+    CODE = re.compile(rb"\d{6}")
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        inbox = self
+        self.codes: dict[str, str] = {}
+        self.arrived = threading.Condition()
+
+        class Provider(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                message = json.loads(body or b"{}")
+                text = message.get("text", "").encode()
+                if "验证码".encode() in text and (found := inbox.CODE.search(text)):
+                    with inbox.arrived:
+                        inbox.codes[message.get("to", "")] = found.group().decode()
+                        inbox.arrived.notify_all()
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Provider)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def env(self) -> dict[str, str]:
+        """What the app's workers need to text through this inbox."""
+        return {"FLASK_NOTIFY_BACKEND": "sms",
+                "FLASK_SMS_API_URL": f"http://127.0.0.1:{self.server.server_port}/sms"}
+
+    def code_for(self, phone: str, timeout: float = 10.0) -> str | None:
+        """Wait for the phone's code and take it (a code works once)."""
+        with self.arrived:
+            self.arrived.wait_for(lambda: phone in self.codes, timeout)
+            return self.codes.pop(phone, None)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def verified(ask: bytes, register: Callable[[str], bytes], phone: str,
+             inbox: SmsInbox) -> Step:
+    """A registration as a phone makes it where the event verifies phones: ask for the code
+    (the API's POST /phone-codes or the form's 获取验证码), read it off the phone, register with
+    it. One step: its latency is all three; its answer the registration's."""
+
+    def step(port: int) -> tuple[int, bytes]:
+        status, body = _exchange(port, ask)
+        if status not in (200, 202):
+            return status, body
+        code = inbox.code_for(phone)
+        if code is None:
+            return 0, b"no code arrived"
+        return _exchange(port, register(code))
+
+    return step
 
 
 # --- numbers and the table ----------------------------------------------------------------------

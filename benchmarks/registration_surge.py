@@ -2,6 +2,9 @@
 
 Starts the real app under gunicorn (sync workers) on loopback, fires many concurrent clients at
 one session whose capacity is 60% of the people asking, and prints registrations per second,
+each registration as a phone makes it for an event that verifies phones (the default): ask for
+the code (POST /api/v1/phone-codes), read it off the phone (a stand-in SMS provider on loopback,
+common.SmsInbox, which the app texts with its real `sms` backend), register with it;
 latency percentiles, confirmed people against capacity, and the same client against a bare
 endpoint on the same stack (benchmarks/bare_app.py: one insert per request) in the same run.
 
@@ -29,6 +32,7 @@ from common import (
     Call,
     Gunicorn,
     Run,
+    SmsInbox,
     app_env,
     databases,
     drive,
@@ -36,6 +40,7 @@ from common import (
     post,
     print_table,
     row,
+    verified,
 )
 
 TARGET = 0.7
@@ -96,7 +101,7 @@ def surge(kind: str, args: argparse.Namespace) -> bool:
 
 
 def bodies(session_id: int, parties: list[int]) -> list[dict]:
-    return [{"session_id": session_id, "name": "市民", "phone": f"139{i:08d}",
+    return [{"session_id": session_id, "name": "王芳", "phone": f"139{i:08d}",
              "party_size": size, "answers": {}} for i, size in enumerate(parties)]
 
 
@@ -108,13 +113,18 @@ def run_ours(url: str, app: str, parties: list[int],
         instance = Path(folder)
         event_id, session_id = prepare_ours(url, instance, capacity)
         path = f"/api/v1/events/{event_id}/registrations"
-        env = app_env(instance, url)
+        inbox = SmsInbox()
+        env = {**app_env(instance, url), **inbox.env}
         with Gunicorn(app, env, workers=args.workers).start("/api/v1/openapi.json") as server:
             warm_up(server, f"/api/v1/events/{event_id}", args)
-            run = drive(server.port, [post(path, b) for b in bodies(session_id, parties)],
-                        args.clients, args.seconds)
+            steps = [verified(post("/api/v1/phone-codes", {"phone": b["phone"]}),
+                              lambda code, b=b: post(path, {**b, "phone_code": code}),
+                              b["phone"], inbox)
+                     for b in bodies(session_id, parties)]
+            run = drive(server.port, steps, args.clients, args.seconds)
             if run.server_errors:
                 print(server.errors(), file=sys.stderr)
+        inbox.close()
         return run, count_places(url, instance, session_id, capacity)
 
 

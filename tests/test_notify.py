@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import json
+import re
 import socket
 import socketserver
 import threading
@@ -263,6 +264,25 @@ def test_a_code_sent_by_sms_is_not_kept_in_the_stored_text(app, sms_provider):
         assert message.status == "sent" and message.backend == "sms"
         assert "246810" in sms_provider.received[0][1]["text"]
         assert "246810" not in message.body
+
+
+def test_a_registration_code_and_a_ticket_link_sent_by_sms_are_not_kept_either(
+        app, client, factory, sms_provider):
+    """Admins read the outbox: with a real provider it holds neither the code that proves a
+    phone nor the code that opens (and cancels) a ticket."""
+    app.config.update(NOTIFY_BACKEND="sms", SMS_API_URL=sms_provider.url, SMS_API_KEY="k")
+    event_id = factory.event(verify_phone=True)
+    with app.app_context():
+        session_id = db.session.scalar(db.select(Session.id).filter_by(event_id=event_id))
+    client.post("/api/v1/phone-codes", json={"phone": PHONE})
+    code = re.search(r"\d{6}", sms_provider.received[0][1]["text"]).group()
+    ticket = client.post(f"/api/v1/events/{event_id}/registrations", json={
+        "session_id": session_id, "name": "张伟", "phone": PHONE, "party_size": 1,
+        "phone_code": code}).get_json()["code"]
+    assert ticket in sms_provider.received[1][1]["text"]
+    with app.app_context():
+        stored = " ".join(db.session.scalars(db.select(Notification.body)))
+    assert code not in stored and ticket not in stored and f"/t/{ticket[:4]}…" in stored
 
 
 # --- SMTP ------------------------------------------------------------------------------------

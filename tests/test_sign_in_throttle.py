@@ -190,6 +190,7 @@ def production_gunicorn(app, tmp_path, **environment: str) -> tuple[subprocess.P
                            "FLASK_DEBUG", "FLASK_TESTING")}
     env.update(QMEVENTS_ENV="production", QMEVENTS_INSTANCE=str(tmp_path / "production"),
                DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], FLASK_SECRET_KEY="t",
+               FLASK_PUBLIC_URL="https://zlj.example.gov.cn",
                QMEVENTS_BIND=f"127.0.0.1:{port}", **environment)
     log = tmp_path / f"gunicorn-{port}.log"
     with log.open("wb") as output:

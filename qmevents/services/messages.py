@@ -159,14 +159,14 @@ def one_time_code(phone: str, code: str) -> Notification | None:
                               "验证码", body)
 
 
-def registration_code(phone: str, code: str) -> Notification | None:
-    """The code that proves the registrant holds the phone; never raises. Our words only: the
-    number asked for gets nothing else from us, whoever asked."""
+def draft_registration_code(phone: str, code: str) -> notify.Draft:
+    """The code that proves the registrant holds the phone. Our words only: the number asked
+    for gets nothing else from us, whoever asked."""
     minutes = max(int(current_app.config["OTP_TTL_SECONDS"]) // 60, 1)
     body = (f"{_signature()}您的报名验证码为{code}，{minutes}分钟内有效。如非本人操作，请忽略本短信。"
             "请勿告诉他人。")
-    return notify.queue_and_deliver(NotificationChannel.SMS, phone,
-                                    NotificationKind.REGISTRATION_CODE, "报名验证码", body)
+    return notify.Draft(NotificationChannel.SMS, phone, NotificationKind.REGISTRATION_CODE,
+                        "报名验证码", body)
 
 
 def _about_registration(registration: Registration, kind: NotificationKind, compose,

@@ -195,13 +195,17 @@ def _record(notification: Notification, error: str | None, used: str | None,
 
 
 def _forget_code(notification: Notification) -> None:
-    """Once a one-time code has left (or never will), its text need not keep it: codes are
-    stored hashed, and the outbox must not be a second copy."""
-    if notification.kind == NotificationKind.ONE_TIME_CODE:
+    """Once a message has left (or never will), its text need not keep the secrets it carried:
+    one-time codes are stored hashed, and a ticket's code opens and cancels the ticket, so the
+    outbox admins read must not be a second copy of either."""
+    if notification.kind in _CODE_KINDS:
         notification.body = _CODE_IN_TEXT.sub("******", notification.body)
+    notification.body = _TICKET_IN_TEXT.sub(r"\1\2…", notification.body)
 
 
+_CODE_KINDS = (NotificationKind.ONE_TIME_CODE, NotificationKind.REGISTRATION_CODE)
 _CODE_IN_TEXT = re.compile(r"\d{6}")
+_TICKET_IN_TEXT = re.compile(r"(/t/)([0-9A-Z]{4})[0-9A-Z]{16}\b")
 
 
 def _backoff(attempts: int) -> timedelta:

@@ -35,6 +35,14 @@ def code_hash(phone: str, code: str) -> str:
 def issue(phone: str, purpose: OneTimeCodePurpose = OneTimeCodePurpose.FIND_TICKETS) -> str:
     """Store a new code for the phone and return it, in plain, this once. The caller sends it
     (messages.one_time_code) and should not say whether the phone has any registrations."""
+    code = add(phone, purpose)
+    db.session.commit()
+    return code
+
+
+def add(phone: str, purpose: OneTimeCodePurpose) -> str:
+    """`issue` in the caller's transaction (the caller commits): a new code stored with the
+    message that carries it commit together."""
     clean = normalise_mobile(phone) if isinstance(phone, str) else None
     if clean is None:
         raise ValidationFailed(
@@ -47,7 +55,6 @@ def issue(phone: str, purpose: OneTimeCodePurpose = OneTimeCodePurpose.FIND_TICK
         expires_at=now + timedelta(seconds=int(current_app.config["OTP_TTL_SECONDS"])),
         attempts=0,
     ))
-    db.session.commit()
     return code
 
 

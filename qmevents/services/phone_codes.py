@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_babel import gettext as _
 
+from ..extensions import db
 from ..models import OneTimeCodePurpose
-from . import messages, otp
+from . import messages, notify, otp
 from .errors import ValidationFailed
 from .identity import mask_mobile, normalise_mobile
 
@@ -33,5 +34,9 @@ def send(phone: object) -> Sent:
     if clean is None:
         raise ValidationFailed(
             {"phone": _("Enter a mainland mobile number of 11 digits, such as 13812345678.")})
-    messages.registration_code(clean, otp.issue(clean, OneTimeCodePurpose.REGISTER))
+    # The code and its message commit together (one transaction), then the message is sent.
+    draft = messages.draft_registration_code(clean, otp.add(clean, OneTimeCodePurpose.REGISTER))
+    staged = notify.stage(*draft.fields())
+    db.session.commit()
+    notify.dispatch(staged)
     return Sent(masked=mask_mobile(clean), expires_in=int(current_app.config["OTP_TTL_SECONDS"]))

@@ -346,3 +346,28 @@ def test_every_answer_state_on_a_phone(app, factory, phone):
         assert result["tone"] == tone, (name, result)
         shot(phone, f"door-answer-{name}")
     assert "周杰" not in phone.inner_text("body"), "nothing about another event's ticket holder"
+
+
+def test_a_ticket_of_another_day_is_refused_then_admitted_anyway_on_purpose(app, factory, phone):
+    """The scanner set to tomorrow's session: today its ticket is 不是今天的场次, and the answer
+    stays on screen with one button to admit it anyway, which the audit log records."""
+    from qmevents.models import AuditEntry
+
+    scene = door_scene(app, factory, later_session=True)
+    tomorrow = register(app, scene, "刘洋", "13522224444", 2, session_id=scene.later_session_id)
+    sign_in(phone, scene.staff_email)
+    scene.session_id = scene.later_session_id
+    open_scanner(phone, scene)
+    refused = scan(phone, tomorrow)
+    assert (refused["tone"], refused["title"]) == ("bad", "不是今天的场次")
+    assert "不是今天的场次" in refused["text"] and tomorrow not in refused["text"]
+    phone.wait_for_timeout(3000)  # longer than an answer stays by itself: this one waits
+    assert phone.locator("#door-answer").is_visible()
+    shot(phone, "door-answer-wrong-day")
+    phone.click("#door-answer [data-action=override]")
+    admitted = answer(phone)
+    assert (admitted["tone"], admitted["count"]) == ("ok", "2人")
+    shot(phone, "door-answer-admitted-anyway")
+    with app.app_context():
+        entry = db.session.scalar(db.select(AuditEntry).filter_by(action="admission_override"))
+        assert entry.detail["overridden"] == "wrong_day"
