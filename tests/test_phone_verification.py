@@ -305,3 +305,53 @@ def test_the_switch_and_the_door_window_are_in_the_events_json(client, factory, 
         verify_phone="yes", admission_opens_minutes=1441))
     assert bad.status_code == 422
     assert {"verify_phone", "admission_opens_minutes"} <= set(bad.get_json()["errors"])
+
+
+# --- one code, many racing registrations, a real server ----------------------------------------
+
+
+@pytest.mark.server
+def test_one_code_sent_with_many_registrations_at_once_registers_once(database_url, tmp_path,
+                                                                      monkeypatch):
+    """Twelve registrations with the same phone and code for twelve sessions, at the same instant,
+    through gunicorn's four workers: the code is used once, so one registration holds places and
+    the eleven others hold nothing."""
+    from qmevents import create_app
+    from qmevents.models import ensure_districts
+    from qmevents.services.events import SessionDraft
+
+    from .conftest import Factory
+    from .support.server import Gunicorn, app_env
+    from .test_capacity_race import together
+
+    instance = tmp_path / "instance"
+    monkeypatch.setenv("QMEVENTS_INSTANCE", str(instance))
+    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret",
+                      "SQLALCHEMY_DATABASE_URI": database_url, "PASSWORD_TIME_COST": 1,
+                      "PASSWORD_MEMORY_COST": 64})
+    with app.app_context():
+        db.create_all()
+        ensure_districts()
+    start = (utcnow() + timedelta(days=7)).replace(second=0, microsecond=0)
+    event_id = Factory(app).event(verify_phone=True, sessions=[
+        SessionDraft(starts_at=start + timedelta(hours=n), ends_at=start + timedelta(hours=n + 1),
+                     capacity=10) for n in range(12)])
+    with app.app_context():
+        sessions = db.session.scalars(select(Session.id).filter_by(event_id=event_id)).all()
+    server = Gunicorn("wsgi:app", app_env(instance, database_url), workers=4)
+    server.start(ready_path="/api/v1/openapi.json")
+    try:
+        assert server.post_json("/api/v1/phone-codes", {"phone": PHONE})[0] == 202
+        code = texted(app)
+        path = f"/api/v1/events/{event_id}/registrations"
+        answers = together([
+            (lambda s=s: server.post_json(path, {"session_id": s, "name": "王芳", "phone": PHONE,
+                                                 "party_size": 2, "phone_code": code}))
+            for s in sessions])
+    finally:
+        server.stop()
+    statuses = sorted(status for status, _body in answers)
+    assert statuses == [201] + [422] * 11, (answers, server.errors())
+    assert counts(app)[:2] == (1, 2)
+    with app.app_context():
+        db.engine.dispose()
