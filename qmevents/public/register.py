@@ -38,15 +38,9 @@ _ACTION = {
 @limit_registration
 def register(event_id: int, session_id: int):
     """GET: the form, or why the session takes no registrations. POST: register, then the ticket."""
-    found = _event_and_session(event_id, session_id)
-    if found is None:
-        return render_error(404, _("This session does not exist or is no longer shown."))
-    event, session = found
-    form = RegistrationForm.for_event(event)
-    state = registrations.availability(event, session)
-    if state != Availability.OPEN:
-        return _page(event, session, form, refusal=registrations.refusal_reason(state),
-                     status=409 if form.is_submitted() else 200)
+    event, session, form, refused = _open_form(event_id, session_id)
+    if refused is not None:  # no such session, or it takes no registrations now
+        return refused
     if not form.is_submitted():
         return _page(event, session, form)
     if not form.validate():  # only the CSRF token has validators, and the app answers that
@@ -77,15 +71,9 @@ def register(event_id: int, session_id: int):
 def send_phone_code(event_id: int, session_id: int):
     """The form's "Get the code" button (获取验证码): text the code to the phone typed, then the
     same form again with everything typed kept, so the citizen types the code and registers."""
-    found = _event_and_session(event_id, session_id)
-    if found is None:
-        return render_error(404, _("This session does not exist or is no longer shown."))
-    event, session = found
-    form = RegistrationForm.for_event(event)
-    state = registrations.availability(event, session)
-    if state != Availability.OPEN:
-        return _page(event, session, form, refusal=registrations.refusal_reason(state),
-                     status=409)
+    event, session, form, refused = _open_form(event_id, session_id)
+    if refused is not None:
+        return refused
     if not form.validate() or not event.verify_phone:
         return _page(event, session, form, status=400)
     try:
@@ -94,6 +82,24 @@ def send_phone_code(event_id: int, session_id: int):
         form.add_errors(failed.errors)
         return _page(event, session, form, status=400)
     return _page(event, session, form, code_sent=CodeSent(sent.masked, sent.expires_in // 60))
+
+
+def _open_form(event_id: int, session_id: int) -> tuple:
+    """(event, session, form, None) when the session takes registrations now; else the last is
+    the answer to give: a 404 for a session citizens cannot see, or the page with the reason
+    why not (409 when something was sent)."""
+    found = _event_and_session(event_id, session_id)
+    if found is None:
+        return None, None, None, render_error(
+            404, _("This session does not exist or is no longer shown."))
+    event, session = found
+    form = RegistrationForm.for_event(event)
+    state = registrations.availability(event, session)
+    if state != Availability.OPEN:
+        return event, session, form, _page(
+            event, session, form, refusal=registrations.refusal_reason(state),
+            status=409 if form.is_submitted() else 200)
+    return event, session, form, None
 
 
 @dataclass(frozen=True)
