@@ -317,3 +317,20 @@ def test_an_unreadable_number_of_days_is_refused_and_nothing_is_purged(programme
     with programme.app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Registration)
                                  .where(Registration.name != purge.ANONYMOUS)) > 0
+
+
+def test_a_strangers_registration_code_and_its_text_go_with_the_old_codes(app, client):
+    """Anyone may ask a code for any number (services.phone_codes): the number and the text that
+    carried the code are not kept past the retention, registered or not."""
+    from qmevents.models import Notification, NotificationKind, OneTimeCode
+
+    client.post("/api/v1/phone-codes", json={"phone": "13700001234"})
+    with app.app_context():
+        long_ago = utcnow() - timedelta(days=31)
+        db.session.execute(update(OneTimeCode).values(created_at=long_ago, expires_at=long_ago))
+        db.session.execute(update(Notification).values(created_at=long_ago))
+        db.session.commit()
+        assert purge.purge(30).codes == 1
+        assert db.session.scalar(select(func.count(OneTimeCode.id))) == 0
+        assert db.session.scalar(select(func.count(Notification.id)).filter_by(
+            kind=NotificationKind.REGISTRATION_CODE)) == 0

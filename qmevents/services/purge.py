@@ -41,6 +41,8 @@ from . import audit
 ANONYMOUS = "匿名"  # a purged registrant's name: shown in lists as it is, in any language
 REMOVED = "—"  # a purged free-text value in an audit entry's detail
 BATCH = 500
+# The texts that carried a one-time code: to find one's tickets, and to register.
+CODE_KINDS = (NotificationKind.ONE_TIME_CODE, NotificationKind.REGISTRATION_CODE)
 # Keys of audit details that hold free text a person typed, which may name someone.
 FREE_TEXT_KEYS = frozenset({"message", "purpose", "name", "phone", "recipient", "note", "query"})
 
@@ -185,7 +187,7 @@ def _forget_codes(codes_where: tuple, messages_where: tuple) -> int:
                        .execution_options(synchronize_session=False))
     return db.session.execute(
         delete(Notification)
-        .where(Notification.kind == NotificationKind.ONE_TIME_CODE,
+        .where(Notification.kind.in_(CODE_KINDS),
                Notification.registration_id.is_(None), *messages_where)
         .execution_options(synchronize_session=False)).rowcount
 
@@ -235,7 +237,7 @@ def _count(found: Purged, now: datetime) -> None:
     found.messages = _scalar(select(func.count(Notification.id))
                              .where(Notification.registration_id.in_(of_event))) + _scalar(
         select(func.count(Notification.id))
-        .where(Notification.kind == NotificationKind.ONE_TIME_CODE,
+        .where(Notification.kind.in_(CODE_KINDS),
                Notification.registration_id.is_(None), Notification.recipient.in_(phones),
                Notification.created_at <= now - _code_life()))
     found.admissions = _scalar(
