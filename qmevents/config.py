@@ -112,6 +112,9 @@ class Config:
     OTP_RATE_LIMIT_PER_PHONE = "3 per 10 minutes;10 per day"
     OTP_RATE_LIMIT_PER_ADDRESS = "60 per minute"
     TICKET_RATE_LIMIT_PER_ADDRESS = "600 per minute"
+    # Searches by a whole mobile number, per user (ratelimits.limit_number_search): 10,000 tries
+    # would unmask 138****5678; at this pace they take longer than personal data is kept.
+    NUMBER_SEARCH_RATE_LIMIT = "20 per hour;60 per day"
     # How long a phone proven with a one-time code may see its tickets in this browser.
     FIND_SESSION_MINUTES = 30
 

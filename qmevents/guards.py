@@ -2,7 +2,6 @@
 every field of every form (found by fuzzing the API and the forms, issue 7)."""
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -10,6 +9,7 @@ from flask import jsonify, request
 from flask_babel import gettext as _
 
 from .errors import render_error, wants_json
+from .requestbody import json_body
 
 # --- characters no column can hold ---------------------------------------------------------------
 # No keyboard types U+0000 and PostgreSQL cannot store it in text ("A string literal cannot
@@ -47,14 +47,6 @@ def _unstorable_path(value: Any, path: str) -> tuple[str, str] | None:
     return None
 
 
-def _json_body() -> Any:
-    """The API's body as its views read it (whatever the Content-Type); None when not JSON."""
-    try:
-        return json.loads(request.get_data(cache=True) or b"null")
-    except ValueError:
-        return None  # the view answers that with its own message
-
-
 # A scanner sends whatever a QR code holds, binary too: services.checkin.read_code reduces it to
 # a ticket code's alphabet before any query, and the door answers "unknown ticket" on screen.
 SCANNED = {"door.scan": "code", "api.create_checkin": "code"}
@@ -77,7 +69,7 @@ def unstorable_in_request() -> tuple[str, str] | None:
             return UNSTORABLE.sub("", name) or "query", found.group()
     if not wants_json():
         return None
-    body = _json_body()
+    body = json_body()  # not JSON: the view answers that with its own message
     if scanned and isinstance(body, dict):
         body = {k: v for k, v in body.items() if k != scanned}
     return _unstorable_path(body, "")

@@ -68,7 +68,8 @@ _level = loglevel.upper()
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "qmevents.requestlog.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "qmevents.requestlog.RequestIdFilter"},
+                "no_codes": {"()": "qmevents.requestlog.RedactingFilter"}},
     "formatters": {
         "json_line": {"format": "%(message)s"},
         "text": {"format": "%(asctime)s [%(process)d] %(levelname)s %(name)s "
@@ -78,7 +79,7 @@ logconfig_dict = {
         "requests": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout",
                      "formatter": "json_line"},
         "errors": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr",
-                   "formatter": "text", "filters": ["request_id"]},
+                   "formatter": "text", "filters": ["request_id", "no_codes"]},
     },
     "loggers": {
         "qmevents.request": {"handlers": ["requests"], "level": "INFO", "propagate": False},

@@ -36,11 +36,12 @@ class Pager:
 def this_page(dropped: tuple[str, ...] = ("lang",), **changes) -> str:
     """This page's address with its query arguments, some `dropped`, some changed (None drops
     one). A query argument named like a part of the path (?event_id=…) or like one of url_for's
-    own (?_external=1, ?_scheme=…) is left out: it would clash with the path or make a link to
-    another host."""
+    own (?endpoint=…, ?_external=1, ?_scheme=…) is left out: it would clash with the path or
+    url_for's arguments, or make a link to another host."""
     path_args = request.view_args or {}
     args = {k: v for k, v in request.args.items()
-            if k not in dropped and k not in path_args and not k.startswith("_")}
+            if k not in dropped and k not in path_args and k != "endpoint"
+            and not k.startswith("_")}
     args.update({k: v for k, v in changes.items() if v is not None})
     for key in [k for k, v in changes.items() if v is None]:
         args.pop(key, None)

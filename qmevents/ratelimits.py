@@ -30,7 +30,6 @@ other does not double anyone's allowance.
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -38,6 +37,7 @@ from flask import current_app, request
 from flask_limiter.util import get_remote_address
 
 from .extensions import limiter
+from .requestbody import json_field
 from .services.identity import normalise_mobile
 
 View = TypeVar("View", bound=Callable)
@@ -59,11 +59,7 @@ def submitted_phone() -> str | None:
     as text/plain does not slip past the per-phone count."""
     raw = request.form.get("phone")
     if raw is None:
-        try:
-            body = json.loads(request.get_data(cache=True) or b"null")
-        except ValueError:
-            body = None
-        raw = body.get("phone") if isinstance(body, dict) else None
+        raw = json_field("phone")
     return normalise_mobile(raw) if isinstance(raw, str) else None
 
 
@@ -100,6 +96,36 @@ def limit_code_check(view: View) -> View:
     (OTP_MAX_ATTEMPTS) protects each code; this stops one address trying many phones."""
     return limiter.shared_limit(configured("OTP_RATE_LIMIT_PER_ADDRESS"), scope="otp-check:address",
                                 key_func=address_key, methods=["POST"])(view)
+
+
+def searched_whole_number() -> bool:
+    """Whether the request searches registrations by a whole mobile number (the door's and the
+    applicants' `q`, the registrants' `search`)."""
+    typed = request.args.get("q") or request.args.get("search") or ""
+    return len(typed) <= 40 and normalise_mobile(typed) is not None
+
+
+def searcher_key() -> str:
+    """Who searches: the signed-in user, or the user of the bearer token (one budget for all of
+    a user's devices)."""
+    from flask_login import current_user
+
+    from .api.auth import bearer_token, token_user
+
+    if bearer_token() is not None:
+        user = token_user()
+        return f"user:{user.id}" if user is not None else address_key()
+    return f"user:{current_user.id}" if current_user.is_authenticated else address_key()
+
+
+def limit_number_search(view: View) -> View:
+    """Searching by a whole mobile number, per user and shared by every search (the door's, the
+    registrants', the applicants'): the mask 138****5678 leaves 10,000 numbers, and trying them
+    one by one must take longer than the personal data is kept. Searching by name or the last
+    four digits is not counted."""
+    return limiter.shared_limit(configured("NUMBER_SEARCH_RATE_LIMIT"), scope="number-search",
+                                key_func=searcher_key,
+                                exempt_when=lambda: not searched_whole_number())(view)
 
 
 def limit_ticket_lookup(view: View) -> View:

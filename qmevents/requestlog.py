@@ -52,9 +52,21 @@ def request_id() -> str:
     return g.request_id
 
 
+# In free text (a log message, a traceback) a code travels in a path: no spaces in it, so the
+# spaces of ordinary words ("Booting worker with pid") do not make a code of them.
+CODE_IN_TEXT = re.compile(
+    rf"(?<![0-9A-Za-z]){_CODE_CHARACTER}(?:-?{_CODE_CHARACTER}){{{CODE_LENGTH - 1},}}"
+    r"(?![0-9A-Za-z])", re.IGNORECASE)
+
+
 def redact_codes(text: str) -> str:
-    """Anything shaped like a ticket's code replaced by `<code>`."""
+    """Anything shaped like a ticket's code replaced by `<code>` (in a path)."""
     return CODE_SHAPED.sub("<code>", text)
+
+
+def redact_text(text: str) -> str:
+    """A ticket's code replaced by `<code>` in free text: a message, a traceback."""
+    return CODE_IN_TEXT.sub("<code>", text)
 
 
 def logged_path() -> str:
@@ -121,18 +133,24 @@ def redact_request_target(target: str) -> str:
 
 
 class RedactingFilter(logging.Filter):
-    """Anything shaped like a ticket's code out of a record's message and arguments: on the app's
-    logger, whose records quote paths (Flask's own "Exception on /t/… [GET]", errors.py)."""
+    """Anything shaped like a ticket's code out of a record's message, arguments and traceback:
+    on the app's logger, whose records quote paths (Flask's own "Exception on /t/… [GET]",
+    errors.py), and in production on the handler every error line goes through (gunicorn_conf),
+    which sees the records of every logger (gunicorn's "Error handling request /t/…" too)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = self.redact(record.msg)
         if isinstance(record.args, tuple):
             record.args = tuple(self.redact(arg) for arg in record.args)
+        if record.exc_info and not record.exc_text:  # the formatter then prints this text
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact_text(record.exc_text)
         return True
 
     @staticmethod
     def redact(value: object) -> object:
-        return redact_codes(value) if isinstance(value, str) else value
+        return redact_text(value) if isinstance(value, str) else value
 
 
 class RequestLineFilter(RedactingFilter):

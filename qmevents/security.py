@@ -62,6 +62,12 @@ def check_production(config: MutableMapping[str, Any]) -> None:
             "https://zlj.example.gov.cn: every link in a text message, QR code and API answer "
             "is built from it, never from a request's Host header."
         )
+    if str(config.get("NOTIFY_BACKEND", "outbox")) == "outbox":
+        raise UnsafeProductionConfig(
+            "QMEVENTS_ENV=production needs a real message provider (FLASK_NOTIFY_BACKEND=sms "
+            "with FLASK_SMS_API_URL and FLASK_SMS_API_KEY): the outbox sends nothing, so no "
+            "citizen could prove a phone, and the codes would wait there for admins to read."
+        )
 
 
 def check_shared_limits(config: MutableMapping[str, Any], workers: int) -> None:

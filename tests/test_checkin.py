@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 from unittest import mock
 
 import pytest
@@ -28,7 +28,7 @@ from qmevents.services import cancellation, checkin, door, events
 from qmevents.services import registration as reg
 from qmevents.services.checkin import Result
 from qmevents.services.errors import Forbidden, NotFound, ValidationFailed
-from qmevents.timeutil import SHANGHAI, utcnow
+from qmevents.timeutil import SHANGHAI, to_local, utcnow
 
 from .conftest import Factory
 
@@ -115,7 +115,9 @@ class Door:
 
 
 def make_door(app: Flask, factory: Factory, **overrides) -> Door:
-    start = (utcnow() + timedelta(days=7)).replace(second=0, microsecond=0)
+    # 09:00 in Shanghai a week ahead: the sessions never cross midnight, whenever tests run.
+    start = to_local(utcnow() + timedelta(days=7)).replace(
+        hour=9, minute=0, second=0, microsecond=0).astimezone(UTC)
     sessions = [
         events.SessionDraft(starts_at=start, ends_at=start + timedelta(hours=2), capacity=60,
                             label="上午场"),

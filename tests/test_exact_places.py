@@ -9,7 +9,7 @@ import io
 import re
 from collections import Counter
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from unittest import mock
 
 import pytest
@@ -336,3 +336,42 @@ def test_the_dashboard_counts_no_shows_of_ended_sessions_only(app, factory, tour
         db.session.commit()
     held = totals()
     assert (held.no_show_people, held.no_show_rate) == (3, 1.0)
+
+
+def test_undoing_the_admission_of_a_cancelled_ticket_gives_its_places_back(app, tour):
+    """3 of a family of 4 came in, then the organiser cancelled (one place freed, three in use);
+    the door undoes the admission made by mistake: the three places are free again."""
+    from qmevents.services import door
+
+    code = tour.ticket(party=4)
+    admitted = tour.scan(code, people=3)
+    with app.app_context():
+        admin = db.session.get(User, tour.staff_id)
+        admin.role = "admin"
+        db.session.commit()
+        cancellation.cancel_by_organiser(tour.event_id, registration(app, code).id, admin)
+    assert places(app, tour.morning) == 3
+    with app.app_context():
+        door.undo(admitted.admission_id, db.session.get(User, tour.staff_id))
+    assert places(app, tour.morning) == 0
+    assert tour.figures(tour.morning).admitted_people == 0
+
+
+def test_a_session_just_after_midnight_opens_its_door_the_evening_before(app, tour):
+    """A session at 00:20: from 23:20 the evening before it is admitted (its window opens that
+    day), a minute earlier it is not open yet, the day before that it is another day's;
+    late-comers on its own day are still let in."""
+    from qmevents.timeutil import SHANGHAI, to_local
+
+    code = tour.ticket(party=1)
+    with app.app_context():
+        session = db.session.get(Session, tour.morning)
+        day = to_local(session.starts_at).date()
+        session.starts_at = datetime(day.year, day.month, day.day, 0, 20, tzinfo=SHANGHAI)
+        session.ends_at = session.starts_at + timedelta(hours=2)
+        db.session.commit()
+    assert scan_at(tour, code, at(tour, tour.morning, hours=-26)).result == Result.WRONG_DAY
+    assert scan_at(tour, code, at(tour, tour.morning, minutes=-61)).result == Result.NOT_YET_OPEN
+    assert scan_at(tour, code, at(tour, tour.morning, minutes=-30)).result == Result.ADMITTED
+    late = tour.ticket(party=1)
+    assert scan_at(tour, late, at(tour, tour.morning, hours=20)).result == Result.ADMITTED

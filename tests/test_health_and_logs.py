@@ -244,3 +244,30 @@ def test_gunicorn_runs_with_the_documented_settings(app, tmp_path):
     request_lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert request_lines and request_lines[-1]["path"] == "/healthz"
     assert "Booting worker" in err.read_text()
+
+
+def test_the_production_error_handler_keeps_codes_out_of_every_loggers_lines_and_tracebacks():
+    """gunicorn_conf puts the filter on the handler every error line goes through: it sees the
+    records of child loggers (qmevents.services.…) and gunicorn's own, and their tracebacks."""
+    import io
+
+    from qmevents import gunicorn_conf
+    from qmevents.requestlog import RedactingFilter
+
+    assert "no_codes" in gunicorn_conf.logconfig_dict["handlers"]["errors"]["filters"]
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.addFilter(RedactingFilter())
+    for name in ("qmevents.services.notify", "gunicorn.error"):
+        log = logging.getLogger(f"test.{name}")
+        log.addHandler(handler)
+        try:
+            try:
+                raise RuntimeError(f"while opening /t/{CODE}")
+            except RuntimeError:
+                log.exception("Error handling request /t/%s", CODE)
+        finally:
+            log.removeHandler(handler)
+    text = out.getvalue()
+    assert "Traceback" in text and "<code>" in text
+    assert without_codes(text)

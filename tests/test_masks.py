@@ -180,3 +180,34 @@ def test_back_office_door_and_api_answers_are_not_stored(app, client, factory, t
         assert "no-store" in response.headers.get("Cache-Control", ""), response.request.path
     shared = client.get("/api/v1/openapi.json")
     assert "no-store" not in shared.headers.get("Cache-Control", "")
+
+
+def test_whole_number_searches_are_few_per_user_across_every_search(tmp_path, monkeypatch,
+                                                                    postgres_url):
+    """10,000 tries of 138****5678's hidden digits would unmask it: whole-number searches are
+    counted per user, shared by the door's, the registrants' and the applicants' searches;
+    names and last four digits are not counted."""
+    from .conftest import Factory, close_app, ready_app
+
+    monkeypatch.setenv("QMEVENTS_INSTANCE", str(tmp_path / "limited"))
+    app = ready_app(postgres_url, RATELIMIT_ENABLED=True, NUMBER_SEARCH_RATE_LIMIT="3 per hour",
+                    RATELIMIT_STORAGE_URI="memory://")
+    try:
+        tour = make_door(app, Factory(app))
+        tour.ticket(name="欧阳娜娜", phone=PHONE)
+        client = app.test_client()
+        staff = bearer(token_for(client, tour.staff_email))
+        door = f"/api/v1/events/{tour.event_id}/search"
+        tries = [client.get(door, query_string={"q": f"138{n:04d}5678"}, headers=staff)
+                 .status_code for n in range(3)]
+        assert tries == [200, 200, 200]
+        assert client.get(door, query_string={"q": "13800005678"},
+                          headers=staff).status_code == 429
+        assert client.get(door, query_string={"q": TAIL}, headers=staff).status_code == 200
+        assert client.get(door, query_string={"q": "欧阳"}, headers=staff).status_code == 200
+        login(client, tour.staff_email)  # the same person on the registrants page
+        page = f"/organiser/events/{tour.event_id}/registrants"
+        assert client.get(page, query_string={"search": PHONE}).status_code == 429
+        assert client.get(page, query_string={"search": TAIL}).status_code == 200
+    finally:
+        close_app(app)

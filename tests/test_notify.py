@@ -343,3 +343,17 @@ def test_an_unreachable_mail_server_is_a_failed_send():
 def test_smtp_refuses_text_messages():
     with pytest.raises(SendFailed, match="e-mail"):
         SmtpBackend(host="127.0.0.1", sender="noreply@example.cn").send(TEXT)
+
+
+def test_with_a_real_provider_the_outbox_shows_no_code_even_of_a_message_still_waiting(
+        app, factory):
+    """The provider is down: the code's text is pending (retried later) and keeps its code for
+    the retry, but the admins' outbox page shows it masked."""
+    app.config.update(NOTIFY_BACKEND="sms", SMS_API_URL=f"http://127.0.0.1:{free_port()}/x")
+    with app.app_context():
+        messages.one_time_code(PHONE, "135790")
+        stored = db.session.scalar(db.select(Notification))
+        assert stored.status == "pending" and "135790" in stored.body
+        assert "135790" not in notify.recent()[0].body
+        app.config["NOTIFY_BACKEND"] = "outbox"  # the demo: the outbox is the delivery
+        assert "135790" in notify.recent()[0].body

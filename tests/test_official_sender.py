@@ -57,11 +57,13 @@ def bodies(app, kind: str) -> list[str]:
 def test_production_refuses_to_start_without_public_url(tmp_path, monkeypatch):
     monkeypatch.setenv("QMEVENTS_INSTANCE", str(tmp_path / "instance"))
     monkeypatch.setenv("QMEVENTS_ENV", "production")
+    sms = {"NOTIFY_BACKEND": "sms", "SMS_API_URL": "https://sms.example.cn/send"}
     for value in (None, "", "zlj.example.gov.cn", "javascript:alert(1)"):
-        settings = {"SECRET_KEY": "x", "PUBLIC_URL": value}
+        settings = {"SECRET_KEY": "x", "PUBLIC_URL": value, **sms}
         with pytest.raises(UnsafeProductionConfig, match="PUBLIC_URL"):
             create_app(settings)
-    assert create_app({"SECRET_KEY": "x", "PUBLIC_URL": PUBLIC}).config["PUBLIC_URL"] == PUBLIC
+    app = create_app({"SECRET_KEY": "x", "PUBLIC_URL": PUBLIC, **sms})
+    assert app.config["PUBLIC_URL"] == PUBLIC
 
 
 def test_a_forged_host_changes_no_link_a_citizen_receives(public_app):
@@ -153,7 +155,7 @@ def test_names_of_people_are_taken(app, client, factory, name):
 @pytest.mark.parametrize("name", [
     "13812345678", "王芳13812345678", "请拨一三八一二三四五六七八", "evil.com", "http://x.cn",
     "王芳 www.evil.cn", "加微信abcdef", "王芳@evil", "王芳/退款", "王芳：点击", "<b>王芳</b>",
-    "王芳😀", "王\u200b芳", "x" * 31, " ", "王芳\n退订回T",
+    "王芳😀", "王\u200b芳", "x" * 31, " ", "王芳\n退订回T", "加微信Ѕһеոց", "Ivan Петров",
 ])
 def test_what_makes_a_message_to_someone_else_is_refused(app, client, factory, name):
     event_id, session_id = open_day(app, factory)

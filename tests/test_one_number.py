@@ -141,7 +141,8 @@ def test_a_lone_surrogate_in_json_is_422_naming_the_field(app, client, open_day,
         assert db.session.scalar(db.select(db.func.count(Registration.id))) == 0
 
 
-STRAY = {"page": "²", "session_id": "٣", "status": "\ufffd", "q": "5678" * 30, "lang": "xx",
+STRAY = {"endpoint": "x", "_external": "1", "_scheme": "javascript", "page": "²",
+         "session_id": "٣", "status": "\ufffd", "q": "5678" * 30, "lang": "xx",
          "district": "²", "kind": "①", "date_from": "２０２５-99-99", "per_page": "-1",
          "select": "all", "fmt": "..", "event_id": "99999999999999999999", "x[]": "1"}
 
@@ -160,7 +161,10 @@ def test_stray_query_arguments_never_give_a_server_error(app, client, factory, o
     _id, email = factory.user("admin", org=None)
     login(client, email)
     event_id, session_id = open_day
+    factory.event(title="第二场活动")
+    app.config.update(EVENTS_PER_PAGE=1, REGISTRANTS_PER_PAGE=1)  # every list has a pager
     code = register(client, open_day, "13900001111").get_json()["code"]
+    register(client, open_day, "13900002222")
     args = {"event_id": event_id, "session_id": session_id, "code": code, "fmt": "csv",
             "admission_id": 1, "registration_id": 1}
     failures = []

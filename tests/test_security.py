@@ -19,6 +19,9 @@ from .conftest import PASSWORD, csrf_from, login, submit
 
 HTTPS = "https://localhost"
 PUBLIC = "https://zlj.example.gov.cn"
+# What production asks for besides QMEVENTS_ENV: its address and a real message provider.
+PRODUCTION = {"QMEVENTS_ENV": "production", "FLASK_PUBLIC_URL": PUBLIC,
+              "FLASK_NOTIFY_BACKEND": "sms", "FLASK_SMS_API_URL": "https://sms.example.cn/send"}
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 
 
@@ -185,14 +188,19 @@ def test_sign_out_leaves_nothing_of_the_session(client, factory):
 @pytest.mark.parametrize("switch", ["FLASK_DEBUG", "FLASK_TESTING"])
 def test_production_refuses_to_start_with_debug_or_testing(make_app, switch):
     with pytest.raises(UnsafeProductionConfig):
-        make_app({"QMEVENTS_ENV": "production", "FLASK_PUBLIC_URL": PUBLIC, switch: "true"})
+        make_app({**PRODUCTION, switch: "true"})
 
 
 def test_production_assumes_https(make_app):
-    app = make_app({"QMEVENTS_ENV": "production", "FLASK_PUBLIC_URL": PUBLIC})
+    app = make_app(PRODUCTION)
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["PREFERRED_URL_SCHEME"] == "https"
     assert not app.debug and not app.testing
     assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["hide_parameters"]  # no phones in error logs
+
+
+def test_production_refuses_the_outbox_that_sends_nothing(make_app):
+    with pytest.raises(UnsafeProductionConfig, match="FLASK_NOTIFY_BACKEND"):
+        make_app({**PRODUCTION, "FLASK_NOTIFY_BACKEND": "outbox"})
 
 
 def test_development_keeps_plain_http(make_app):
@@ -202,7 +210,7 @@ def test_development_keeps_plain_http(make_app):
 
 
 def test_a_crash_in_production_shows_the_error_page_with_a_reference_not_a_trace(make_app):
-    app = make_app({"QMEVENTS_ENV": "production", "FLASK_PUBLIC_URL": PUBLIC})
+    app = make_app(PRODUCTION)
 
     def broken():
         raise RuntimeError("secret detail of the crash")

@@ -103,6 +103,19 @@ def test_wrong_current_passwords_on_the_change_page_spend_the_accounts_budget(li
     assert api_attempt(from_address(limited, "10.0.0.3"), email, PASSWORD) == 429
 
 
+def test_weak_new_passwords_typed_after_the_right_current_one_spend_nothing(limited):
+    """Ten tries at a new password the rule refuses, each with the right current password: the
+    account is not locked out of /login on every phone that shares it."""
+    _, email = Factory(limited).user("organiser")
+    client = limited.test_client()
+    login(client, email)
+    codes = [submit(client, "/account/password", {
+        "current_password": PASSWORD, "password": "password123456",
+        "password_again": "password123456"}).status_code for _ in range(10)]
+    assert codes == [400] * 10
+    assert api_attempt(from_address(limited, "10.0.0.4"), email, PASSWORD) == 201
+
+
 # --- across gunicorn workers, counted in Redis -----------------------------------------------
 
 
@@ -190,7 +203,8 @@ def production_gunicorn(app, tmp_path, **environment: str) -> tuple[subprocess.P
                            "FLASK_DEBUG", "FLASK_TESTING")}
     env.update(QMEVENTS_ENV="production", QMEVENTS_INSTANCE=str(tmp_path / "production"),
                DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], FLASK_SECRET_KEY="t",
-               FLASK_PUBLIC_URL="https://zlj.example.gov.cn",
+               FLASK_PUBLIC_URL="https://zlj.example.gov.cn", FLASK_NOTIFY_BACKEND="sms",
+               FLASK_SMS_API_URL="https://sms.example.cn/send",
                QMEVENTS_BIND=f"127.0.0.1:{port}", **environment)
     log = tmp_path / f"gunicorn-{port}.log"
     with log.open("wb") as output:

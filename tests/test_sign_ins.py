@@ -176,3 +176,20 @@ def test_the_log_names_the_user_of_a_live_sign_in_and_nobody_for_a_dead_copy(app
     lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "qmevents.request"]
     assert lines[-2]["user_id"] == user_id
     assert lines[-1]["user_id"] is None and lines[-1]["status"] == 401
+
+
+def test_changing_the_password_revokes_the_api_tokens_taken_with_the_old_one(app, client,
+                                                                             factory):
+    """Whoever learnt the old password may have taken a token: it dies with the password."""
+    from .test_api import token_for
+
+    _id, email = factory.user("organiser")
+    stolen = token_for(app.test_client(), email)
+    headers = {"Authorization": f"Bearer {stolen}"}
+    assert client.get("/api/v1/events", headers=headers).status_code == 200
+    login(client, email)
+    changed = submit(client, "/account/password", {
+        "current_password": PASSWORD, "password": "a quite new passphrase 2026",
+        "password_again": "a quite new passphrase 2026"})
+    assert changed.status_code in (302, 303), changed.get_data(as_text=True)[:300]
+    assert app.test_client().get("/api/v1/events", headers=headers).status_code == 401

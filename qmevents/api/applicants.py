@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from .. import links
 from ..errors import render_error
 from ..models import Role
+from ..ratelimits import limit_number_search
 from ..services import approval
 from ..services import registrants as registrant_rules
 from ..services.errors import RegistrationRefused, SessionFull, ValidationFailed
@@ -66,6 +67,7 @@ def _session_query() -> int | None:
 
 @bp.get("/events/<int:event_id>/applicants")
 @require_token(Role.ORGANISER, Role.ADMIN)
+@limit_number_search
 def list_applicants(event_id: int):
     """One page of the applications waiting for a decision, and each session's places left."""
     event = approval.editable_event(token_user(), event_id)

@@ -15,6 +15,7 @@ from flask import g, jsonify, request
 from flask_babel import gettext as _
 
 from ..errors import render_error
+from ..ratelimits import limit_number_search
 from ..services import checkin, door
 from ..services.checkin import Answer, TicketView
 from ..services.errors import ValidationFailed
@@ -186,6 +187,7 @@ def bump_tally(event_id: int, tally_id: int):
 
 @bp.get("/events/<int:event_id>/search")
 @require_door_user
+@limit_number_search
 def search_tickets(event_id: int):
     """Tickets by part of the name, the phone's last 4 digits or the whole number, for those
     without their code; each named by its ticket_id."""

@@ -4,7 +4,6 @@ ValidationFailed → 422 `{"errors": {path: message}}`, NotFound → 404, Forbid
 InvalidTransition → 409, all others `{"error", "message"}` (see qmevents/errors.py)."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request, url_for
@@ -16,6 +15,7 @@ from ..auth.throttle import limit_sign_in
 from ..errors import render_error
 from ..extensions import db
 from ..models import Event, Organisation, Role, User
+from ..requestbody import NOT_JSON, json_body
 from ..services import accounts, events, listings
 from ..services.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from . import openapi, schemas
@@ -52,10 +52,9 @@ def invalid_transition(err: InvalidTransition):
 
 def json_object() -> dict[str, Any]:
     """The request body as a JSON object, whatever the Content-Type says; 422 under `body`."""
-    try:
-        data = json.loads(request.get_data(cache=True) or b"")
-    except ValueError:
-        raise ValidationFailed({"body": _("The body is not valid JSON.")}) from None
+    data = json_body()
+    if data is NOT_JSON:
+        raise ValidationFailed({"body": _("The body is not valid JSON.")})
     if not isinstance(data, dict):
         raise ValidationFailed({"body": _("The body must be a JSON object.")})
     return data

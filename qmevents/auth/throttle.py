@@ -17,11 +17,12 @@ import hashlib
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import Response, request
+from flask import Response, g, request
 from flask_login import current_user
 
 from ..extensions import limiter
 from ..ratelimits import address_key, configured
+from ..requestbody import json_field
 from ..services.accounts import normalise_email
 
 View = TypeVar("View", bound=Callable)
@@ -32,8 +33,7 @@ def submitted_email() -> str:
     signed-in user's (changing one's own password); normalised, "" when there is none."""
     email = request.form.get("email")
     if email is None:
-        body = request.get_json(force=True, silent=True)
-        email = body.get("email") if isinstance(body, dict) else None
+        email = json_field("email")
     if email is None and current_user.is_authenticated:
         email = current_user.email
     return normalise_email(email) if isinstance(email, str) else ""
@@ -49,7 +49,10 @@ def account_key() -> str:
 
 
 def failed(response: Response) -> bool:
-    return 400 <= response.status_code < 500 and response.status_code != 429
+    """A failed attempt: a 4xx but the 429 itself, unless the view said the password it checked
+    was right (g.no_guess: the change-password page refusing a weak new password)."""
+    return (400 <= response.status_code < 500 and response.status_code != 429
+            and not g.get("no_guess"))
 
 
 def limit_sign_in(view: View) -> View:

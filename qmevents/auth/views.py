@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -137,6 +138,9 @@ def change_password():
         except ValidationFailed as exc:
             for name, message in exc.errors.items():
                 form[name].errors = [*form[name].errors, message]
+            # A new password refused (too common…) after the right current one guessed nothing:
+            # it does not spend the account's sign-in budget (auth/throttle.py).
+            g.no_guess = "current_password" not in exc.errors
         else:
             start_session(user, token)
             flash(_("Your password is changed. Other phones and computers signed in with this "

@@ -14,6 +14,7 @@ from wtforms import StringField
 
 from ..models import Event, RegistrationMode
 from ..paging import Pager, page_count, page_number, this_page
+from ..ratelimits import limit_number_search
 from ..services import approval
 from ..services import registrants as registrant_rules
 from ..services.errors import (
@@ -42,6 +43,7 @@ def _here(**changes) -> str:
 
 @bp.route("/events/<int:event_id>/applicants", methods=["GET", "POST"])
 @login_required
+@limit_number_search
 def applicants(event_id: int):
     """GET lists the applications; POST admits or declines the selected ones and comes back."""
     event = _editable_event(event_id)

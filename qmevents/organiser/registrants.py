@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from ..models import ENDED, Session
 from ..paging import Pager, page_count, page_number
+from ..ratelimits import limit_number_search
 from ..services import cancellation, listings
 from ..services import registrants as registrant_rules
 from ..services.errors import NotFound, RegistrationClosed, ValidationFailed
@@ -17,6 +18,7 @@ from .views import _editable_event, _visible_event, bp
 
 @bp.route("/events/<int:event_id>/registrants")
 @login_required
+@limit_number_search
 def registrants(event_id: int):
     event = _visible_event(event_id)
     form = RegistrantFilterForm(formdata=request.args, event=event)

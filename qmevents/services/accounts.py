@@ -210,23 +210,25 @@ def _new_password_hash(user: User, password: str) -> str:
 
 
 def set_password(user: User, password: str) -> None:
-    """An operator sets the password (flask set-password): every sign-in of the user ends."""
+    """An operator sets the password (flask set-password): every sign-in of the user ends, and
+    every API token they hold is revoked."""
     user.password_hash = _new_password_hash(user, password)
-    signins.end_all_for_user(user.id, commit=False)
+    _end_everything(user.id)
     db.session.commit()
 
 
 def change_password(user: User, current: str, new: str) -> str:
     """The user changes their own password, proving the current one first. Every sign-in of the
-    user ends, on every device; the token of a fresh sign-in for this browser is returned. API
-    tokens stay: a scanning device at the door keeps working."""
+    user ends, on every device, and every API token is revoked: whoever knew the old password
+    may have taken one (door devices ask for a new token); the token of a fresh sign-in for this
+    browser is returned."""
     if not _verify(_hasher(), user.password_hash, current or ""):
         raise ValidationFailed({"current_password": _("The current password is not right.")})
     if (new or "") == (current or ""):
         raise ValidationFailed({"password": _("The new password must differ from the current "
                                               "one.")})
     user.password_hash = _new_password_hash(user, new)
-    signins.end_all_for_user(user.id, commit=False)
+    _end_everything(user.id)
     token = signins.start_for_user(user, commit=False)
     db.session.commit()
     return token
@@ -238,12 +240,18 @@ def set_active(email: str, active: bool) -> User:
     user = user_by_email(email)
     user.active = active
     if not active:
-        signins.end_all_for_user(user.id, commit=False)
-        db.session.execute(db.update(ApiToken)
-                           .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-                           .values(revoked_at=utcnow()))
+        _end_everything(user.id)
     db.session.commit()
     return user
+
+
+def _end_everything(user_id: int) -> None:
+    """Every sign-in of the user ends and every API token of theirs is revoked, in the caller's
+    transaction."""
+    signins.end_all_for_user(user_id, commit=False)
+    db.session.execute(db.update(ApiToken)
+                       .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+                       .values(revoked_at=utcnow()))
 
 
 def _token_digest(token: str) -> str:

@@ -20,6 +20,7 @@ from sqlalchemy import update
 
 from ..extensions import db
 from ..models import ENDED, HOLDS_PLACES, Registration, RegistrationStatus, User
+from ..numbers import is_row_id
 from ..timeutil import utcnow
 from . import audit, messages, waitlist
 from .errors import NotFound, RegistrationClosed
@@ -44,8 +45,8 @@ def cancel_by_organiser(event_id: int, registration_id: int, actor: User) -> Reg
     """The event's organiser cancels a registration (the caller checked they may edit the
     event): people already let in stay counted and keep their places. Audited; the citizen is
     told. NotFound for a registration of another event."""
-    registration = (db.session.get(Registration, registration_id)
-                    if isinstance(registration_id, int) and 0 < registration_id < 2**31 else None)
+    registration = db.session.get(Registration, registration_id) if is_row_id(
+        registration_id) else None
     if registration is None or registration.event_id != event_id:
         raise NotFound(_("No such registration."))
     return _withdraw(registration, actor=actor)

@@ -9,10 +9,10 @@ applied, declined, not selected), `wrong_session`, `wrong_day` (不是今天的�
 - Where the device stands: an event, optionally a session, optionally a checkpoint (default the
   entrance, position 0). A device set to a session refuses tickets of the others; a device set to
   no session takes any session of the event.
-- When: a session's tickets are admitted on its days in Shanghai (each day of a multi-day
-  session), from Event.admission_opens_minutes (default 60) before it starts. Another day, or
-  earlier, answers `wrong_day` or `not_yet_open`, unless staff deliberately override: then the
-  party is let in and the audit log records the override.
+- When: a session's tickets are admitted from Event.admission_opens_minutes (default 60) before
+  it starts to the end of the day (Shanghai) on which it ends. Earlier the same day answers
+  `not_yet_open`, an earlier or a later day `wrong_day`, unless staff deliberately override:
+  then the party is let in and the audit log records the override.
 - Which ticket: the code a camera, scanner or keyboard read, or a `ticket_id` the door got from a
   search or an earlier answer. The door never gets a ticket's code back: the code is the
   citizen's bearer secret (it cancels the ticket), and door staff look, they do not change.
@@ -394,16 +394,19 @@ def _right_session(scene: Row, session_id: int | None) -> bool:
 
 
 def _out_of_hours(scene: Row) -> Answer | None:
-    """A good ticket of the right session that the door does not admit now, or None: its session
-    is on another day in Shanghai (a day long past, or to come), or today but before its
-    admission window, which opens Event.admission_opens_minutes before the start. A multi-day
-    session is admitted on each of its days. Staff may override (redeem's `override`)."""
+    """A good ticket of the right session that the door does not admit now, or None. The door
+    admits from its admission window (Event.admission_opens_minutes before the start) to the end
+    of the day (Shanghai) on which the session ends: late-comers that day are let in, a
+    multi-day session on each of its days. Before the window it is `not_yet_open` on the day of
+    the window, `wrong_day` on an earlier one; after the session's last day, `wrong_day`. Staff
+    may override (redeem's `override`)."""
     now = utcnow()
     today = to_local(now).date()
-    if not to_local(scene.starts_at).date() <= today <= to_local(scene.ends_at).date():
+    opens = scene.starts_at - timedelta(minutes=scene.admission_opens_minutes)
+    if today > to_local(scene.ends_at).date() or (
+            now < opens and today < to_local(opens).date()):
         return _answer(Result.WRONG_DAY, ticket_view(scene), _(
             "Not today's session: this ticket is for %(when)s.", when=_when(scene.starts_at)))
-    opens = scene.starts_at - timedelta(minutes=scene.admission_opens_minutes)
     if now < opens:
         return _answer(Result.NOT_YET_OPEN, ticket_view(scene), _(
             "Admission to this session has not started yet: it opens at %(time)s.",

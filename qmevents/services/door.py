@@ -16,6 +16,7 @@ from sqlalchemy import case, delete, func, insert, select, update
 
 from ..extensions import db
 from ..models import (
+    HOLDS_PLACES,
     Admission,
     AdmissionKind,
     Event,
@@ -26,11 +27,12 @@ from ..models import (
     User,
 )
 from ..timeutil import to_local, utcnow
-from . import audit, reports
+from . import audit, reports, waitlist
 from .checkin import MAX_ID, Answer, Result, TicketView, may_scan, ticket_view
 from .errors import DomainError, Forbidden, NotFound, ValidationFailed
 from .identity import mask_mobile, name_refusal, normalise_mobile, normalise_name
 from .registrants import MAX_SEARCH, name_or_phone_matches
+from .registration import release_places
 
 MAX_WALK_IN = 500  # people in one walk-in count: a school class, a bus of pensioners
 MAX_BUMP = 1000
@@ -271,17 +273,25 @@ def undo(admission_id: int, staff: User) -> None:
     if removed != 1:
         db.session.rollback()
         raise UndoRefused(_("This admission was undone already."))
+    promotions = []
     if admission.kind == AdmissionKind.ENTRY:
-        db.session.execute(
+        status = db.session.execute(
             update(Registration)
             .where(Registration.id == admission.registration_id,
                    Registration.admitted_people >= admission.people)
             .values(admitted_people=Registration.admitted_people - admission.people)
+            .returning(Registration.status)
             .execution_options(synchronize_session=False)
-        )
+        ).scalar()
+        if status is not None and status not in HOLDS_PLACES:
+            # Cancelled by the organiser after they came in (services.cancellation): these
+            # people kept their places as long as they were counted inside; not any more.
+            release_places(admission.session_id, admission.people)
+            promotions = waitlist.promote_in_transaction(admission.session_id)
     audit.record("admission_undone", actor_id=staff.id, event_id=admission.event_id,
                  registration_id=admission.registration_id, admission_id=admission.id,
                  kind=admission.kind.value, people=admission.people,
                  checkpoint_id=admission.checkpoint_id, at=admission.at.isoformat())
     db.session.expunge(admission)
     db.session.commit()
+    waitlist.announce(promotions)

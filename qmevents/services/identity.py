@@ -28,11 +28,12 @@ _JOINERS = frozenset("·-'’ ")
 
 
 def normalise_name(raw: object) -> str | None:
-    """The name as it is kept and shown, or None when it is not a person's name: letters of any
+    """The name as it is kept and shown, or None when it is not a person's name: letters of one
     script and their accents, single spaces, the middle dot (·) of minority names, hyphens and
-    apostrophes; 1 to MAX_NAME characters; at most MAX_NUMERALS numeral characters (三, 万);
-    Chinese characters and Latin letters not mixed in one name ("加微信abcdef" is a contact,
-    not a name). Middle dots typed as ・ or • become ·; runs of spaces one space."""
+    apostrophes; 1 to MAX_NAME characters; at most MAX_NUMERALS numeral characters (三, 万).
+    One script: a Chinese name holds no Latin, Cyrillic or other letters ("加微信abcdef" or its
+    Cyrillic look-alike "加微信аbсdеf" is a contact, not a name). Middle dots typed as ・ or •
+    become ·; runs of spaces one space."""
     if not isinstance(raw, str):
         return None
     name = " ".join(unicodedata.normalize("NFKC", raw).translate(_MIDDLE_DOTS).split())
@@ -42,9 +43,22 @@ def normalise_name(raw: object) -> str | None:
         return None
     if sum(unicodedata.numeric(c, None) is not None for c in name) > MAX_NUMERALS:
         return None
-    if _has_han(name) and any("LATIN" in unicodedata.name(c, "") for c in name):
+    if len({_script(c) for c in name if unicodedata.category(c)[0] == "L"} - {None}) > 1:
         return None
     return name
+
+
+# Scripts that one name may mix: a Japanese name writes Kanji with Kana.
+_SAME_SCRIPT = {"HIRAGANA": "CJK", "KATAKANA": "CJK", "HALFWIDTH": "CJK"}
+
+
+def _script(letter: str) -> str | None:
+    """The script a letter belongs to, as the first word of its Unicode name (LATIN, CJK,
+    CYRILLIC…); None for a modifier letter, which belongs to none."""
+    first = unicodedata.name(letter, "").split(" ", 1)[0]
+    if first in ("", "MODIFIER"):
+        return None
+    return _SAME_SCRIPT.get(first, first)
 
 
 def name_refusal() -> str:
@@ -52,10 +66,6 @@ def name_refusal() -> str:
     return _("A name holds letters (Chinese or another script), spaces, a middle dot (·), "
              "hyphens or apostrophes: at most %(n)d characters, without digits, links or other "
              "signs.", n=MAX_NAME)
-
-
-def _has_han(text: str) -> bool:
-    return any("CJK" in unicodedata.name(c, "") for c in text)
 
 
 # --- mobile numbers --------------------------------------------------------------------------------

@@ -198,9 +198,15 @@ def _forget_code(notification: Notification) -> None:
     """Once a message has left (or never will), its text need not keep the secrets it carried:
     one-time codes are stored hashed, and a ticket's code opens and cancels the ticket, so the
     outbox admins read must not be a second copy of either."""
+    notification.body = _without_secrets(notification)
+
+
+def _without_secrets(notification: Notification) -> str:
+    """The text with its one-time code (in a code's message) and its tickets' codes masked."""
+    body = notification.body
     if notification.kind in _CODE_KINDS:
-        notification.body = _CODE_IN_TEXT.sub("******", notification.body)
-    notification.body = _TICKET_IN_TEXT.sub(r"\1\2…", notification.body)
+        body = _CODE_IN_TEXT.sub("******", body)
+    return _TICKET_IN_TEXT.sub(r"\1\2…", body)
 
 
 _CODE_KINDS = (NotificationKind.ONE_TIME_CODE, NotificationKind.REGISTRATION_CODE)
@@ -260,7 +266,11 @@ class OutboxEntry:
 
 
 def recent(limit: int = 20, offset: int = 0) -> list[OutboxEntry]:
-    """The newest messages first, for admins (the caller checks the role)."""
+    """The newest messages first, for admins (the caller checks the role). Codes show only
+    where the outbox is the delivery (the demo: nothing is sent, the outbox is how its codes are
+    read); with a real provider an admin reads no one-time code and no ticket's code, even of a
+    message still waiting to be sent."""
+    shown = (lambda n: n.body) if backend_name() == OutboxBackend.name else _without_secrets
     rows = db.session.scalars(
         select(Notification)
         .order_by(Notification.created_at.desc(), Notification.id.desc())
@@ -269,7 +279,7 @@ def recent(limit: int = 20, offset: int = 0) -> list[OutboxEntry]:
     return [
         OutboxEntry(id=n.id, created_at=n.created_at, channel=n.channel.value,
                     recipient=mask_recipient(n.recipient), kind=n.kind, subject=n.subject,
-                    body=n.body, status=n.status.value, attempts=n.attempts,
+                    body=shown(n), status=n.status.value, attempts=n.attempts,
                     last_error=n.last_error, sent_at=n.sent_at, backend=n.backend)
         for n in rows
     ]

@@ -12,12 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app
-from flask_babel import gettext as _
 
 from ..extensions import db
 from ..models import OneTimeCodePurpose
 from . import messages, notify, otp
-from .errors import ValidationFailed
 from .identity import mask_mobile, normalise_mobile
 
 
@@ -30,12 +28,10 @@ class Sent:
 def send(phone: object) -> Sent:
     """Issue a registration code for `phone` and text it. ValidationFailed for a number that is
     not a mainland mobile."""
-    clean = normalise_mobile(phone) if isinstance(phone, str) else None
-    if clean is None:
-        raise ValidationFailed(
-            {"phone": _("Enter a mainland mobile number of 11 digits, such as 13812345678.")})
+    code = otp.add(phone, OneTimeCodePurpose.REGISTER)  # ValidationFailed for a bad number
+    clean = normalise_mobile(phone)
     # The code and its message commit together (one transaction), then the message is sent.
-    draft = messages.draft_registration_code(clean, otp.add(clean, OneTimeCodePurpose.REGISTER))
+    draft = messages.draft_registration_code(clean, code)
     staged = notify.stage(*draft.fields())
     db.session.commit()
     notify.dispatch(staged)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Question, QuestionKind, Registration, RegistrationStatus, Session
-from ..numbers import ascii_digits
+from ..numbers import ascii_digits, is_row_id
 from .errors import NotFound, ValidationFailed
 from .identity import mask_id_number, mask_mobile, normalise_mobile
 
@@ -103,7 +103,7 @@ def registrants(event_id: int, session_id: int | None = None, status: str | None
 def registrant(event_id: int, registration_id: int) -> RegistrantRow:
     """One registration of the event, masked like the list; NotFound for any other id."""
     found = None
-    if isinstance(registration_id, int) and 0 < registration_id < 2**31:
+    if is_row_id(registration_id):
         found = db.session.scalar(
             select(Registration)
             .where(Registration.id == registration_id, Registration.event_id == event_id)

@@ -45,7 +45,7 @@ from ..models import (
     RegistrationStatus,
     Session,
 )
-from ..numbers import ascii_digits, whole_number
+from ..numbers import ascii_digits, is_row_id, whole_number
 from ..timeutil import utcnow
 from . import messages, notify, otp, questions
 from .errors import (
@@ -311,9 +311,9 @@ def _refuse_full(session_id: int) -> None:
 def _event_and_session(event_id, session_id: int | None) -> tuple[Event | None, Session | None]:
     """The event with its questions, and the session when it is one of the event's: one query,
     since every registration in a surge asks for them."""
-    if not _is_row_id(event_id):
+    if not is_row_id(event_id):
         return None, None
-    if not _is_row_id(session_id):
+    if not is_row_id(session_id):
         session_id = None
     row = db.session.execute(
         select(Event, Session)
@@ -325,11 +325,6 @@ def _event_and_session(event_id, session_id: int | None) -> tuple[Event | None, 
                  lazyload(Event.district))
     ).unique().first()
     return (row[0], row[1]) if row else (None, None)
-
-
-def _is_row_id(value) -> bool:
-    """An id the database can hold: a huge number from a JSON body must not reach a query."""
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
 
 
 # Built once: a registration surge runs these thousands of times a minute.
@@ -392,8 +387,10 @@ def _draft(compose, registration: Registration):
     try:
         return compose(registration, links.ticket_url(registration.code))
     except Exception:
-        # The id, never the code: a ticket's code opens it and is kept out of every log.
-        log.exception("could not compose a message for registration %s", registration.id)
+        # Never the code: a ticket's code opens it and is kept out of every log (a copy not yet
+        # stored has no id; its event and session say which).
+        log.exception("could not compose a message for a registration of event %s, session %s",
+                      registration.event_id, registration.session_id)
         return None
 
 
