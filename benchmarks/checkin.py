@@ -172,7 +172,7 @@ def prepare_ours(url: str, instance: Path, parties: list[int]) -> Prepared:
         ensure_districts,
     )
     from qmevents.services import accounts, events
-    from qmevents.services.registration import new_code
+    from qmevents.services.registrations.codes import new_code
     from qmevents.timeutil import utcnow
 
     app = _qmevents_app(url, instance)

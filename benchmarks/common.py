@@ -287,7 +287,7 @@ def app_without_messages():
     (`benchmarks.common:app_without_messages()`): a diagnostic row that shows what the in-request
     notification costs. Never what citizens get."""
     from qmevents import create_app
-    from qmevents.services import notify
+    from qmevents.services.messaging import outbox as notify
 
     notify.registration_confirmed = lambda registration, ticket_url: None
     return create_app()

@@ -187,7 +187,7 @@ def _event(org_name: str, district: str, title: str, kind: str, start, sessions:
 def _big_event(rows: int, rng: random.Random) -> int:
     from qmevents.extensions import db
     from qmevents.models import Event
-    from qmevents.services.questions import QuestionDraft, set_questions
+    from qmevents.services.registrations.questions import QuestionDraft, set_questions
     from qmevents.timeutil import utcnow
 
     start = (utcnow() - timedelta(days=1)).replace(hour=1, minute=0, second=0, microsecond=0)
@@ -335,7 +335,8 @@ def _job(what: str, fmt: str, event_id: int):
     """A function that runs the measurement once and returns the bytes written."""
     from qmevents.extensions import db
     from qmevents.models import User
-    from qmevents.services import dashboards, exports
+    from qmevents.services import exports
+    from qmevents.services.reporting import dashboards
 
     admin = db.session.scalar(db.select(User).filter_by(email="admin@example.cn"))
     out = Path(tempfile.mkdtemp(prefix="qmevents-export-out-")) / "export"
@@ -355,7 +356,7 @@ def _job(what: str, fmt: str, event_id: int):
         return len(board.by_district) + len(board.by_organisation)
 
     def bare() -> int:
-        from qmevents.services.exports_data import registrant_query
+        from qmevents.services.exports.data import registrant_query
 
         sql = registrant_query(event_id).compile(
             dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})

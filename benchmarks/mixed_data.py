@@ -140,7 +140,7 @@ def fill_sessions(rng: random.Random) -> tuple[list[str], int]:
 
     from qmevents.extensions import db
     from qmevents.models import Event, EventStatus, Registration, RegistrationStatus, Session
-    from qmevents.services.registration import new_code
+    from qmevents.services.registrations.codes import new_code
     from qmevents.timeutil import utcnow
 
     now, rows, taken = utcnow(), [], []
@@ -180,7 +180,7 @@ def read_programme(codes: list[str], people: int, rng: random.Random) -> Program
     from qmevents.demo.programme import BUREAUS, DISTRICTS, EVENT_KINDS
     from qmevents.extensions import db
     from qmevents.models import Event, EventStatus, Organisation
-    from qmevents.services.registration import Availability, availability
+    from qmevents.services.registrations.register import Availability, availability
     from qmevents.timeutil import utcnow
 
     published = db.session.scalars(
@@ -223,7 +223,7 @@ def open_doors(scans: int, rng: random.Random) -> list[Door]:
         User,
     )
     from qmevents.services import accounts
-    from qmevents.services.registration import new_code
+    from qmevents.services.registrations.codes import new_code
     from qmevents.timeutil import utcnow
 
     doors, districts = [], set()

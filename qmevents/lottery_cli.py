@@ -14,8 +14,8 @@ import click
 from flask import Flask
 
 from .numbers import whole_number
-from .services import lottery
 from .services.errors import DomainError, ValidationFailed
+from .services.registrations import lottery
 
 
 def register(app: Flask) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 from flask import Flask
 
-from .services import notify
+from .services.messaging import outbox as notify
 from .timeutil import to_local
 
 

@@ -23,7 +23,7 @@ import time
 
 from flask import Flask, Response, current_app, g, has_request_context, request
 
-from .services.registration import CODE_ALPHABET, CODE_LENGTH
+from .services.registrations.codes import CODE_ALPHABET, CODE_LENGTH
 
 logger = logging.getLogger("qmevents.request")
 

@@ -8,8 +8,8 @@ from datetime import datetime
 import click
 from flask import Flask
 
-from .services import waitlist
 from .services.errors import NotFound, ValidationFailed
+from .services.registrations import waitlist
 from .timeutil import from_local
 
 

@@ -151,8 +151,8 @@ def on_the_day(app, session_id: int, minutes: int = 10) -> Iterator[None]:
     with app.app_context():
         start = db.session.get(Session, session_id).starts_at
     clock = lambda: start + timedelta(minutes=minutes)  # noqa: E731
-    with mock.patch("qmevents.services.checkin.utcnow", clock), \
-            mock.patch("qmevents.services.door.utcnow", clock):
+    with mock.patch("qmevents.services.door.checkin.utcnow", clock), \
+            mock.patch("qmevents.services.door.desk.utcnow", clock):
         yield
 
 

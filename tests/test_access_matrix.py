@@ -32,9 +32,11 @@ from qmevents.models import (
     StaffAssignment,
     Tally,
 )
-from qmevents.services import accounts, checkin, events, questions
-from qmevents.services import registration as registrations
+from qmevents.services import accounts, events
+from qmevents.services.door import checkin
 from qmevents.services.identity import mask_mobile
+from qmevents.services.registrations import questions
+from qmevents.services.registrations import register as registrations
 from qmevents.timeutil import utcnow
 
 from .conftest import csrf_from, login

@@ -11,7 +11,7 @@ from qmevents.demo.names import person_name
 from qmevents.extensions import db
 from qmevents.models import Registration, RegistrationStatus, Session
 from qmevents.services import events
-from qmevents.services import registration as reg
+from qmevents.services.registrations import register as reg
 from qmevents.timeutil import utcnow
 
 from .test_api import assert_documented, bearer, token_for

@@ -12,8 +12,7 @@ from sqlalchemy import select
 from qmevents.api import auth
 from qmevents.extensions import db
 from qmevents.models import Admission, Registration, Tally
-from qmevents.services import cancellation
-from qmevents.services import registration as reg
+from qmevents.services.registrations import cancellation, codes
 from qmevents.timeutil import utcnow
 
 from .conftest import csrf_from, login
@@ -92,7 +91,7 @@ def test_every_answer_of_a_scan_is_a_200_naming_its_result(app, factory, client,
         cancellation.cancel(cancelled)
     tour.set_status(waiting, "waitlisted")
     elsewhere = make_door(app, factory, title="另一场活动").ticket()
-    expected = {reg.new_code(): "unknown", cancelled: "cancelled", waiting: "not_confirmed",
+    expected = {codes.new_code(): "unknown", cancelled: "cancelled", waiting: "not_confirmed",
                 elsewhere: "wrong_event", afternoon: "wrong_session"}
     for code, result in expected.items():
         response = scan(client, tour, staff_token, code)

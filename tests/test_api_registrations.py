@@ -18,8 +18,8 @@ from qmevents.models import (
     RegistrationStatus,
     Session,
 )
-from qmevents.services import cancellation, events
-from qmevents.services import registration as reg
+from qmevents.services import events
+from qmevents.services.registrations import cancellation, codes
 from qmevents.timeutil import utcnow
 
 from .test_api import assert_documented
@@ -69,13 +69,13 @@ def test_a_family_registers_and_gets_its_ticket(app, client, open_day):
     assert response.status_code == 201
     answer = response.get_json()
     assert answer["status"] == "confirmed"
-    assert len(answer["code"]) == reg.CODE_LENGTH
+    assert len(answer["code"]) == codes.CODE_LENGTH
     assert answer["code"] in answer["ticket_url"]
     assert response.headers["Location"] == answer["ticket_url"]
     assert response.headers["Cache-Control"] == "no-store"
     assert places_taken(app, session_id) == 3
     with app.app_context():
-        stored = reg.ticket(answer["code"])
+        stored = codes.ticket(answer["code"])
         assert (stored.name, stored.phone, stored.party_size) == ("张伟", PHONE, 3)
         assert stored.source == "api"
         assert stored.consent_at is not None
@@ -107,7 +107,7 @@ def test_answers_to_the_events_questions_are_kept(app, client, open_day):
     response = post(client, event_id, body(session_id, answers={str(question_id): "60岁以上"}))
     assert response.status_code == 201
     with app.app_context():
-        stored = reg.ticket(response.get_json()["code"]).answers
+        stored = codes.ticket(response.get_json()["code"]).answers
         assert [(a.question_id, a.value) for a in stored] == [(question_id, "60岁以上")]
 
 
@@ -304,6 +304,6 @@ def test_a_confirmed_registration_holds_its_places_until_cancelled(app, client, 
     code = post(client, event_id, body(session_id, party_size=4)).get_json()["code"]
     with app.app_context():
         cancellation.cancel(code)
-        assert reg.ticket(code).status == RegistrationStatus.CANCELLED
+        assert codes.ticket(code).status == RegistrationStatus.CANCELLED
     assert places_taken(app, session_id) == 0
     assert post(client, event_id, body(session_id, party_size=4)).status_code == 201

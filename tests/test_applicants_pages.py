@@ -12,7 +12,7 @@ from sqlalchemy import select
 from qmevents.extensions import db
 from qmevents.models import Notification, Registration, RegistrationStatus, Session
 from qmevents.services import audit, events
-from qmevents.services import registration as reg
+from qmevents.services.registrations import register as reg
 from qmevents.timeutil import utcnow
 
 from .conftest import login, submit

@@ -20,8 +20,7 @@ from qmevents.models import (
     StaffAssignment,
     User,
 )
-from qmevents.services import approval, events
-from qmevents.services import registration as reg
+from qmevents.services import events
 from qmevents.services.errors import (
     DuplicateRegistration,
     Forbidden,
@@ -30,7 +29,9 @@ from qmevents.services.errors import (
     SessionFull,
     ValidationFailed,
 )
-from qmevents.services.questions import QuestionDraft, set_questions
+from qmevents.services.registrations import approval
+from qmevents.services.registrations import register as reg
+from qmevents.services.registrations.questions import QuestionDraft, set_questions
 from qmevents.timeutil import utcnow
 
 

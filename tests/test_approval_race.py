@@ -23,7 +23,7 @@ from qmevents.models import (
     ensure_districts,
 )
 from qmevents.services import accounts, events
-from qmevents.services import registration as reg
+from qmevents.services.registrations import register as reg
 from qmevents.timeutil import utcnow
 
 from .conftest import Factory

@@ -19,8 +19,9 @@ from sqlalchemy import func, select
 from qmevents import create_app
 from qmevents.extensions import db
 from qmevents.models import HOLDS_PLACES, Registration, Session, ensure_districts
-from qmevents.services import cancellation, events
+from qmevents.services import events
 from qmevents.services.errors import RegistrationClosed
+from qmevents.services.registrations import cancellation
 from qmevents.timeutil import utcnow
 
 from .conftest import Factory

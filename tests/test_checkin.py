@@ -24,10 +24,13 @@ from qmevents.models import (
     StaffAssignment,
     User,
 )
-from qmevents.services import cancellation, checkin, door, events
-from qmevents.services import registration as reg
-from qmevents.services.checkin import Result
+from qmevents.services import events
+from qmevents.services.door import checkin
+from qmevents.services.door import desk as door
+from qmevents.services.door.checkin import Result
 from qmevents.services.errors import Forbidden, NotFound, ValidationFailed
+from qmevents.services.registrations import cancellation, codes
+from qmevents.services.registrations import register as reg
 from qmevents.timeutil import SHANGHAI, to_local, utcnow
 
 from .conftest import Factory
@@ -256,7 +259,7 @@ def test_a_scan_is_one_read_then_the_write(tour, db_kind):
 
 
 def test_a_code_nobody_holds_is_unknown(tour):
-    answer = tour.scan(reg.new_code())
+    answer = tour.scan(codes.new_code())
     assert (answer.result, answer.ticket, answer.admission_id) == (Result.UNKNOWN, None, None)
 
 

@@ -19,7 +19,8 @@ from qmevents.models import (
     Session,
     Tally,
 )
-from qmevents.services import dashboards, identity, listings, reports
+from qmevents.services import identity, listings
+from qmevents.services.reporting import dashboards, reports
 from qmevents.timeutil import to_local, utcnow
 
 

@@ -6,9 +6,9 @@ import pytest
 
 from qmevents.demo import history
 from qmevents.models import Role
-from qmevents.services import dashboards
-from qmevents.services.digest import campaign_summary
-from qmevents.services.digest_phrases import press_round
+from qmevents.services.reporting import dashboards
+from qmevents.services.reporting.digest import campaign_summary
+from qmevents.services.reporting.phrases import press_round
 from qmevents.timeutil import to_local, utcnow
 
 from .conftest import login

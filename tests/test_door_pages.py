@@ -14,8 +14,9 @@ import pytest
 
 from qmevents.extensions import db
 from qmevents.models import Admission, Registration, StaffAssignment
-from qmevents.services import door, events
-from qmevents.services import registration as registrations
+from qmevents.services import events
+from qmevents.services.door import desk as door
+from qmevents.services.registrations import register as registrations
 from qmevents.timeutil import utcnow
 
 from .conftest import PASSWORD, csrf_from, login, submit

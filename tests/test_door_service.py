@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from qmevents.extensions import db
 from qmevents.models import Admission, AuditEntry, Event, Registration, Session, Tally, User
-from qmevents.services import door, events
-from qmevents.services.checkin import Result
+from qmevents.services import events
+from qmevents.services.door import desk as door
+from qmevents.services.door.checkin import Result
 from qmevents.services.errors import Forbidden, NotFound, ValidationFailed
 from qmevents.timeutil import utcnow
 

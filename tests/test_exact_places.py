@@ -28,8 +28,10 @@ from qmevents.models import (
     User,
     ensure_districts,
 )
-from qmevents.services import accounts, cancellation, checkin
-from qmevents.services.checkin import Result
+from qmevents.services import accounts
+from qmevents.services.door import checkin
+from qmevents.services.door.checkin import Result
+from qmevents.services.registrations import cancellation
 
 from .conftest import Factory, login, submit
 from .support.server import Gunicorn, app_env
@@ -318,7 +320,7 @@ def test_an_upcoming_session_has_registrations_not_no_shows_in_every_report(app,
 
 
 def test_the_dashboard_counts_no_shows_of_ended_sessions_only(app, factory, tour):
-    from qmevents.services import dashboards
+    from qmevents.services.reporting import dashboards
 
     tour.ticket(party=3)
 
@@ -341,7 +343,7 @@ def test_the_dashboard_counts_no_shows_of_ended_sessions_only(app, factory, tour
 def test_undoing_the_admission_of_a_cancelled_ticket_gives_its_places_back(app, tour):
     """3 of a family of 4 came in, then the organiser cancelled (one place freed, three in use);
     the door undoes the admission made by mistake: the three places are free again."""
-    from qmevents.services import door
+    from qmevents.services.door import desk as door
 
     code = tour.ticket(party=4)
     admitted = tour.scan(code, people=3)

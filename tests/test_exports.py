@@ -18,11 +18,13 @@ from sqlalchemy import select
 
 from qmevents.extensions import db
 from qmevents.models import AuditEntry, Event, Registration, Session, Tally, User
-from qmevents.services import checkin, door, events, exports
-from qmevents.services import registration as reg
-from qmevents.services.dashboards import DashboardFilter
+from qmevents.services import events, exports
+from qmevents.services.door import checkin
+from qmevents.services.door import desk as door
 from qmevents.services.errors import Forbidden, NotFound, ValidationFailed
-from qmevents.services.questions import QuestionDraft, set_questions
+from qmevents.services.registrations import register as reg
+from qmevents.services.registrations.questions import QuestionDraft, set_questions
+from qmevents.services.reporting.dashboards import DashboardFilter
 from qmevents.timeutil import to_local, utcnow
 
 from .conftest import on_the_day, submit

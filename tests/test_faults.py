@@ -44,8 +44,9 @@ from qmevents.models import (
     User,
     ensure_districts,
 )
-from qmevents.services import accounts, events, questions
-from qmevents.services import registration as reg
+from qmevents.services import accounts, events
+from qmevents.services.registrations import questions
+from qmevents.services.registrations import register as reg
 from qmevents.timeutil import utcnow
 
 from .conftest import Factory

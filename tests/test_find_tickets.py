@@ -10,9 +10,10 @@ import pytest
 from qmevents.extensions import db
 from qmevents.models import Notification, NotificationKind, OneTimeCode, Session
 from qmevents.public import find
-from qmevents.services import cancellation, otp, signins
-from qmevents.services import registration as reg
+from qmevents.services import otp, signins
 from qmevents.services.events import SessionDraft
+from qmevents.services.registrations import cancellation
+from qmevents.services.registrations import register as reg
 from qmevents.timeutil import utcnow
 
 from .conftest import csrf_from, submit

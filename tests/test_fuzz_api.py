@@ -25,8 +25,9 @@ from schemathesis.specs.openapi.checks import (
 from qmevents.api import openapi
 from qmevents.extensions import db
 from qmevents.models import Event, StaffAssignment, User
-from qmevents.services import accounts, checkin, events
-from qmevents.services import registration as registrations
+from qmevents.services import accounts, events
+from qmevents.services.door import checkin
+from qmevents.services.registrations import register as registrations
 from qmevents.timeutil import utcnow
 
 from .conftest import on_the_day

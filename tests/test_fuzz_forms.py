@@ -25,8 +25,9 @@ from qmevents.models import (
     StaffAssignment,
     Tally,
 )
-from qmevents.services import events, questions
-from qmevents.services import registration as registrations
+from qmevents.services import events
+from qmevents.services.registrations import questions
+from qmevents.services.registrations import register as registrations
 from qmevents.timeutil import utcnow
 
 from .conftest import PASSWORD, csrf_from, login

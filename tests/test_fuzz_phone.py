@@ -92,7 +92,7 @@ def found_by(app, factory, open_day) -> tuple[int, object, dict]:
     """欧阳娜娜 (13812345678) registered; an organiser of the event signed in, and its token."""
     event_id, session_id = open_day
     with app.app_context():
-        from qmevents.services import registration as reg
+        from qmevents.services.registrations import register as reg
 
         reg.register(reg.RegistrationRequest(
             event_id=event_id, session_id=session_id, name="欧阳娜娜", phone=PHONE,

@@ -258,7 +258,7 @@ def test_the_production_error_handler_keeps_codes_out_of_every_loggers_lines_and
     out = io.StringIO()
     handler = logging.StreamHandler(out)
     handler.addFilter(RedactingFilter())
-    for name in ("qmevents.services.notify", "gunicorn.error"):
+    for name in ("qmevents.services.messaging.outbox", "gunicorn.error"):
         log = logging.getLogger(f"test.{name}")
         log.addHandler(handler)
         try:

@@ -16,9 +16,10 @@ from sqlalchemy import select, update
 from qmevents.demo.names import person_name
 from qmevents.extensions import db
 from qmevents.models import LotteryDraw, Notification, Registration, RegistrationStatus, Session
-from qmevents.services import audit, events, lottery
-from qmevents.services import registration as reg
-from qmevents.services.lottery import DrawRefused, Refusal
+from qmevents.services import audit, events
+from qmevents.services.registrations import lottery
+from qmevents.services.registrations import register as reg
+from qmevents.services.registrations.lottery import DrawRefused, Refusal
 from qmevents.timeutil import utcnow
 
 from .conftest import login, submit

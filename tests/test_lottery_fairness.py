@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from qmevents.services import lottery
+from qmevents.services.registrations import lottery
 
 MASTER_SEED = 20250901
 DRAWS = 2000

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from qmevents.extensions import db
 from qmevents.models import AuditEntry, Registration
-from qmevents.services import door
-from qmevents.services.registrants import name_or_phone_matches
+from qmevents.services.door import desk as door
+from qmevents.services.registrations.registrants import name_or_phone_matches
 
 from .conftest import login, submit
 from .test_api import bearer, token_for

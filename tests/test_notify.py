@@ -17,10 +17,13 @@ import pytest
 from qmevents import notify_cli
 from qmevents.extensions import db
 from qmevents.models import Notification, Registration, RegistrationStatus, Session
-from qmevents.services import cancellation, messages, notify, notify_backends
-from qmevents.services import registration as reg
 from qmevents.services.errors import ValidationFailed
-from qmevents.services.notify_backends import Message, SendFailed, SmsBackend, SmtpBackend
+from qmevents.services.messaging import backends as notify_backends
+from qmevents.services.messaging import messages
+from qmevents.services.messaging import outbox as notify
+from qmevents.services.messaging.backends import Message, SendFailed, SmsBackend, SmtpBackend
+from qmevents.services.registrations import cancellation
+from qmevents.services.registrations import register as reg
 from qmevents.timeutil import to_local, utcnow
 
 PHONE = "13812345678"

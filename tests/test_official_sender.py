@@ -12,8 +12,8 @@ from qmevents import create_app
 from qmevents.extensions import db
 from qmevents.models import Notification, NotificationKind, Registration, Session
 from qmevents.security import UnsafeProductionConfig
-from qmevents.services import messages
 from qmevents.services.identity import normalise_name
+from qmevents.services.messaging import messages
 
 from .conftest import close_app, ready_app, submit
 

@@ -8,8 +8,9 @@ import pytest
 
 from qmevents.extensions import db
 from qmevents.models import Notification, OneTimeCode
-from qmevents.services import messages, otp
+from qmevents.services import otp
 from qmevents.services.errors import ValidationFailed
+from qmevents.services.messaging import messages
 from qmevents.timeutil import utcnow
 
 PHONE = "13812345678"

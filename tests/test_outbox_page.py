@@ -8,8 +8,10 @@ import pytest
 
 from qmevents.extensions import db
 from qmevents.models import Notification, NotificationStatus
-from qmevents.services import messages, notify, notify_backends
-from qmevents.services.notify import SendFailed
+from qmevents.services.messaging import backends as notify_backends
+from qmevents.services.messaging import messages
+from qmevents.services.messaging import outbox as notify
+from qmevents.services.messaging.outbox import SendFailed
 from qmevents.timeutil import utcnow
 
 from .conftest import csrf_from, login

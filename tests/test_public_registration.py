@@ -20,7 +20,8 @@ from qmevents.models import (
     RegistrationStatus,
     Session,
 )
-from qmevents.services import messages, notify_backends
+from qmevents.services.messaging import backends as notify_backends
+from qmevents.services.messaging import messages
 from qmevents.timeutil import utcnow
 
 from .conftest import csrf_from, submit

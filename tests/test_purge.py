@@ -26,8 +26,13 @@ from qmevents.models import (
     Tally,
     User,
 )
-from qmevents.services import audit, checkin, door, messages, otp, purge, questions, reports
-from qmevents.services import registration as reg
+from qmevents.services import audit, otp, purge
+from qmevents.services.door import checkin
+from qmevents.services.door import desk as door
+from qmevents.services.messaging import messages
+from qmevents.services.registrations import questions
+from qmevents.services.registrations import register as reg
+from qmevents.services.reporting import reports
 from qmevents.timeutil import utcnow
 
 from .conftest import Factory, on_the_day

@@ -6,10 +6,10 @@ import pytest
 
 from qmevents.extensions import db
 from qmevents.models import Answer, Event, Question, Session, StaffAssignment
-from qmevents.services import questions as rules
-from qmevents.services import registration as reg
 from qmevents.services.errors import ValidationFailed
-from qmevents.services.questions import QuestionDraft
+from qmevents.services.registrations import questions as rules
+from qmevents.services.registrations import register as reg
+from qmevents.services.registrations.questions import QuestionDraft
 
 from .conftest import submit
 from .test_organiser import signed_in

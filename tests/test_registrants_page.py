@@ -11,9 +11,10 @@ from sqlalchemy import event as sa_event
 from qmevents.demo.names import person_name
 from qmevents.extensions import db
 from qmevents.models import Event, Session
-from qmevents.services import cancellation, events, registrants
-from qmevents.services import registration as reg
-from qmevents.services.questions import QuestionDraft, set_questions
+from qmevents.services import events
+from qmevents.services.registrations import cancellation, registrants
+from qmevents.services.registrations import register as reg
+from qmevents.services.registrations.questions import QuestionDraft, set_questions
 from qmevents.timeutil import utcnow
 
 from .test_organiser import signed_in

@@ -5,8 +5,6 @@ import pytest
 
 from qmevents.extensions import db
 from qmevents.models import Question, QuestionKind, Registration, RegistrationStatus, Session
-from qmevents.services import cancellation
-from qmevents.services import registration as reg
 from qmevents.services.errors import (
     DuplicateRegistration,
     NotFound,
@@ -15,6 +13,8 @@ from qmevents.services.errors import (
     ValidationFailed,
 )
 from qmevents.services.identity import mask_mobile, normalise_id_number, normalise_mobile
+from qmevents.services.registrations import cancellation, codes
+from qmevents.services.registrations import register as reg
 from qmevents.timeutil import utcnow
 
 
@@ -42,7 +42,7 @@ def test_a_family_registers_and_takes_its_places(app, open_day):
     with app.app_context():
         result = reg.register(request(event_id, session_id, party_size=3))
         assert result.status == RegistrationStatus.CONFIRMED
-        assert len(result.code) == reg.CODE_LENGTH
+        assert len(result.code) == codes.CODE_LENGTH
         assert places_taken(session_id) == 3
 
 
@@ -163,7 +163,7 @@ def test_answers_are_checked_against_the_question_kind(app, open_day):
         assert set(refused.value.errors) == {f"answers.{i}" for i in ids}
         result = reg.register(request(event_id, session_id, answers={
             str(ids[0]): "11010519491231002x", str(ids[1]): "60岁以上"}))
-        stored = {a.question_id: a.value for a in reg.ticket(result.code).answers}
+        stored = {a.question_id: a.value for a in codes.ticket(result.code).answers}
         assert stored == {ids[0]: "11010519491231002X", ids[1]: "60岁以上"}
 
 
@@ -171,10 +171,10 @@ def test_a_wrong_or_truncated_code_finds_nothing(app, open_day):
     event_id, session_id = open_day
     with app.app_context():
         code = reg.register(request(event_id, session_id)).code
-        assert reg.ticket(code.lower()).code == code
+        assert codes.ticket(code.lower()).code == code
         for wrong in (code[:-1], code[:-1] + ("0" if code[-1] != "0" else "1"), "", "x" * 500):
             with pytest.raises(NotFound):
-                reg.ticket(wrong)
+                codes.ticket(wrong)
 
 
 def test_phone_numbers_are_read_as_people_type_them_and_shown_masked():

@@ -25,9 +25,13 @@ from qmevents.models import (
     Tally,
     User,
 )
-from qmevents.services import cancellation, checkin, dashboards, door, events, reports
-from qmevents.services import registration as reg
+from qmevents.services import events
+from qmevents.services.door import checkin
+from qmevents.services.door import desk as door
 from qmevents.services.errors import Forbidden, NotFound, ValidationFailed
+from qmevents.services.registrations import cancellation
+from qmevents.services.registrations import register as reg
+from qmevents.services.reporting import dashboards, reports
 from qmevents.timeutil import SHANGHAI, from_local, utcnow
 
 from .conftest import Factory, on_the_day

@@ -146,7 +146,7 @@ def test_over_https_the_session_and_language_cookies_are_secure(make_app, factor
 
 
 def test_over_https_a_citizen_can_cancel_from_the_ticket_pages(make_app, app, factory):
-    from qmevents.services import registration as registrations
+    from qmevents.services.registrations import register as registrations
 
     event_id = factory.event()
     with app.test_request_context("/"):

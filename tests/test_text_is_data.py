@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from qmevents.extensions import db
 from qmevents.models import Event, Session, Tally, User
-from qmevents.services import door
-from qmevents.services.questions import QuestionDraft, set_questions
+from qmevents.services.door import desk as door
+from qmevents.services.registrations.questions import QuestionDraft, set_questions
 
 from .conftest import login
 

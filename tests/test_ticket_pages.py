@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from qmevents.extensions import db
 from qmevents.models import Notification, Registration, RegistrationStatus, Session
-from qmevents.services import registration as reg
+from qmevents.services.registrations import register as reg
 
 from .conftest import csrf_from, submit
 

@@ -18,8 +18,9 @@ from qrcode.constants import ERROR_CORRECT_M
 
 from qmevents.extensions import db
 from qmevents.models import Session
-from qmevents.services import cancellation, tickets
-from qmevents.services import registration as reg
+from qmevents.services import tickets
+from qmevents.services.registrations import cancellation, codes
+from qmevents.services.registrations import register as reg
 
 URL = "https://qm.example.cn/t/"
 POPPLER = all(shutil.which(tool) for tool in ("pdftotext", "pdffonts", "pdfinfo"))
@@ -35,7 +36,7 @@ def ticket(app, factory):
         code = reg.register(reg.RegistrationRequest(
             event_id=event_id, session_id=session_id, name="张伟", phone="13812345678",
             party_size=2, consent=True)).code
-        yield reg.ticket(code)
+        yield codes.ticket(code)
 
 
 def pdf_tool(tool: str, pdf: bytes, tmp_path: Path, *args: str) -> str:
@@ -83,7 +84,7 @@ def test_the_qr_svg_scales_with_css_and_keeps_its_quiet_zone(ticket):
 
 
 def test_different_tickets_have_different_qr_codes(ticket):
-    assert tickets.qr_svg(URL + ticket.code) != tickets.qr_svg(URL + "0" * reg.CODE_LENGTH)
+    assert tickets.qr_svg(URL + ticket.code) != tickets.qr_svg(URL + "0" * codes.CODE_LENGTH)
 
 
 @needs_poppler

@@ -14,9 +14,10 @@ from qmevents.demo.names import person_name
 from qmevents.extensions import db
 from qmevents.models import AuditEntry, Event, Notification, Registration, RegistrationStatus
 from qmevents.models import Session as EventSession
-from qmevents.services import cancellation, events, lottery, waitlist
-from qmevents.services import registration as reg
+from qmevents.services import events
 from qmevents.services.errors import RegistrationClosed, ValidationFailed
+from qmevents.services.registrations import cancellation, codes, lottery, places, waitlist
+from qmevents.services.registrations import register as reg
 from qmevents.timeutil import utcnow
 
 from .conftest import Factory
@@ -60,7 +61,7 @@ class OpenDay:
 
     def position(self, code: str) -> int | None:
         with self.app.app_context():
-            return waitlist.position(reg.ticket(code))
+            return waitlist.position(codes.ticket(code))
 
     def audit(self, action: str) -> list[AuditEntry]:
         with self.app.app_context():
@@ -160,7 +161,7 @@ def test_a_promotion_is_audited_as_done_by_the_system(day):
     day.cancel(holder)
     [entry] = day.audit("promoted")
     with day.app.app_context():
-        assert entry.registration_id == reg.ticket(waiting).id
+        assert entry.registration_id == codes.ticket(waiting).id
     assert entry.actor_id is None and entry.event_id == day.event_id
     assert entry.detail["status"] == "confirmed" and entry.detail["party_size"] == 2
 
@@ -178,7 +179,7 @@ def test_places_freed_while_a_newcomer_joins_the_waiting_list_are_not_lost(day, 
     day.join(2)
     day.cancel(day.join(2))  # two places free, nobody waiting
     claims = []
-    real_claim = reg.claim_places
+    real_claim = places.claim_places
 
     def full_at_first(session_id: int, people: int) -> bool:
         # As if the session was full when the newcomer tried, and a cancellation freed these
@@ -186,7 +187,7 @@ def test_places_freed_while_a_newcomer_joins_the_waiting_list_are_not_lost(day, 
         claims.append(people)
         return False if len(claims) == 1 else real_claim(session_id, people)
 
-    monkeypatch.setattr(reg, "claim_places", full_at_first)
+    monkeypatch.setattr(places, "claim_places", full_at_first)
     newcomer = day.join(2)
     assert day.status(newcomer) == CONFIRMED
     assert day.taken() == 4
@@ -202,7 +203,7 @@ def test_with_an_offer_window_the_place_is_held_until_a_deadline(day, offers):
     assert day.status(waiting) == OFFERED
     assert day.taken() == 2  # the offer holds its places
     with day.app.app_context():
-        deadline = reg.ticket(waiting).offer_expires_at
+        deadline = codes.ticket(waiting).offer_expires_at
     assert timedelta(hours=23) < deadline - utcnow() <= timedelta(hours=24)
     [message] = day.messages("waitlist_promoted")
     assert "请在" in message.body and "前打开链接确认" in message.body
@@ -323,13 +324,13 @@ def test_an_explicit_deadline_makes_offers(app, day):
 
 def test_after_a_draw_the_waiting_list_follows_the_draws_ranking(app, factory):
     day = open_day(app, factory, capacity=1, mode="lottery")
-    codes = [day.join(1) for _ in range(4)]
+    joined = [day.join(1) for _ in range(4)]
     with app.test_request_context("/"):
         db.session.execute(update(EventSession).values(
             registration_closes_at=utcnow() - timedelta(minutes=1)))
         db.session.commit()
         drawn = lottery.draw(day.session_id, seed="waitlist0rder")
-        ids = {reg.ticket(c).id: c for c in codes}
+        ids = {codes.ticket(c).id: c for c in joined}
         ranking = [ids[i] for i in drawn.ranking]
     assert [day.position(c) for c in ranking] == [None, 1, 2, 3]
     day.cancel(ranking[0])

@@ -30,7 +30,7 @@ from qmevents.models import (
     ensure_districts,
 )
 from qmevents.services import events
-from qmevents.services import registration as reg
+from qmevents.services.registrations import register as reg
 from qmevents.timeutil import utcnow
 
 from .conftest import Factory, csrf_from

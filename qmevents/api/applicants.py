@@ -16,9 +16,9 @@ from .. import links
 from ..errors import render_error
 from ..models import Role
 from ..ratelimits import limit_number_search
-from ..services import approval
-from ..services import registrants as registrant_rules
 from ..services.errors import RegistrationRefused, SessionFull, ValidationFailed
+from ..services.registrations import approval
+from ..services.registrations import registrants as registrant_rules
 from . import schemas
 from .auth import require_token, token_user
 from .registrations import registration_request

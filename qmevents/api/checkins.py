@@ -16,8 +16,9 @@ from flask_babel import gettext as _
 
 from ..errors import render_error
 from ..ratelimits import limit_number_search
-from ..services import checkin, door
-from ..services.checkin import Answer, TicketView
+from ..services.door import checkin
+from ..services.door import desk as door
+from ..services.door.checkin import Answer, TicketView
 from ..services.errors import ValidationFailed
 from . import schemas
 from .auth import require_door_user

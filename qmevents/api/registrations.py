@@ -18,9 +18,9 @@ from ..errors import render_error
 from ..extensions import db
 from ..models import Event, EventStatus
 from ..ratelimits import limit_otp, limit_registration
-from ..services import phone_codes
 from ..services.errors import NotFound, RegistrationRefused, ValidationFailed
-from ..services.registration import RegistrationRequest, register
+from ..services.registrations import phone_codes
+from ..services.registrations.register import RegistrationRequest, register
 from .views import bp, json_object
 
 Errors = dict[str, str]

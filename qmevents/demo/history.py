@@ -39,7 +39,7 @@ from ..models import (
     Tally,
 )
 from ..models.reference import District
-from ..services.registration import CODE_ALPHABET, CODE_LENGTH
+from ..services.registrations.codes import CODE_ALPHABET, CODE_LENGTH
 from ..timeutil import from_local
 from .names import DEMO_PREFIX, person_name
 from .programme import BUREAUS, EVENTS

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 
 from .. import labels
 from ..models import RegistrationStatus
-from ..services.checkin import OVERRIDABLE, Answer, Result
+from ..services.door.checkin import OVERRIDABLE, Answer, Result
 
 TONES = {
     "admitted": "ok",

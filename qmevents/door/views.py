@@ -18,7 +18,9 @@ from .. import labels
 from ..extensions import db
 from ..models import Checkpoint, Event, EventStatus, Session
 from ..numbers import whole_number
-from ..services import checkin, door, listings
+from ..services import listings
+from ..services.door import checkin
+from ..services.door import desk as door
 from ..services.errors import Forbidden, NotFound, ValidationFailed
 from ..timeutil import SHANGHAI, from_local, to_local, utcnow
 from .answers import answer_page, client_text, refused

@@ -15,13 +15,13 @@ from wtforms import StringField
 from ..models import Event, RegistrationMode
 from ..paging import Pager, page_count, page_number, this_page
 from ..ratelimits import limit_number_search
-from ..services import approval
-from ..services import registrants as registrant_rules
 from ..services.errors import (
     InvalidTransition,
     RegistrationRefused,
     ValidationFailed,
 )
+from ..services.registrations import approval
+from ..services.registrations import registrants as registrant_rules
 from .forms import RegistrantFilterForm
 from .registrants import _by_session
 from .views import _editable_event, bp

@@ -10,8 +10,9 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
 from ..models import EventKind, Role
-from ..services import digest, listings
+from ..services import listings
 from ..services.errors import NotFound, ValidationFailed
+from ..services.reporting import digest
 from .reports import ARG_OF, scoped_filter
 from .views import bp
 

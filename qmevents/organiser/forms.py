@@ -26,7 +26,7 @@ from .. import labels
 from ..filters import localtime
 from ..models import Event, Organisation
 from ..services import events, listings
-from ..services import questions as question_rules
+from ..services.registrations import questions as question_rules
 from ..timeutil import from_local, to_local
 
 # The first format is what the input shows; the others accept what a browser without a date

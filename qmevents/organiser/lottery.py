@@ -7,8 +7,9 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..services import listings, lottery_results
-from ..services import lottery as draws
+from ..services import listings
+from ..services.registrations import lottery as draws
+from ..services.registrations import lottery_results
 from .views import _editable_event, _visible_event, bp
 
 RESULTS_SHOWN = 200  # rows of a ranking on the page; the published list has them all

@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from .. import labels
 from ..models import Role
 from ..paging import page_number
-from ..services import notify
+from ..services.messaging import outbox as notify
 from .views import bp
 
 PER_PAGE = 30

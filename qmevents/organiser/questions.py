@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from ..models import Event
-from ..services import questions as question_rules
 from ..services.errors import ValidationFailed
+from ..services.registrations import questions as question_rules
 from .forms import QuestionsForm, data_from_questions
 from .views import _editable_event, bp
 

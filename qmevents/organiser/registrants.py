@@ -9,9 +9,10 @@ from flask_login import current_user, login_required
 from ..models import ENDED, Session
 from ..paging import Pager, page_count, page_number
 from ..ratelimits import limit_number_search
-from ..services import cancellation, listings
-from ..services import registrants as registrant_rules
+from ..services import listings
 from ..services.errors import NotFound, RegistrationClosed, ValidationFailed
+from ..services.registrations import cancellation
+from ..services.registrations import registrants as registrant_rules
 from .forms import RegistrantFilterForm
 from .views import _editable_event, _visible_event, bp
 

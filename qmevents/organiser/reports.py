@@ -20,8 +20,9 @@ from werkzeug.datastructures import MultiDict
 from .. import labels
 from ..extensions import db
 from ..models import EventKind, Organisation, Role
-from ..services import dashboards, listings, reports
+from ..services import listings
 from ..services.errors import Forbidden, NotFound, ValidationFailed
+from ..services.reporting import dashboards, reports
 from ..timeutil import to_local
 from .views import _visible_event, bp
 

@@ -28,8 +28,10 @@ from wtforms import StringField
 
 from ..models import ENDED, Registration, RegistrationStatus
 from ..ratelimits import limit_code_check, limit_otp
-from ..services import messages, otp, registration, signins
+from ..services import otp, signins
 from ..services.identity import mask_mobile, normalise_mobile
+from ..services.messaging import messages
+from ..services.registrations import codes
 from ..timeutil import utcnow
 from .views import bp
 
@@ -82,7 +84,7 @@ def find_tickets():
 
 def _send_code_if_registered(phone: str) -> None:
     """A code only goes to a number that has registered: nobody else is texted by us."""
-    if registration.tickets_for_phone(phone):
+    if codes.tickets_for_phone(phone):
         messages.one_time_code(phone, otp.issue(phone))
 
 
@@ -123,7 +125,7 @@ def my_tickets():
     if phone is None:
         return redirect(url_for(".find_tickets"), 303)
     now = utcnow()
-    tickets = upcoming_first(registration.tickets_for_phone(phone), now)
+    tickets = upcoming_first(codes.tickets_for_phone(phone), now)
     return _private(render_template(
         "public/my_tickets.html", tickets=tickets, masked=mask_mobile(phone), now=now,
         tone=STATUS_TONE, ended=ENDED, ticket_url=ticket_url,

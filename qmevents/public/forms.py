@@ -24,7 +24,7 @@ from .. import labels
 from ..models import District, Event, Question, QuestionKind
 from ..services.identity import MAX_NAME
 from ..services.listings import ListingFilter
-from ..services.questions import MAX_TEXT_ANSWER
+from ..services.registrations.questions import MAX_TEXT_ANSWER
 
 
 class ShanghaiDateField(DateField):

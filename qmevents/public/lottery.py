@@ -8,9 +8,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..models import Event, LotteryDraw, Registration, RegistrationMode, Session
-from ..services import listings, lottery_results
-from ..services import lottery as draws
+from ..services import listings
 from ..services.errors import NotFound
+from ..services.registrations import lottery as draws
+from ..services.registrations import lottery_results
 from .views import bp
 
 

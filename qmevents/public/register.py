@@ -18,10 +18,12 @@ from .. import labels
 from ..errors import render_error
 from ..models import Event, RegistrationMode, RegistrationStatus, Session
 from ..ratelimits import limit_otp, limit_registration
-from ..services import listings, notify, phone_codes
-from ..services import registration as registrations
+from ..services import listings
 from ..services.errors import DuplicateRegistration, NotFound, RegistrationRefused, ValidationFailed
-from ..services.registration import Availability, RegistrationRequest
+from ..services.messaging import outbox as notify
+from ..services.registrations import phone_codes
+from ..services.registrations import register as registrations
+from ..services.registrations.register import Availability, RegistrationRequest
 from .forms import RegistrationForm
 from .views import bp
 

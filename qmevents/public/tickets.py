@@ -32,10 +32,11 @@ from ..errors import render_error
 from ..models import Checkpoint, Registration, RegistrationStatus
 from ..models.registration import ENDED
 from ..ratelimits import limit_ticket_lookup
-from ..services import cancellation, checkin, tickets, waitlist
-from ..services import registration as registrations
+from ..services import tickets
+from ..services.door import checkin
 from ..services.errors import NotFound, RegistrationClosed
 from ..services.identity import mask_mobile
+from ..services.registrations import cancellation, codes, waitlist
 from .views import bp
 
 # Browsers and proxies: the page and the downloads belong to this browser only.
@@ -180,7 +181,7 @@ def _ticket_or_404(code: str, with_qr: bool = False) -> Registration:
     """The registration behind `code`; the friendly 404 for a wrong code, and for a QR of a
     ticket that is not confirmed (cancelled, waiting, applied, offered) since it admits nobody."""
     try:
-        registration = registrations.ticket(code)
+        registration = codes.ticket(code)
     except NotFound:
         abort(_not_found())
     if with_qr and registration.status != RegistrationStatus.CONFIRMED:

@@ -23,8 +23,8 @@ from ..models import (
 )
 from ..models.registration import ENDED
 from ..timeutil import utcnow
-from . import waitlist
 from .errors import InvalidTransition, ValidationFailed
+from .registrations import waitlist
 
 MAX_TITLE = 120
 MAX_VENUE = 200

@@ -9,7 +9,8 @@ import pytest
 
 from qmevents.extensions import db
 from qmevents.models import Admission, AdmissionKind, Tally
-from qmevents.services import cancellation, door
+from qmevents.services.door import desk as door
+from qmevents.services.registrations import cancellation
 
 from ..conftest import PASSWORD
 from ..test_door_pages import admitted, door_scene, register, scanner_url
@@ -305,7 +306,7 @@ def test_the_live_figures_match_the_database(app, door_page):
     # Another phone at the same door: the figures follow within a poll (5 s).
     with app.test_request_context():
         from qmevents.models import User
-        from qmevents.services import checkin
+        from qmevents.services.door import checkin
 
         staff = db.session.scalar(db.select(User).where(User.email == scene.staff_email))
         checkin.redeem(scene.codes["张伟"], event_id=scene.event_id, session_id=scene.session_id,

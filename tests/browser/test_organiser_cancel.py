@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from qmevents.extensions import db
 from qmevents.models import Notification, Registration, Session
-from qmevents.services import registration as reg
+from qmevents.services.registrations import register as reg
 
 from ..conftest import PASSWORD
 from .conftest import screenshot

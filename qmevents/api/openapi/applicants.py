@@ -4,8 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 from ...models import RegistrationStatus
-from ...services import approval as approval_rules
 from ...services import events as event_rules
+from ...services.registrations import approval as approval_rules
 from .common import (
     BEARER,
     TIME,

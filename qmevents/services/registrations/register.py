@@ -1,8 +1,7 @@
-"""Registering a party for a session, and cancelling it.
+"""Registering a party for a session (cancelling is cancellation.py).
 
-Capacity is counted in people and enforced by the database: a place is taken by a conditional
-UPDATE whose row count says whether it fitted, in the same transaction that writes the
-registration. That holds across gunicorn workers and servers, on SQLite and PostgreSQL alike.
+Places are taken by places.claim_places, the conditional UPDATE that never oversells, in the same
+transaction that writes the registration.
 
 Whether a session takes registrations at all is `availability()`: register() refuses with its
 reason and the event page shows the same reason, so the rule is written once.
@@ -14,7 +13,7 @@ ValidationFailed on `phone_code` and nothing is held; a registration refused for
 (full, duplicate) leaves the code unused. Nobody can book out a session with made-up numbers, or
 make the official sender text a number they do not hold, beyond the code itself.
 
-After the commit the citizen is told (services.notify, which never raises). The ticket link in
+After the commit the citizen is told (messaging.outbox, which never raises). The ticket link in
 that message comes from `links.ticket_url`, which uses PUBLIC_URL or Flask's `url_for`: the one
 place this module leans on the web layer, and it works in a plain app context too.
 """
@@ -23,18 +22,17 @@ from __future__ import annotations
 import enum
 import logging
 import re
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, bindparam, false, insert, select, update
+from sqlalchemy import and_, false, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, lazyload, selectinload
+from sqlalchemy.orm import joinedload, lazyload
 
-from .. import links
-from ..extensions import db
-from ..models import (
+from ... import links
+from ...extensions import db
+from ...models import (
     HOLDS_PLACES,
     Answer,
     Event,
@@ -45,23 +43,24 @@ from ..models import (
     RegistrationStatus,
     Session,
 )
-from ..numbers import ascii_digits, is_row_id, whole_number
-from ..timeutil import utcnow
-from . import messages, notify, otp, questions
-from .errors import (
+from ...numbers import ascii_digits, is_row_id, whole_number
+from ...timeutil import utcnow
+from .. import otp
+from ..errors import (
     DuplicateRegistration,
     NotFound,
     RegistrationClosed,
     SessionFull,
     ValidationFailed,
 )
-from .identity import name_refusal, normalise_mobile, normalise_name
+from ..identity import name_refusal, normalise_mobile, normalise_name
+from ..messaging import messages
+from ..messaging import outbox as notify
+from . import places, questions, waitlist
+from .codes import new_code
 
 log = logging.getLogger(__name__)
 
-# Crockford's base32: no I, L, O or U, so a code read aloud or typed at the door survives.
-CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-CODE_LENGTH = 20  # 100 bits of randomness
 _PHONE_CODE = re.compile("[0-9]{" + str(otp.CODE_DIGITS) + "}", re.ASCII)
 
 
@@ -85,20 +84,6 @@ class Registered:
     code: str
     status: RegistrationStatus
     registration_id: int
-
-
-def new_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-
-
-def normalise_code(raw: str | None) -> str | None:
-    """A ticket code as typed or scanned: case, dashes and look-alike letters forgiven."""
-    if not raw or len(raw) > 200:
-        return None
-    value = re.sub(r"[\s\-]", "", raw).upper().translate(str.maketrans("OIL", "011"))
-    if len(value) != CODE_LENGTH or any(c not in CODE_ALPHABET for c in value):
-        return None
-    return value
 
 
 # --- validation -----------------------------------------------------------------------------
@@ -282,11 +267,9 @@ def _write(event: Event, session: Session, clean: dict, code: str,
             for qid, value in clean["answers"].items()
         ])
     message = notify.stage(*draft.fields(), registration_id) if draft else None
-    if status in HOLDS_PLACES and not claim_places(session.id, clean["party_size"]):
+    if status in HOLDS_PLACES and not places.claim_places(session.id, clean["party_size"]):
         db.session.rollback()
         return None
-    from . import waitlist  # here: the waiting list builds on this module
-
     promotions = []
     if status == RegistrationStatus.WAITLISTED:
         # Places a cancellation freed since our claim failed did not see this party waiting.
@@ -330,57 +313,6 @@ def _event_and_session(event_id, session_id: int | None) -> tuple[Event | None, 
 # Built once: a registration surge runs these thousands of times a minute.
 _INSERT_REGISTRATION = insert(Registration.__table__)
 _INSERT_ANSWER = insert(Answer.__table__)
-_CLAIM = (
-    update(Session.__table__)
-    .where(Session.__table__.c.id == bindparam("session_id"),
-           Session.__table__.c.places_taken + bindparam("people") <= Session.__table__.c.capacity)
-    .values(places_taken=Session.__table__.c.places_taken + bindparam("people"))
-)
-
-
-def claim_places(session_id: int, people: int) -> bool:
-    """Take `people` places if they fit. The WHERE clause is the whole rule."""
-    result = db.session.execute(_CLAIM, {"session_id": session_id, "people": people})
-    return result.rowcount == 1
-
-
-def release_places(session_id: int, people: int) -> None:
-    db.session.execute(
-        update(Session)
-        .where(Session.id == session_id, Session.places_taken >= people)
-        .values(places_taken=Session.places_taken - people)
-        .execution_options(synchronize_session=False)
-    )
-
-
-# --- finding a ticket (cancelling it is services/cancellation.py) ------------------------------
-
-
-def ticket(code: str | None) -> Registration:
-    """The registration behind a ticket code, or NotFound (for a wrong or truncated code too)."""
-    clean = normalise_code(code)
-    registration = None
-    if clean:
-        registration = db.session.scalar(
-            select(Registration)
-            .where(Registration.code == clean)
-            .options(selectinload(Registration.answers))
-        )
-    if registration is None:
-        raise NotFound(_("No ticket has this code."))
-    return registration
-
-
-def tickets_for_phone(phone: str) -> list[Registration]:
-    return list(
-        db.session.scalars(
-            select(Registration)
-            .where(Registration.phone == phone)
-            .order_by(Registration.created_at.desc())
-        )
-    )
-
-
 def _draft(compose, registration: Registration):
     """The text of a message about a registration (a transient copy: nothing is loaded or
     flushed); None if it could not be composed, which never turns a registration into an error."""
@@ -394,12 +326,3 @@ def _draft(compose, registration: Registration):
         return None
 
 
-def tell(message, registration: Registration) -> None:
-    """Send `message` about a committed registration. A message that cannot be sent now is
-    retried later; it never turns a registration or a cancellation into an error."""
-    registration_id = registration.id
-    try:
-        message(registration, links.ticket_url(registration.code))
-    except Exception:  # notify never raises; this guards the link and a broken backend alike
-        db.session.rollback()
-        log.exception("could not tell the holder of registration %s", registration_id)

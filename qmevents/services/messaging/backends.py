@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 
-from ..models import NotificationChannel
+from ...models import NotificationChannel
 
 SEND_TIMEOUT_SECONDS = 10.0
 

@@ -27,8 +27,8 @@ from sqlalchemy import Integer, Select, Subquery, and_, case, func, literal_colu
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from ..extensions import db
-from ..models import (
+from ...extensions import db
+from ...models import (
     Admission,
     AdmissionKind,
     Checkpoint,
@@ -42,8 +42,8 @@ from ..models import (
     Session,
     Tally,
 )
-from ..timeutil import utcnow
-from .errors import NotFound
+from ...timeutil import utcnow
+from ..errors import NotFound
 
 MAX_ID = 2**31  # ids are 32-bit in the database: a larger one matches nothing
 

@@ -18,11 +18,11 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from ..extensions import db
-from ..models import District, Event, EventKind, EventStatus, Organisation, Session
-from ..timeutil import SHANGHAI, from_local, to_local, utcnow
+from ...extensions import db
+from ...models import District, Event, EventKind, EventStatus, Organisation, Session
+from ...timeutil import SHANGHAI, from_local, to_local, utcnow
 from . import dashboards, reports
-from .digest_phrases import EN, ZH, Phrases, press_round
+from .phrases import EN, ZH, Phrases, press_round
 
 # --- the summary ------------------------------------------------------------------------------
 

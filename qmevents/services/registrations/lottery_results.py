@@ -8,10 +8,10 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from ..extensions import db
-from ..models import Event, LotteryDraw, Registration, RegistrationStatus, Session
+from ...extensions import db
+from ...models import Event, LotteryDraw, Registration, RegistrationStatus, Session
+from ..identity import mask_mobile
 from . import lottery
-from .identity import mask_mobile
 
 
 @dataclass

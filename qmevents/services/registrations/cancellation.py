@@ -18,13 +18,17 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import update
 
-from ..extensions import db
-from ..models import ENDED, HOLDS_PLACES, Registration, RegistrationStatus, User
-from ..numbers import is_row_id
-from ..timeutil import utcnow
-from . import audit, messages, waitlist
-from .errors import NotFound, RegistrationClosed
-from .registration import release_places, tell, ticket
+from ...extensions import db
+from ...models import ENDED, HOLDS_PLACES, Registration, RegistrationStatus, User
+from ...numbers import is_row_id
+from ...timeutil import utcnow
+from .. import audit
+from ..errors import NotFound, RegistrationClosed
+from ..messaging import messages
+from ..messaging.messages import tell
+from . import waitlist
+from .codes import ticket
+from .places import release_places
 
 _ATTEMPTS = 3
 

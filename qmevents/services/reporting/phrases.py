@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from ..models import District, EventKind
+from ...models import District, EventKind
 
 # --- press rounding -------------------------------------------------------------------------
 

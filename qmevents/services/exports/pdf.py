@@ -24,9 +24,9 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from .exports_data import TEXT_OF, Chart, Document, Kind, summary_text
-from .exports_data import Table as DataTable
-from .tickets import _cjk_font as cjk_font
+from ..tickets import _cjk_font as cjk_font
+from .data import TEXT_OF, Chart, Document, Kind, summary_text
+from .data import Table as DataTable
 
 PAGE = landscape(A4)
 MARGIN = 14 * mm

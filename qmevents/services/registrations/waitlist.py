@@ -28,9 +28,9 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import attributes, joinedload
 
-from .. import links
-from ..extensions import db
-from ..models import (
+from ... import links
+from ...extensions import db
+from ...models import (
     Event,
     EventStatus,
     Registration,
@@ -38,10 +38,12 @@ from ..models import (
     RegistrationStatus,
     Session,
 )
-from ..timeutil import utcnow
-from . import audit, lottery, messages, notify
-from . import registration as registrations
-from .errors import NotFound, RegistrationClosed, ValidationFailed
+from ...timeutil import utcnow
+from .. import audit
+from ..errors import NotFound, RegistrationClosed, ValidationFailed
+from ..messaging import messages
+from ..messaging import outbox as notify
+from . import codes, lottery, places
 
 log = logging.getLogger(__name__)
 
@@ -213,7 +215,7 @@ def _load(registration_id: int) -> Registration | None:
 def _move(candidate: Registration, deadline: datetime | None, now: datetime) -> bool:
     """Take the candidate's places and move it off the list, both or neither. False when its
     places no longer fit or someone else moved it first (a cancellation, another promoter)."""
-    if not registrations.claim_places(candidate.session_id, candidate.party_size):
+    if not places.claim_places(candidate.session_id, candidate.party_size):
         return False
     status = RegistrationStatus.CONFIRMED if deadline is None else RegistrationStatus.OFFERED
     moved = db.session.execute(
@@ -224,7 +226,7 @@ def _move(candidate: Registration, deadline: datetime | None, now: datetime) -> 
     ).rowcount
     if moved != 1:
         # Undone in this same transaction: the caller's other writes (a cancellation) stand.
-        registrations.release_places(candidate.session_id, candidate.party_size)
+        places.release_places(candidate.session_id, candidate.party_size)
         return False
     attributes.set_committed_value(candidate, "status", status)
     attributes.set_committed_value(candidate, "offer_expires_at", deadline)
@@ -248,7 +250,7 @@ def _stage(draft, registration: Registration) -> notify.Staged | None:
 def confirm_offer(code: str) -> Registration:
     """The citizen takes the offered place before its deadline. After it the place has passed
     on (or passes on now), and the citizen is told so."""
-    registration = registrations.ticket(code)
+    registration = codes.ticket(code)
     if registration.status == RegistrationStatus.CONFIRMED:
         return registration  # a second tap on the button
     if registration.status != RegistrationStatus.OFFERED:
@@ -312,7 +314,7 @@ def _expire(registration_id: int, now: datetime) -> bool:
     if expired != 1:
         db.session.rollback()
         return False
-    registrations.release_places(registration.session_id, registration.party_size)
+    places.release_places(registration.session_id, registration.party_size)
     attributes.set_committed_value(registration, "status", RegistrationStatus.CANCELLED)
     audit.record("offer_expired", actor_id=None, event_id=registration.event_id,
                  registration_id=registration_id, session_id=registration.session_id,

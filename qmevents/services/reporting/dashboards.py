@@ -13,8 +13,8 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import Subquery, func, select
 
-from ..extensions import db
-from ..models import (
+from ...extensions import db
+from ...models import (
     Admission,
     District,
     Event,
@@ -27,9 +27,9 @@ from ..models import (
     Tally,
     User,
 )
-from ..timeutil import SHANGHAI, from_local
-from .errors import Forbidden, NotFound, ValidationFailed
-from .listings import EARLIEST_YEAR, LATEST_YEAR
+from ...timeutil import SHANGHAI, from_local
+from ..errors import Forbidden, NotFound, ValidationFailed
+from ..listings import EARLIEST_YEAR, LATEST_YEAR
 from .reports import (
     ARRIVED,
     ATTENDANCE_FIELDS,

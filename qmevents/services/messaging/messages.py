@@ -1,6 +1,7 @@
 """What we tell citizens, in Chinese (their language): the text of every message about a
-registration, and the one-time code. services/notify.py stores, sends and retries them; a message
-that cannot be composed is logged and skipped, never turned into an error for the citizen.
+registration, and the one-time code, and `tell`: sending one about a committed registration.
+outbox.py stores, sends and retries them; a message that cannot be composed is logged and skipped,
+never turned into an error for the citizen.
 """
 from __future__ import annotations
 
@@ -9,16 +10,18 @@ from datetime import datetime
 
 from flask import current_app
 
-from ..models import (
+from ... import links
+from ...extensions import db
+from ...models import (
     Notification,
     NotificationChannel,
     NotificationKind,
     Registration,
     RegistrationStatus,
 )
-from ..timeutil import to_local
-from . import notify
-from .identity import normalise_name
+from ...timeutil import to_local
+from ..identity import normalise_name
+from . import outbox as notify
 
 log = logging.getLogger(__name__)
 
@@ -209,3 +212,14 @@ def addressee(registration: Registration) -> str:
 def _signature() -> str:
     sender = current_app.config.get("SMS_SENDER")
     return f"【{sender}】" if sender else ""
+
+
+def tell(message, registration: Registration) -> None:
+    """Send `message` about a committed registration. A message that cannot be sent now is
+    retried later; it never turns a registration or a cancellation into an error."""
+    registration_id = registration.id
+    try:
+        message(registration, links.ticket_url(registration.code))
+    except Exception:  # notify never raises; this guards the link and a broken backend alike
+        db.session.rollback()
+        log.exception("could not tell the holder of registration %s", registration_id)

@@ -18,14 +18,15 @@ from urllib.parse import quote
 
 from flask_babel import gettext as _
 
-from ..extensions import db
-from ..models import District, Event, Organisation, User
-from . import audit, dashboards, listings, reports
-from .errors import Forbidden, NotFound, ValidationFailed
-from .exports_csv import document_csv, table_csv
-from .exports_data import Document, dashboard_document, registrants_document, report_document
-from .exports_pdf import document_pdf
-from .exports_xlsx import stream_file, write_workbook
+from ...extensions import db
+from ...models import District, Event, Organisation, User
+from .. import audit, listings
+from ..errors import Forbidden, NotFound, ValidationFailed
+from ..reporting import dashboards, reports
+from .csv import document_csv, table_csv
+from .data import Document, dashboard_document, registrants_document, report_document
+from .pdf import document_pdf
+from .xlsx import stream_file, write_workbook
 
 MIN_PURPOSE, MAX_PURPOSE = 5, 200  # characters of the stated purpose of an unmasked export
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|;]+')

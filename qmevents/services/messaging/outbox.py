@@ -19,16 +19,11 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import insert, or_, select, update
 
-from ..extensions import db
-from ..models import (
-    Notification,
-    NotificationChannel,
-    NotificationKind,
-    NotificationStatus,
-)
-from ..timeutil import utcnow
-from .identity import mask_mobile
-from .notify_backends import Message, OutboxBackend, SendFailed, backend, backend_name
+from ...extensions import db
+from ...models import Notification, NotificationChannel, NotificationKind, NotificationStatus
+from ...timeutil import utcnow
+from ..identity import mask_mobile
+from .backends import Message, OutboxBackend, SendFailed, backend, backend_name
 
 log = logging.getLogger(__name__)
 

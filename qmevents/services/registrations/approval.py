@@ -26,9 +26,9 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .. import links
-from ..extensions import db
-from ..models import (
+from ... import links
+from ...extensions import db
+from ...models import (
     AuditEntry,
     Event,
     EventStatus,
@@ -38,11 +38,10 @@ from ..models import (
     Session,
     User,
 )
-from ..numbers import whole_number
-from ..timeutil import utcnow
-from . import audit, listings, messages
-from . import registration as registration_rules
-from .errors import (
+from ...numbers import whole_number
+from ...timeutil import utcnow
+from .. import audit, listings
+from ..errors import (
     DuplicateRegistration,
     Forbidden,
     InvalidTransition,
@@ -50,7 +49,10 @@ from .errors import (
     SessionFull,
     ValidationFailed,
 )
-from .identity import mask_mobile
+from ..identity import mask_mobile
+from ..messaging import messages
+from . import codes, places
+from . import register as registration_rules
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +179,7 @@ def admit(event_id: int, registration_ids: object, actor: User,
     for registration_id in admitted:
         needed[found[registration_id].session_id] += found[registration_id].party_size
     for session_id in sorted(needed):
-        if not registration_rules.claim_places(session_id, needed[session_id]):
+        if not places.claim_places(session_id, needed[session_id]):
             _refuse_batch(session_id, needed[session_id])
     for registration_id in admitted:
         r = found[registration_id]
@@ -239,14 +241,14 @@ def invite(event_id: int, session_id: object, name: object, phone: object, party
     if session.starts_at <= utcnow():
         raise RegistrationClosed(_("This session has already started."))
 
-    if not registration_rules.claim_places(session.id, clean["party_size"]):
+    if not places.claim_places(session.id, clean["party_size"]):
         db.session.rollback()
         left = db.session.get(Session, session.id, populate_existing=True).places_left
         raise SessionFull(
             _("Only %(n)d places are left in this session: fewer than the party.", n=left)
             if left else _("This session is full."), places_left=left)
     registration = Registration(
-        code=registration_rules.new_code(), event_id=event.id, session_id=session.id,
+        code=codes.new_code(), event_id=event.id, session_id=session.id,
         name=clean["name"], phone=clean["phone"], party_size=clean["party_size"],
         status=RegistrationStatus.CONFIRMED, source="invite",
         consent_at=None,  # the organiser typed the details; the citizen ticked no notice

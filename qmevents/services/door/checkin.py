@@ -59,9 +59,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from .. import labels
-from ..extensions import db
-from ..models import (
+from ... import labels
+from ...extensions import db
+from ...models import (
     Admission,
     AdmissionKind,
     Checkpoint,
@@ -74,11 +74,11 @@ from ..models import (
     StaffAssignment,
     User,
 )
-from ..timeutil import to_local, utcnow
-from . import audit
-from .errors import Forbidden, NotFound, ValidationFailed
-from .identity import mask_mobile
-from .registration import normalise_code
+from ...timeutil import to_local, utcnow
+from .. import audit
+from ..errors import Forbidden, NotFound, ValidationFailed
+from ..identity import mask_mobile
+from ..registrations.codes import normalise_code
 
 MAX_SCAN = 2000  # characters; longer is not a ticket, whatever it holds
 MAX_ID = 2**31  # ids are 32-bit in the database: a larger one matches nothing

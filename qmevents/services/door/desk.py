@@ -14,8 +14,8 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import case, delete, func, insert, select, update
 
-from ..extensions import db
-from ..models import (
+from ...extensions import db
+from ...models import (
     HOLDS_PLACES,
     Admission,
     AdmissionKind,
@@ -26,13 +26,15 @@ from ..models import (
     Tally,
     User,
 )
-from ..timeutil import to_local, utcnow
-from . import audit, reports, waitlist
+from ...timeutil import to_local, utcnow
+from .. import audit
+from ..errors import DomainError, Forbidden, NotFound, ValidationFailed
+from ..identity import mask_mobile, name_refusal, normalise_mobile, normalise_name
+from ..registrations import waitlist
+from ..registrations.places import release_places
+from ..registrations.registrants import MAX_SEARCH, name_or_phone_matches
+from ..reporting import reports
 from .checkin import MAX_ID, Answer, Result, TicketView, may_scan, ticket_view
-from .errors import DomainError, Forbidden, NotFound, ValidationFailed
-from .identity import mask_mobile, name_refusal, normalise_mobile, normalise_name
-from .registrants import MAX_SEARCH, name_or_phone_matches
-from .registration import release_places
 
 MAX_WALK_IN = 500  # people in one walk-in count: a school class, a bus of pensioners
 MAX_BUMP = 1000

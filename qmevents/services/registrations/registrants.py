@@ -15,11 +15,11 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from ..extensions import db
-from ..models import Question, QuestionKind, Registration, RegistrationStatus, Session
-from ..numbers import ascii_digits, is_row_id
-from .errors import NotFound, ValidationFailed
-from .identity import mask_id_number, mask_mobile, normalise_mobile
+from ...extensions import db
+from ...models import Question, QuestionKind, Registration, RegistrationStatus, Session
+from ...numbers import ascii_digits, is_row_id
+from ..errors import NotFound, ValidationFailed
+from ..identity import mask_id_number, mask_mobile, normalise_mobile
 
 MAX_SEARCH = 50
 _LAST_FOUR = re.compile(r"[0-9]{4}", re.ASCII)

@@ -10,7 +10,7 @@ import csv
 import io
 from collections.abc import Callable, Iterator, Sequence
 
-from .exports_data import TEXT_OF, Column, Document, Kind, Table, kind_of, summary_text
+from .data import TEXT_OF, Column, Document, Kind, Table, kind_of, summary_text
 
 BOM = "\ufeff"
 CHUNK = 64 * 1024  # characters buffered before a chunk is yielded

@@ -14,10 +14,10 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ..extensions import db
-from ..models import Event, Question, QuestionKind, Registration
-from .errors import ValidationFailed
-from .identity import normalise_id_number
+from ...extensions import db
+from ...models import Event, Question, QuestionKind, Registration
+from ..errors import ValidationFailed
+from ..identity import normalise_id_number
 
 MAX_QUESTIONS = 20
 MAX_LABEL = 200

@@ -16,14 +16,14 @@ from datetime import date, datetime, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import DateTime, String, select, type_coerce
 
-from .. import labels
-from ..extensions import db
-from ..models import Answer, Event, Question, QuestionKind, Registration, Session
-from ..timeutil import SHANGHAI, to_local
-from . import registrants as registrant_rules
-from .dashboards import Dashboard, DashboardLine
-from .identity import mask_id_number, mask_mobile
-from .reports import Attendance, EventReport
+from ... import labels
+from ...extensions import db
+from ...models import Answer, Event, Question, QuestionKind, Registration, Session
+from ...timeutil import SHANGHAI, to_local
+from ..identity import mask_id_number, mask_mobile
+from ..registrations import registrants as registrant_rules
+from ..reporting.dashboards import Dashboard, DashboardLine
+from ..reporting.reports import Attendance, EventReport
 
 SHANGHAI_OFFSET = timedelta(hours=8)
 STREAM_BATCH = 5000  # rows fetched per round trip while streaming registrants (about 2 MB)

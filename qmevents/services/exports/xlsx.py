@@ -17,7 +17,7 @@ from typing import BinaryIO
 import xlsxwriter
 from flask_babel import gettext as _
 
-from .exports_data import Document, Kind, Share, Table, kind_of, local_naive
+from .data import Document, Kind, Share, Table, kind_of, local_naive
 
 MIN_WIDTH, MAX_WIDTH = 6, 50  # characters; CJK characters count double
 SHEET_NAME = 31  # Excel's limit

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from ..extensions import db
-from ..models import OneTimeCodePurpose
-from . import messages, notify, otp
-from .identity import mask_mobile, normalise_mobile
+from ...extensions import db
+from ...models import OneTimeCodePurpose
+from .. import otp
+from ..identity import mask_mobile, normalise_mobile
+from ..messaging import messages
+from ..messaging import outbox as notify
 
 
 @dataclass(frozen=True)

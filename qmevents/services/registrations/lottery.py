@@ -38,9 +38,9 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .. import links
-from ..extensions import db
-from ..models import (
+from ... import links
+from ...extensions import db
+from ...models import (
     Event,
     EventStatus,
     LotteryDraw,
@@ -49,10 +49,12 @@ from ..models import (
     RegistrationStatus,
     Session,
 )
-from ..timeutil import to_local, utcnow
-from . import audit, messages, notify
-from .errors import DomainError, NotFound, ValidationFailed
-from .registration import claim_places
+from ...timeutil import to_local, utcnow
+from .. import audit
+from ..errors import DomainError, NotFound, ValidationFailed
+from ..messaging import messages
+from ..messaging import outbox as notify
+from .places import claim_places
 
 log = logging.getLogger(__name__)
 
