@@ -37,9 +37,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     health.register(app)
 
-    from . import cli, errors, filters
+    from . import cli, errors, filters, guards
 
     cli.register(app)
+    # After CSRF and the limits, as before any view: what no row can hold is refused once.
+    app.before_request(guards.refuse_unstorable)
     errors.register(app)
     filters.register(app)
     return app
@@ -148,11 +150,11 @@ def _select_locale() -> str:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .api.views import bp as api_bp
-    from .auth.views import bp as auth_bp
-    from .door.views import bp as door_bp
-    from .organiser.views import bp as organiser_bp
-    from .public.views import bp as public_bp
+    from .api import bp as api_bp
+    from .auth import bp as auth_bp
+    from .door import bp as door_bp
+    from .organiser import bp as organiser_bp
+    from .public import bp as public_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)

@@ -9,6 +9,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .extensions import db
+from .links import UntrustedHost
 from .requestlog import logged_path
 
 
@@ -49,11 +50,6 @@ def discard_session() -> None:
 
 
 def register(app: Flask) -> None:
-    from .guards import refuse_unstorable
-    from .links import UntrustedHost
-
-    app.before_request(refuse_unstorable)
-
     @app.teardown_appcontext
     def end_session(exc: BaseException | None) -> None:
         discard_session()

@@ -24,7 +24,7 @@ from qmevents.models import (
     StaffAssignment,
     User,
 )
-from qmevents.services import events
+from qmevents.services import access, events
 from qmevents.services.door import checkin
 from qmevents.services.door import desk as door
 from qmevents.services.door.checkin import Result
@@ -472,5 +472,5 @@ def test_may_scan_says_who_works_the_door(app, factory, tour):
     outsider, _ = factory.user("staff", org=BUREAU)
     with app.app_context():
         event = db.session.get(Event, tour.event_id)
-        assert checkin.may_scan(db.session.get(User, tour.staff_id), event)
-        assert not checkin.may_scan(db.session.get(User, outsider), event)
+        assert access.may_scan(db.session.get(User, tour.staff_id), event)
+        assert not access.may_scan(db.session.get(User, outsider), event)

@@ -15,7 +15,7 @@ from qmevents.models import (
     StaffAssignment,
     User,
 )
-from qmevents.services import accounts, events, listings
+from qmevents.services import access, accounts, events, listings
 from qmevents.timeutil import utcnow
 
 STDIN_PASSWORD = "secretpassword1\n"
@@ -107,7 +107,7 @@ def test_printed_passwords_sign_in_the_admin_and_an_organiser(app, demo):
 def test_district_staff_are_assigned_to_their_districts_events(app, demo):
     with app.app_context():
         staff = db.session.scalar(select(User).filter_by(email="staff.yangpu@demo.qmevents.cn"))
-        visible = db.session.scalars(listings.events_visible_to(staff)).all()
+        visible = db.session.scalars(access.events_visible_to(staff)).all()
         assert len(visible) == 3
         assert {e.district.name for e in visible} == {"杨浦区"}
 

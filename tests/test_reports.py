@@ -25,7 +25,7 @@ from qmevents.models import (
     Tally,
     User,
 )
-from qmevents.services import events
+from qmevents.services import access, events
 from qmevents.services.door import checkin
 from qmevents.services.door import desk as door
 from qmevents.services.errors import Forbidden, NotFound, ValidationFailed
@@ -530,8 +530,9 @@ def test_an_organiser_is_scoped_to_its_own_organisation_whatever_it_asks(app, fa
     with app.app_context():
         organiser, admin, staff = (db.session.get(User, i) for i in (organiser_id, admin_id,
                                                                       staff_id))
-        asked = dashboards.DashboardFilter(organisation_id=organiser.organisation_id + 1)
-        assert dashboards.scope_for(organiser, asked).organisation_id == organiser.organisation_id
-        assert dashboards.scope_for(admin, asked) == asked
+        asked = organiser.organisation_id + 1
+        assert access.dashboard_scope(organiser, asked) == organiser.organisation_id
+        assert access.dashboard_scope(admin, asked) == asked
+        assert access.dashboard_scope(admin, None) is None
         with pytest.raises(Forbidden):
-            dashboards.scope_for(staff, asked)
+            access.dashboard_scope(staff, asked)

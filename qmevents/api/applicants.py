@@ -16,13 +16,14 @@ from .. import links
 from ..errors import render_error
 from ..models import Role
 from ..ratelimits import limit_number_search
+from ..services import access
 from ..services.errors import RegistrationRefused, SessionFull, ValidationFailed
 from ..services.registrations import approval
 from ..services.registrations import registrants as registrant_rules
 from . import schemas
 from .auth import require_token, token_user
+from .blueprint import MAX_PAGE, MAX_PER_PAGE, bp, json_object
 from .registrations import registration_request
-from .views import MAX_PAGE, MAX_PER_PAGE, bp, json_object
 
 DEFAULT_PER_PAGE = 50
 
@@ -70,7 +71,7 @@ def _session_query() -> int | None:
 @limit_number_search
 def list_applicants(event_id: int):
     """One page of the applications waiting for a decision, and each session's places left."""
-    event = approval.editable_event(token_user(), event_id)
+    event = access.editable_event(token_user(), event_id)
     errors: dict[str, str] = {}
     page = schemas.parse_positive(request.args.get("page"), "page", 1, MAX_PAGE, errors)
     per_page = schemas.parse_positive(request.args.get("per_page"), "per_page",
@@ -88,7 +89,7 @@ def list_applicants(event_id: int):
 
 
 def _decision_body(event_id: int) -> dict[str, Any]:
-    approval.editable_event(token_user(), event_id)  # 404 and 403 before a 422 about the body
+    access.editable_event(token_user(), event_id)  # 404 and 403 before a 422 about the body
     return json_object()
 
 

@@ -22,7 +22,7 @@ from ..services.door.checkin import Answer, TicketView
 from ..services.errors import ValidationFailed
 from . import schemas
 from .auth import require_door_user
-from .views import bp, json_object
+from .blueprint import bp, json_object
 
 Errors = dict[str, str]
 

@@ -21,7 +21,7 @@ from ..ratelimits import limit_otp, limit_registration
 from ..services.errors import NotFound, RegistrationRefused, ValidationFailed
 from ..services.registrations import phone_codes
 from ..services.registrations.register import RegistrationRequest, register
-from .views import bp, json_object
+from .blueprint import bp, json_object
 
 Errors = dict[str, str]
 MAX_ID = 2**31  # ids are 32-bit integers in the database; a larger one in a URL matches nothing

@@ -6,59 +6,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..auth.throttle import limit_sign_in
-from ..errors import render_error
 from ..extensions import db
 from ..models import Event, Organisation, Role, User
-from ..requestbody import NOT_JSON, json_body
 from ..services import accounts, events, listings
-from ..services.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
+from ..services.errors import ValidationFailed
 from . import openapi, schemas
 from .auth import bearer_token, optional_token, require_token, token_user, unauthorised
-
-bp = Blueprint("api", __name__)
-
-MAX_PER_PAGE = 100
-MAX_PAGE = 1_000_000
-
-
-# --- errors -------------------------------------------------------------------------------------
-
-
-@bp.errorhandler(ValidationFailed)
-def validation_failed(err: ValidationFailed):
-    return jsonify(errors=err.errors), 422
-
-
-@bp.errorhandler(NotFound)
-def not_found(err: NotFound):
-    return render_error(404, err.message, err.code)
-
-
-@bp.errorhandler(Forbidden)
-def forbidden(err: Forbidden):
-    return render_error(403, err.message, err.code)
-
-
-@bp.errorhandler(InvalidTransition)
-def invalid_transition(err: InvalidTransition):
-    return render_error(409, err.message, err.code)
-
-
-def json_object() -> dict[str, Any]:
-    """The request body as a JSON object, whatever the Content-Type says; 422 under `body`."""
-    data = json_body()
-    if data is NOT_JSON:
-        raise ValidationFailed({"body": _("The body is not valid JSON.")})
-    if not isinstance(data, dict):
-        raise ValidationFailed({"body": _("The body must be a JSON object.")})
-    return data
-
+from .blueprint import MAX_PAGE, MAX_PER_PAGE, bp, json_object
 
 # --- tokens -------------------------------------------------------------------------------------
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import (
-    Blueprint,
     flash,
     g,
     redirect,
@@ -32,10 +31,9 @@ from ..models import User
 from ..requestlog import note_user
 from ..services import accounts, signins
 from ..services.errors import ValidationFailed
+from .blueprint import bp
 from .forms import ChangePasswordForm, LoginForm
 from .throttle import limit_sign_in
-
-bp = Blueprint("auth", __name__)
 
 
 @login_manager.user_loader

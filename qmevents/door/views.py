@@ -10,7 +10,7 @@ import mimetypes
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask import abort, current_app, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
@@ -18,14 +18,13 @@ from .. import labels
 from ..extensions import db
 from ..models import Checkpoint, Event, EventStatus, Session
 from ..numbers import whole_number
-from ..services import listings
+from ..services import access
 from ..services.door import checkin
 from ..services.door import desk as door
 from ..services.errors import Forbidden, NotFound, ValidationFailed
 from ..timeutil import SHANGHAI, from_local, to_local, utcnow
 from .answers import answer_page, client_text, refused
-
-bp = Blueprint("door", __name__)
+from .blueprint import bp
 
 # The decoder's WebAssembly must be served as such for streaming compilation; Python 3.11
 # knows the type only where the system's mime.types does.
@@ -40,10 +39,10 @@ def _scannable_event(event_id: int) -> Event:
     """The event if the signed-in user may scan at it: 404 for events they cannot see (nothing
     leaks), 403 for one they see but may not scan."""
     try:
-        event = listings.event_for(current_user, event_id)
+        event = access.visible_event(current_user, event_id)
     except NotFound:
         abort(404)
-    if not checkin.may_scan(current_user, event):
+    if not access.may_scan(current_user, event):
         abort(403)
     return event
 
@@ -66,14 +65,14 @@ def _door_events() -> list[DoorEvent]:
     """The user's scannable published events with a session today or later, soonest first."""
     since = _today_start()
     query = (
-        listings.events_visible_to(current_user)
+        access.events_visible_to(current_user)
         .where(Event.status == EventStatus.PUBLISHED)
         .where(Event.sessions.any(Session.ends_at >= since))
         .options(selectinload(Event.sessions), selectinload(Event.checkpoints))
     )
     rows = []
     for event in db.session.scalars(query):
-        if not checkin.may_scan(current_user, event):
+        if not access.may_scan(current_user, event):
             continue
         sessions = [s for s in event.sessions if s.ends_at >= since]
         rows.append(DoorEvent(event=event, sessions=sessions))

@@ -22,9 +22,8 @@ from ..services.errors import (
 )
 from ..services.registrations import approval
 from ..services.registrations import registrants as registrant_rules
+from .blueprint import bp, editable_event
 from .forms import RegistrantFilterForm
-from .registrants import _by_session
-from .views import _editable_event, bp
 
 AUDIT_PER_PAGE = 50
 
@@ -46,7 +45,7 @@ def _here(**changes) -> str:
 @limit_number_search
 def applicants(event_id: int):
     """GET lists the applications; POST admits or declines the selected ones and comes back."""
-    event = _editable_event(event_id)
+    event = editable_event(event_id)
     filters = RegistrantFilterForm(formdata=request.args, event=event)
     decision = {"selected": set(), "message": "", "errors": {}, "refusal": None}
     status = 200
@@ -123,7 +122,7 @@ def _render_applicants(event: Event, filters: RegistrantFilterForm, decision: di
         page = pages
         found = fetch(page)
     context.update(found=found, pager=Pager(page=page, pages=pages),
-                   groups=_by_session(found.rows, {s.id: s for s in event.sessions}))
+                   groups=registrant_rules.by_session(found.rows, {s.id: s for s in event.sessions}))
     return render_template("organiser/applicants.html", **context), status
 
 
@@ -149,7 +148,7 @@ class InviteForm(FlaskForm):
 @login_required
 def invite(event_id: int):
     """Invite someone by phone number: a confirmed ticket that takes its places at once."""
-    event = _editable_event(event_id)
+    event = editable_event(event_id)
     form = InviteForm()
     if request.method == "GET":
         first = next((s.id for s in event.sessions if s.places_left), None)
@@ -177,7 +176,7 @@ def invite(event_id: int):
 @login_required
 def audit(event_id: int):
     """Who admitted, declined, invited, promoted, drew or undid what, and when: newest first."""
-    event = _editable_event(event_id)
+    event = editable_event(event_id)
     page = page_number()
     rows, total = approval.audit_log(event.id, AUDIT_PER_PAGE, (page - 1) * AUDIT_PER_PAGE)
     pages = page_count(total, AUDIT_PER_PAGE)

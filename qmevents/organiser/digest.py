@@ -9,12 +9,12 @@ from flask_babel import get_locale
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
-from ..models import EventKind, Role
-from ..services import listings
+from ..models import EventKind
+from ..services import access, listings
 from ..services.errors import NotFound, ValidationFailed
 from ..services.reporting import digest
+from .blueprint import bp
 from .reports import ARG_OF, scoped_filter
-from .views import bp
 
 SUMMARY_ARGS = ("from", "to", "kind", "district")
 
@@ -22,7 +22,7 @@ SUMMARY_ARGS = ("from", "to", "kind", "district")
 @bp.route("/campaign/summary", endpoint="campaign_summary")
 @login_required
 def campaign_summary():
-    is_admin = current_user.role == Role.ADMIN
+    is_admin = access.sees_whole_city(current_user)
     typed = MultiDict({k: request.args.get(k, "").strip() for k in (*SUMMARY_ARGS,
                                                                     "organisation")})
     typed["organisation"] = ""  # the summary is the city's, or the organiser's own

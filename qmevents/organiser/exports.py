@@ -16,10 +16,10 @@ from wtforms.fields.choices import SelectChoice
 
 from ..errors import render_error
 from ..models import Event
-from ..services import exports
+from ..services import access, exports
 from ..services.errors import Forbidden, NotFound, ValidationFailed
+from .blueprint import bp, editable_event
 from .reports import FILTER_ARGS, scoped_filter
-from .views import _editable_event, bp
 
 
 class RegistrantExportForm(FlaskForm):
@@ -40,7 +40,7 @@ def _export_rights() -> dict:
     """`may_export(event)` for templates/organiser/_export_links.html and the registrant list."""
 
     def may_export(event: Event) -> bool:
-        return current_user.is_authenticated and exports.may_unmask(current_user, event)
+        return current_user.is_authenticated and access.may_unmask(current_user, event)
 
     return {"may_export": may_export, "export_formats": exports.FORMATS}
 
@@ -55,7 +55,7 @@ def report_export(event_id: int, fmt: str):
 @login_required
 def dashboard_export(fmt: str):
     # The dashboard page's own reading of its query string, so a download holds what the page
-    # shows; services.exports scopes it again (dashboards.scope_for) whoever calls it.
+    # shows; services.exports scopes it again (access.dashboard_scope) whoever calls it.
     typed = MultiDict({k: request.args.get(k, "").strip() for k in FILTER_ARGS})
     flt, errors = scoped_filter(typed)
     if errors:
@@ -67,7 +67,7 @@ def dashboard_export(fmt: str):
           endpoint="registrants_export")
 @login_required
 def registrants_export(event_id: int):
-    event = _editable_event(event_id)  # door staff look at the list but take nothing away
+    event = editable_event(event_id)  # door staff look at the list but take nothing away
     form = RegistrantExportForm()
     if request.method == "GET" or not form.validate_on_submit():
         status = 400 if request.method == "POST" else 200

@@ -7,10 +7,10 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..services import listings
+from ..services import access
 from ..services.registrations import lottery as draws
 from ..services.registrations import lottery_results
-from .views import _editable_event, _visible_event, bp
+from .blueprint import bp, editable_event, visible_event
 
 RESULTS_SHOWN = 200  # rows of a ranking on the page; the published list has them all
 
@@ -18,11 +18,11 @@ RESULTS_SHOWN = 200  # rows of a ranking on the page; the published list has the
 @bp.route("/events/<int:event_id>/lottery", endpoint="lottery")
 @login_required
 def lottery_page(event_id: int):
-    event = _visible_event(event_id)
+    event = visible_event(event_id)
     rows = lottery_results.overview(event)
     return render_template(
         "organiser/lottery.html", event=event, rows=rows, shown=RESULTS_SHOWN,
-        editable=listings.can_edit(current_user, event),
+        editable=access.may_edit(current_user, event),
         results={r.session.id: lottery_results.results(r.draw, RESULTS_SHOWN) for r in rows if r.draw},
     )
 
@@ -31,7 +31,7 @@ def lottery_page(event_id: int):
 @login_required
 def draw_lottery(event_id: int, session_id: int):
     """Draw one session now. Refusals (too early, twice, wrong mode) come back as a message."""
-    event = _editable_event(event_id)
+    event = editable_event(event_id)
     if all(s.id != session_id for s in event.sessions):
         abort(404)
     try:

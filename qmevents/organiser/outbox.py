@@ -9,16 +9,16 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import labels
-from ..models import Role
 from ..paging import page_number
+from ..services import access
 from ..services.messaging import outbox as notify
-from .views import bp
+from .blueprint import bp
 
 PER_PAGE = 30
 
 def _admins_only() -> None:
     """Messages name citizens of every organisation: only the city's admins read them."""
-    if current_user.role != Role.ADMIN:
+    if not access.may_read_outbox(current_user):
         abort(403)
 
 

@@ -9,8 +9,8 @@ from flask_login import login_required
 from ..models import Event
 from ..services.errors import ValidationFailed
 from ..services.registrations import questions as question_rules
+from .blueprint import bp, editable_event
 from .forms import QuestionsForm, data_from_questions
-from .views import _editable_event, bp
 
 
 def _render(form: QuestionsForm, event: Event, locked: bool, status: int = 200):
@@ -21,7 +21,7 @@ def _render(form: QuestionsForm, event: Event, locked: bool, status: int = 200):
 @bp.route("/events/<int:event_id>/questions", methods=["GET", "POST"])
 @login_required
 def questions(event_id: int):
-    event = _editable_event(event_id)
+    event = editable_event(event_id)
     locked = question_rules.has_registrations(event.id)
     if request.method == "GET":
         form = QuestionsForm(data=data_from_questions(event))

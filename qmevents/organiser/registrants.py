@@ -6,22 +6,22 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..models import ENDED, Session
+from ..models import ENDED
 from ..paging import Pager, page_count, page_number
 from ..ratelimits import limit_number_search
-from ..services import listings
+from ..services import access
 from ..services.errors import NotFound, RegistrationClosed, ValidationFailed
 from ..services.registrations import cancellation
 from ..services.registrations import registrants as registrant_rules
+from .blueprint import bp, editable_event, visible_event
 from .forms import RegistrantFilterForm
-from .views import _editable_event, _visible_event, bp
 
 
 @bp.route("/events/<int:event_id>/registrants")
 @login_required
 @limit_number_search
 def registrants(event_id: int):
-    event = _visible_event(event_id)
+    event = visible_event(event_id)
     form = RegistrantFilterForm(formdata=request.args, event=event)
     per_page = current_app.config["REGISTRANTS_PER_PAGE"]
     page = page_number()
@@ -45,8 +45,8 @@ def registrants(event_id: int):
     return render_template(
         "organiser/registrants.html", event=event, form=form, found=found,
         pager=Pager(page=page, pages=pages),
-        groups=_by_session(found.rows, {s.id: s for s in event.sessions}),
-        may_edit=listings.can_edit(current_user, event),
+        groups=registrant_rules.by_session(found.rows, {s.id: s for s in event.sessions}),
+        may_edit=access.may_edit(current_user, event),
     )
 
 
@@ -56,7 +56,7 @@ def registrants(event_id: int):
 def cancel_registration(event_id: int, registration_id: int):
     """The organiser cancels one registration: GET asks to confirm and says what it frees,
     POST (CSRF) cancels. People already let in stay counted and keep their places."""
-    event = _editable_event(event_id)
+    event = editable_event(event_id)
     try:
         row = registrant_rules.registrant(event.id, registration_id)
     except NotFound:
@@ -74,16 +74,5 @@ def cancel_registration(event_id: int, registration_id: int):
         flash(_("The registration of %(name)s is cancelled; they have been told.",
                 name=row.name), "success")
     return redirect(back, 303)
-
-
-def _by_session(rows: list[registrant_rules.RegistrantRow],
-                sessions: dict[int, Session]) -> list[tuple[Session, list]]:
-    """The page's rows under their session, keeping the service's order (sessions by time)."""
-    groups: list[tuple[Session, list]] = []
-    for row in rows:
-        if not groups or groups[-1][0].id != row.session_id:
-            groups.append((sessions[row.session_id], []))
-        groups[-1][1].append(row)
-    return groups
 
 

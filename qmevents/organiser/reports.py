@@ -8,7 +8,7 @@ organisation, whatever the query says) and admins (everything, by district and o
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from flask import abort, render_template, request
@@ -18,13 +18,12 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
 from .. import labels
-from ..extensions import db
-from ..models import EventKind, Organisation, Role
-from ..services import listings
+from ..models import EventKind
+from ..services import access, listings
 from ..services.errors import Forbidden, NotFound, ValidationFailed
 from ..services.reporting import dashboards, reports
 from ..timeutil import to_local
-from .views import _visible_event, bp
+from .blueprint import bp, organisation_choices, visible_event
 
 REFRESH_SECONDS = 60  # while a session is under way, the report reloads itself (no script)
 FILTER_ARGS = ("from", "to", "kind", "district", "organisation")
@@ -33,7 +32,7 @@ FILTER_ARGS = ("from", "to", "kind", "district", "organisation")
 @bp.route("/events/<int:event_id>/report", endpoint="report")
 @login_required
 def event_report(event_id: int):
-    event = _visible_event(event_id)
+    event = visible_event(event_id)
     report = reports.event_report(event.id)
     return render_template(
         "organiser/report.html", event=event, report=report, export_scope="report",
@@ -99,7 +98,7 @@ def arrival_days(bins: list[reports.ArrivalBin]) -> list[ArrivalDay]:
 @bp.route("/dashboard", endpoint="dashboard")
 @login_required
 def dashboard_page():
-    is_admin = current_user.role == Role.ADMIN
+    is_admin = access.sees_whole_city(current_user)
     typed = MultiDict({k: request.args.get(k, "").strip() for k in FILTER_ARGS})
     flt, errors = scoped_filter(typed)
     board = None
@@ -114,7 +113,7 @@ def dashboard_page():
         "organiser/dashboard.html", board=board, errors=errors, typed=typed, is_admin=is_admin,
         chart_points=_dashboard_charts(board) if board else {},
         kinds=list(EventKind), districts=listings.districts(),
-        organisations=_organisations() if is_admin else [],
+        organisations=organisation_choices() or [],
         export_scope="dashboard",
         filter_args={k: v for k, v in typed.items() if v and k in _allowed_args(is_admin)},
     ), 400 if errors else 200
@@ -141,10 +140,11 @@ def scoped_filter(typed: MultiDict) -> tuple[dashboards.DashboardFilter, dict[st
             except ValueError:
                 errors[arg] = _("Enter a date as YYYY-MM-DD, e.g. 2026-09-01.")
     flt.district_id = _id_arg(typed, "district", errors)
-    if current_user.role == Role.ADMIN:
+    if access.may_choose_organisation(current_user):
         flt.organisation_id = _id_arg(typed, "organisation", errors)
     try:
-        return dashboards.scope_for(current_user, flt), errors
+        scope = access.dashboard_scope(current_user, flt.organisation_id)
+        return replace(flt, organisation_id=scope), errors
     except Forbidden:
         abort(403)
 
@@ -172,7 +172,3 @@ def _dashboard_charts(board: dashboards.Dashboard) -> dict[str, list[Point]]:
                        d.day.strftime("%m-%d") if i % every == 0 else "")
                  for i, d in enumerate(board.by_day)],
     }
-
-
-def _organisations() -> list[Organisation]:
-    return list(db.session.scalars(db.select(Organisation).order_by(Organisation.name)))

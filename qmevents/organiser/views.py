@@ -1,53 +1,17 @@
-"""The organiser back office: the list of one's events, the event form (sessions and checkpoints
-in one flow) and the status changes. Who may see what is decided by services.events; an event of
-another organisation is a 404 here, exactly like an unknown id."""
+"""The list of one's events, the event form (sessions and checkpoints in one flow) and the status
+changes. Who may see and change what is services.access; blueprint.py turns it into 404 and 403."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..extensions import db
-from ..models import Event, EventStatus, Organisation, Role
+from ..models import Event, EventStatus, Role
 from ..paging import Pager, page_count, page_number
-from ..services import events, listings
-from ..services.errors import InvalidTransition, NotFound, ValidationFailed
+from ..services import access, events, listings
+from ..services.errors import InvalidTransition, ValidationFailed
+from .blueprint import bp, editable_event, organisation_choices, visible_event
 from .forms import EventForm, data_from_event
-
-bp = Blueprint("organiser", __name__)
-
-
-# --- who may do what ------------------------------------------------------------------------
-
-
-def _visible_event(event_id: int) -> Event:
-    """The event if the signed-in user may see it; a 404 otherwise, never its data."""
-    try:
-        return listings.event_for(current_user, event_id)
-    except NotFound:
-        abort(404)
-
-
-def _editable_event(event_id: int) -> Event:
-    """Staff assigned to an event may look but not change it (403); others get the 404."""
-    event = _visible_event(event_id)
-    if not listings.can_edit(current_user, event):
-        abort(403)
-    return event
-
-
-def _may_create() -> bool:
-    return current_user.role == Role.ADMIN or (
-        current_user.role == Role.ORGANISER and current_user.organisation_id is not None
-    )
-
-
-def _organisations() -> list[Organisation] | None:
-    """The choice of organisation, for admins only: they create events for anyone."""
-    if current_user.role != Role.ADMIN:
-        return None
-    return list(db.session.scalars(db.select(Organisation).order_by(Organisation.name)))
-
 
 # --- the list -----------------------------------------------------------------------------
 
@@ -63,8 +27,8 @@ def events_list():
         rows=rows,
         total=total,
         pager=Pager(page=page, pages=page_count(total, per_page)),
-        may_create=_may_create(),
-        is_admin=current_user.role == Role.ADMIN,
+        may_create=access.may_create_events(current_user),
+        is_admin=access.sees_whole_city(current_user),
         is_staff=current_user.role == Role.STAFF,
     )
 
@@ -117,9 +81,9 @@ def _save(form: EventForm, event: Event | None):
 @bp.route("/events/new", methods=["GET", "POST"])
 @login_required
 def new_event():
-    if not _may_create():
+    if not access.may_create_events(current_user):
         abort(403)
-    organisations = _organisations()
+    organisations = organisation_choices()
     form = EventForm(organisations=organisations)
     if "organisation" in form and not form.organisation.choices:
         flash(_("There is no organisation yet. Create an organiser first (flask create-user)."),
@@ -137,7 +101,7 @@ def new_event():
 @bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_event(event_id: int):
-    event = _editable_event(event_id)
+    event = editable_event(event_id)
     if request.method == "GET":
         return _render_form(EventForm(data=data_from_event(event)), event)
     form = EventForm()
@@ -153,13 +117,13 @@ def edit_event(event_id: int):
 @bp.route("/events/<int:event_id>")
 @login_required
 def event(event_id: int):
-    event = _visible_event(event_id)
+    event = visible_event(event_id)
     return render_template("organiser/event.html", event=event,
-                           editable=listings.can_edit(current_user, event))
+                           editable=access.may_edit(current_user, event))
 
 
 def _change_status(event_id: int, change, done: str):
-    event = _editable_event(event_id)
+    event = editable_event(event_id)
     try:
         change(event)
     except InvalidTransition as exc:
@@ -187,23 +151,9 @@ def unpublish_event(event_id: int):
 @login_required
 def cancel_event(event_id: int):
     if request.method == "GET":
-        event = _editable_event(event_id)
+        event = editable_event(event_id)
         if event.status == EventStatus.CANCELLED:
             flash(_("The event is already cancelled."), "info")
             return redirect(url_for(".event", event_id=event.id))
         return render_template("organiser/cancel.html", event=event)
     return _change_status(event_id, events.cancel, _("The event is cancelled."))
-
-
-# Routes of the back office that live in their own modules, added to bp on import.
-from . import (  # noqa: E402,F401
-    applicants,
-    digest,
-    exports,
-    lottery,
-    outbox,
-    questions,
-    registrants,
-    reports,
-)
-

@@ -33,7 +33,7 @@ from ..services.identity import mask_mobile, normalise_mobile
 from ..services.messaging import messages
 from ..services.registrations import codes
 from ..timeutil import utcnow
-from .views import bp
+from .blueprint import bp
 
 PENDING_PHONE_KEY = "find_phone"  # the number a code was asked for, not yet proven
 VERIFIED_KEY = "find_verified"  # the token of the phone's proof (services/signins.py)

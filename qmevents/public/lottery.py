@@ -12,7 +12,7 @@ from ..services import listings
 from ..services.errors import NotFound
 from ..services.registrations import lottery as draws
 from ..services.registrations import lottery_results
-from .views import bp
+from .blueprint import bp
 
 
 @bp.route("/events/<int:event_id>/sessions/<int:session_id>/lottery.json")

@@ -24,8 +24,8 @@ from ..services.messaging import outbox as notify
 from ..services.registrations import phone_codes
 from ..services.registrations import register as registrations
 from ..services.registrations.register import Availability, RegistrationRequest
+from .blueprint import bp
 from .forms import RegistrationForm
-from .views import bp
 
 # Where people who already registered find their tickets, until public.find_tickets exists.
 FIND_TICKETS_FALLBACK = "/my-tickets"

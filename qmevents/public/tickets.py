@@ -32,12 +32,11 @@ from ..errors import render_error
 from ..models import Checkpoint, Registration, RegistrationStatus
 from ..models.registration import ENDED
 from ..ratelimits import limit_ticket_lookup
-from ..services import tickets
-from ..services.door import checkin
+from ..services import access, tickets
 from ..services.errors import NotFound, RegistrationClosed
 from ..services.identity import mask_mobile
 from ..services.registrations import cancellation, codes, waitlist
-from .views import bp
+from .blueprint import bp
 
 # Browsers and proxies: the page and the downloads belong to this browser only.
 PRIVATE = "private, no-cache"
@@ -88,7 +87,7 @@ def _door_block(registration: Registration) -> DoorBlock | None:
     if not current_user.is_authenticated:
         return None
     event = registration.event
-    if not checkin.may_scan(current_user, event):
+    if not access.may_scan(current_user, event):
         return None
     remaining = max(registration.party_size - (registration.admitted_people or 0), 0)
     return DoorBlock(

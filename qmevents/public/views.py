@@ -1,7 +1,7 @@
 """What citizens see: the list of events, one event with its sessions, the privacy notice."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import current_app, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -11,9 +11,8 @@ from ..models import EventStatus
 from ..paging import Pager, page_count, page_number
 from ..services import listings
 from ..services.errors import NotFound
+from .blueprint import bp
 from .forms import EventFilterForm
-
-bp = Blueprint("public", __name__)
 
 # A page number beyond this is a typing mistake (and a huge OFFSET upsets the database).
 
@@ -65,9 +64,3 @@ def privacy():
     days = int(current_app.config.get("PERSONAL_DATA_DAYS", 30))
     contact = current_app.config.get("PRIVACY_CONTACT")
     return render_template("public/privacy.html", days=days, contact=contact)
-
-
-# Routes in their own modules, on this blueprint (imported last: they import `bp` from here):
-# find-my-tickets (find.py), registering (register.py), the ticket pages (tickets.py), the
-# lottery's published draws (lottery.py).
-from . import find, lottery, register, tickets  # noqa: E402, F401

@@ -6,46 +6,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import District, Event, EventKind, EventStatus, Role, Session, StaffAssignment, User
+from ..models import District, Event, EventKind, EventStatus, Session, User
 from ..timeutil import SHANGHAI, from_local, utcnow
+from . import access
 from .errors import NotFound, ValidationFailed
 from .events import district_named
 
 # Dates outside these years are typing mistakes, and would overflow the conversion to UTC.
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2999
-
-
-def events_visible_to(user: User):
-    """A select of the events a signed-in user may see in the back office."""
-    query = select(Event)
-    if user.role == Role.ADMIN:
-        return query
-    if user.role == Role.ORGANISER:
-        return query.where(Event.organisation_id == user.organisation_id)
-    assigned = select(StaffAssignment.event_id).where(StaffAssignment.user_id == user.id)
-    return query.where(Event.id.in_(assigned))
-
-
-def event_for(user: User, event_id: int) -> Event:
-    """The event if the user may see it; otherwise NotFound, the same as an unknown id."""
-    event = db.session.scalar(
-        events_visible_to(user)
-        .where(Event.id == event_id)
-        .options(selectinload(Event.sessions), selectinload(Event.checkpoints))
-    )
-    if event is None:
-        raise NotFound(_("No such event."))
-    return event
-
-
-def can_edit(user: User, event: Event) -> bool:
-    return user.role == Role.ADMIN or (
-        user.role == Role.ORGANISER and event.organisation_id == user.organisation_id
-    )
 
 
 @dataclass
@@ -74,10 +46,10 @@ def office_events(user: User, limit: int = 20, offset: int = 0) -> tuple[list[Of
         .group_by(Session.event_id)
         .subquery()
     )
-    visible = events_visible_to(user).subquery()
+    visible = access.events_visible_to(user).subquery()
     total = db.session.scalar(select(func.count()).select_from(visible))
     query = (
-        events_visible_to(user)
+        access.events_visible_to(user)
         .add_columns(totals.c.next_starts_at, totals.c.taken, totals.c.capacity,
                      totals.c.sessions)
         .outerjoin(totals, totals.c.event_id == Event.id)
@@ -110,7 +82,7 @@ def public_event(event_id: int, viewer: User | None = None) -> Event:
     if event is None:
         raise NotFound(_("No such event."))
     if event.status == EventStatus.DRAFT:
-        if viewer is None or not can_edit(viewer, event):
+        if viewer is None or not access.may_edit(viewer, event):
             raise NotFound(_("No such event."))
     return event
 
@@ -178,7 +150,7 @@ def list_public_events(flt: ListingFilter, limit: int = 20, offset: int = 0,
     query = (
         select(Event, upcoming.c.next_starts_at, upcoming.c.places_left, upcoming.c.sessions)
         .join(upcoming, upcoming.c.event_id == Event.id)
-        .where(_listed_for(viewer))
+        .where(access.listed_for(viewer))
     )
     if flt.district:
         query = query.join(District, District.id == Event.district_id).where(
@@ -205,17 +177,6 @@ def list_public_events(flt: ListingFilter, limit: int = 20, offset: int = 0,
 def _start_of(day: date) -> datetime:
     """Midnight of a Shanghai date, in UTC."""
     return from_local(datetime.combine(day, datetime.min.time()), SHANGHAI)
-
-
-def _listed_for(viewer: User | None):
-    """Published events for everyone; drafts too for those who may edit them (see can_edit)."""
-    published = Event.status == EventStatus.PUBLISHED
-    if viewer is None or viewer.role not in (Role.ADMIN, Role.ORGANISER):
-        return published
-    draft = Event.status == EventStatus.DRAFT
-    if viewer.role == Role.ORGANISER:
-        draft = and_(draft, Event.organisation_id == viewer.organisation_id)
-    return or_(published, draft)
 
 
 def _aware(value: datetime) -> datetime:

@@ -51,7 +51,6 @@ from sqlalchemy import (
     Row,
     and_,
     bindparam,
-    exists,
     insert,
     or_,
     select,
@@ -69,13 +68,12 @@ from ...models import (
     EventStatus,
     Registration,
     RegistrationStatus,
-    Role,
     Session,
     StaffAssignment,
     User,
 )
 from ...timeutil import to_local, utcnow
-from .. import audit
+from .. import access, audit
 from ..errors import Forbidden, NotFound, ValidationFailed
 from ..identity import mask_mobile
 from ..registrations.codes import normalise_code
@@ -154,25 +152,6 @@ def read_code(raw: str) -> str | None:
     text = unicodedata.normalize("NFKC", raw).strip()
     found = _TICKET_PATH.search(text)
     return normalise_code(found.group(1) if found else text)
-
-
-def may_scan(user: User, event: Event) -> bool:
-    """Admins, organisers of the event's organisation, and staff assigned to the event."""
-    if user.role != Role.STAFF:
-        return _may_scan(user, event.organisation_id, assigned=False)
-    assigned = db.session.scalar(select(exists().where(
-        StaffAssignment.event_id == event.id, StaffAssignment.user_id == user.id)))
-    return _may_scan(user, event.organisation_id, assigned=bool(assigned))
-
-
-def _may_scan(user: User, organisation_id: int, assigned: bool) -> bool:
-    if not user.is_active:
-        return False
-    if user.role == Role.ADMIN:
-        return True
-    if user.role == Role.ORGANISER:
-        return user.organisation_id == organisation_id
-    return assigned
 
 
 def _is_id(value: Any) -> bool:
@@ -307,7 +286,7 @@ def _scene(connection: Connection, ticket: tuple[str, object], event_id: int,
         scene = connection.execute(_SCENE, params).first()
     if scene is None:
         raise NotFound(_("No such event."))
-    if not _may_scan(staff, scene.organisation_id, assigned=scene.assigned is not None):
+    if not access.may_scan_for(staff, scene.organisation_id, assigned=scene.assigned is not None):
         raise Forbidden(_("You are not on the door staff of this event."))
     errors = {}
     if session_id is not None and scene.device_session_id is None:

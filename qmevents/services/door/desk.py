@@ -27,14 +27,14 @@ from ...models import (
     User,
 )
 from ...timeutil import to_local, utcnow
-from .. import audit
+from .. import access, audit
 from ..errors import DomainError, Forbidden, NotFound, ValidationFailed
 from ..identity import mask_mobile, name_refusal, normalise_mobile, normalise_name
 from ..registrations import waitlist
 from ..registrations.places import release_places
 from ..registrations.registrants import MAX_SEARCH, name_or_phone_matches
 from ..reporting import reports
-from .checkin import MAX_ID, Answer, Result, TicketView, may_scan, ticket_view
+from .checkin import MAX_ID, Answer, Result, TicketView, ticket_view
 
 MAX_WALK_IN = 500  # people in one walk-in count: a school class, a bus of pensioners
 MAX_BUMP = 1000
@@ -79,7 +79,7 @@ def door_event(event_id: int, user: User) -> Event:
     event = db.session.get(Event, event_id) if _is_id(event_id) else None
     if event is None:
         raise NotFound(_("No such event."))
-    if not may_scan(user, event):
+    if not access.may_scan(user, event):
         raise Forbidden(_("You are not on the door staff of this event."))
     return event
 

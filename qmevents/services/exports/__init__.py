@@ -13,14 +13,14 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import quote
 
 from flask_babel import gettext as _
 
 from ...extensions import db
 from ...models import District, Event, Organisation, User
-from .. import audit, listings
+from .. import access, audit
 from ..errors import Forbidden, NotFound, ValidationFailed
 from ..reporting import dashboards, reports
 from .csv import document_csv, table_csv
@@ -94,7 +94,8 @@ def export(actor: User, request: ExportRequest) -> ExportFile:
     detail: dict[str, object] = {"what": what.value, "format": fmt.value}
     event: Event | None = None
     if what == What.DASHBOARD:
-        flt = dashboards.scope_for(actor, request.filter or dashboards.DashboardFilter())
+        flt = request.filter or dashboards.DashboardFilter()
+        flt = replace(flt, organisation_id=access.dashboard_scope(actor, flt.organisation_id))
         document, rows = _dashboard(flt)
         detail.update(_filter_detail(flt))
         names = _dashboard_names(flt)
@@ -129,18 +130,13 @@ def _format(what: What, value: str) -> Format:
     return fmt
 
 
-def may_unmask(actor: User, event: Event) -> bool:
-    """Full numbers only for the event's organiser (of its organisation) or an admin."""
-    return listings.can_edit(actor, event)
-
-
 def _exportable_event(actor: User, event_id: int | None) -> Event:
     """Exports are the back office's: the event's organiser or an admin. Door staff assigned
     to the event see it but take nothing away (403); anyone else gets the 404."""
     if event_id is None:
         raise NotFound(_("No such event."))
-    event = listings.event_for(actor, event_id)
-    if not may_unmask(actor, event):
+    event = access.visible_event(actor, event_id)
+    if not access.may_unmask(actor, event):
         raise Forbidden(_("Only the event's organiser may export its data."))
     return event
 

@@ -40,10 +40,9 @@ from ...models import (
 )
 from ...numbers import whole_number
 from ...timeutil import utcnow
-from .. import audit, listings
+from .. import access, audit
 from ..errors import (
     DuplicateRegistration,
-    Forbidden,
     InvalidTransition,
     RegistrationClosed,
     SessionFull,
@@ -84,15 +83,6 @@ class DeclineResult:
 
 
 # --- who may act, and what they sent ----------------------------------------------------------
-
-
-def editable_event(actor: User, event_id: int) -> Event:
-    """The event if `actor` may decide about it: NotFound when they may not even see it (another
-    organisation's), Forbidden when they may only look (door staff)."""
-    event = listings.event_for(actor, event_id)
-    if not listings.can_edit(actor, event):
-        raise Forbidden(_("Only the event's organisers may do this."))
-    return event
 
 
 def _ids(raw: object) -> list[int]:
@@ -170,7 +160,7 @@ def _decide(ids: list[int], to: RegistrationStatus) -> list[int]:
 def admit(event_id: int, registration_ids: object, actor: User,
           message: object = None) -> AdmitResult:
     """Confirm the selected applications and take their places, all of them or none."""
-    event = editable_event(actor, event_id)
+    event = access.editable_event(actor, event_id)
     ids, note = _ids(registration_ids), _message(message)
     _decisions_allowed(event)
     found = _applications(event, ids)
@@ -210,7 +200,7 @@ def _refuse_batch(session_id: int, needed: int) -> None:
 def decline(event_id: int, registration_ids: object, actor: User,
             message: object = None) -> DeclineResult:
     """Decline the selected applications; each applicant gets a polite message."""
-    event = editable_event(actor, event_id)
+    event = access.editable_event(actor, event_id)
     ids, note = _ids(registration_ids), _message(message)
     _decisions_allowed(event)
     found = _applications(event, ids)
@@ -231,7 +221,7 @@ def invite(event_id: int, session_id: object, name: object, phone: object, party
            actor: User) -> registration_rules.Registered:
     """A confirmed ticket for someone the organiser names, without applying or competing: it
     takes its places like any registration, and is refused when they are not left."""
-    event = editable_event(actor, event_id)
+    event = access.editable_event(actor, event_id)
     session = _session_of(event, session_id)
     clean = _invitee(event, name, phone, party_size)
     if event.status == EventStatus.DRAFT:

@@ -3,7 +3,7 @@ and the totals per status. The organiser page uses it now; the API and the expor
 
 Personal data leaves here masked (phone 138****5678, ID numbers 310101********123X): the back
 office needs to recognise a person, not to copy their numbers. The caller decides who may see
-an event (services.listings.event_for) before asking."""
+an event (services.access.visible_event) before asking."""
 from __future__ import annotations
 
 import re
@@ -186,3 +186,14 @@ def _shown(question: Question, value: str) -> str:
     if question.kind == QuestionKind.MULTIPLE:
         return "; ".join(value.splitlines())
     return value
+
+
+def by_session(rows: list[RegistrantRow],
+               sessions: dict[int, Session]) -> list[tuple[Session, list]]:
+    """The page's rows under their session, keeping the service's order (sessions by time)."""
+    groups: list[tuple[Session, list]] = []
+    for row in rows:
+        if not groups or groups[-1][0].id != row.session_id:
+            groups.append((sessions[row.session_id], []))
+        groups[-1][1].append(row)
+    return groups

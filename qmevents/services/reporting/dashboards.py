@@ -22,13 +22,11 @@ from ...models import (
     EventStatus,
     Organisation,
     Registration,
-    Role,
     Session,
     Tally,
-    User,
 )
 from ...timeutil import SHANGHAI, from_local
-from ..errors import Forbidden, NotFound, ValidationFailed
+from ..errors import NotFound, ValidationFailed
 from ..listings import EARLIEST_YEAR, LATEST_YEAR
 from .reports import (
     ARRIVED,
@@ -82,16 +80,6 @@ class Dashboard:
     by_kind: list[tuple[EventKind, int]]  # events per kind
     tallies: list[TallyLine] = field(default_factory=list)  # summed by name across events
     by_day: list[DayLine] = field(default_factory=list)
-
-
-def scope_for(actor: User, flt: DashboardFilter) -> DashboardFilter:
-    """Whose figures `actor` sees: an admin the whole city (or the organisation asked for), an
-    organiser always its own organisation, whatever was asked. Forbidden for door staff."""
-    if actor.role == Role.ADMIN:
-        return flt
-    if actor.role != Role.ORGANISER or actor.organisation_id is None:
-        raise Forbidden(_("Only organisers and administrators see the dashboard."))
-    return replace(flt, organisation_id=actor.organisation_id)
 
 
 def dashboard(filter: DashboardFilter) -> Dashboard:
