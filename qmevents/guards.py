@@ -9,6 +9,7 @@ from flask import jsonify, request
 from flask_babel import gettext as _
 
 from .errors import render_error, wants_json
+from .ids import MAX_ID
 from .requestbody import json_body
 
 # --- characters no column can hold ---------------------------------------------------------------
@@ -75,15 +76,10 @@ def unstorable_in_request() -> tuple[str, str] | None:
     return _unstorable_path(body, "")
 
 
-# Ids are 32-bit integers in the database: PostgreSQL refuses a larger one in a query ("integer
-# out of range") where SQLite quietly finds nothing. An id in a URL beyond that is no object's.
-MAX_ID = 2**31 - 1
-
-
 def refuse_unstorable():
-    """Before any view: a URL id no row can have is a 404; a NUL character or a lone surrogate
-    anywhere a 400 page or, in the API, a 422 naming the field."""
-    if any(isinstance(v, int) and not 0 <= v <= MAX_ID for v in (request.view_args or {}).values()):
+    """Before any view: a URL id beyond what a row can have (ids.MAX_ID) is a 404; a NUL
+    character or a lone surrogate anywhere a 400 page or, in the API, a 422 naming the field."""
+    if any(isinstance(v, int) and v > MAX_ID for v in (request.view_args or {}).values()):
         return render_error(404)
     found = unstorable_in_request()
     if found is None:

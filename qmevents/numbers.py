@@ -24,12 +24,6 @@ def ascii_digits(text: str) -> str:
     return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in normal)
 
 
-def is_row_id(value: object) -> bool:
-    """An id the database can hold (32-bit): a huge number from a JSON body or a URL must not
-    reach a query (PostgreSQL refuses it where SQLite quietly finds nothing)."""
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
-
-
 def whole_number(value: object, max_digits: int = 9) -> int | None:
     """A non-negative whole number typed as text (or given as an int), or None: never an
     exception, whatever the text holds. At most `max_digits` digits, so it fits a 32-bit id."""

@@ -18,7 +18,7 @@ from qrcode.constants import ERROR_CORRECT_M
 
 from qmevents.extensions import db
 from qmevents.models import Session
-from qmevents.services import tickets
+from qmevents.services import fonts, tickets
 from qmevents.services.registrations import cancellation, codes
 from qmevents.services.registrations import register as reg
 
@@ -107,7 +107,7 @@ def test_the_pdf_ticket_is_one_small_page(ticket, tmp_path):
 
 
 @needs_poppler
-@pytest.mark.skipif(not any(Path(p).is_file() for _n, p in tickets.FONT_PATHS),
+@pytest.mark.skipif(not any(Path(p).is_file() for _n, p in fonts.FONT_PATHS),
                     reason="no WenQuanYi TrueType font installed (Debian: fonts-wqy-microhei)")
 def test_the_pdf_embeds_its_chinese_font_so_any_reader_prints_it(ticket, tmp_path):
     fonts = pdf_tool("pdffonts", tickets.ticket_pdf(ticket, URL + ticket.code), tmp_path)
@@ -119,18 +119,18 @@ def test_the_pdf_embeds_its_chinese_font_so_any_reader_prints_it(ticket, tmp_pat
 def test_without_a_chinese_truetype_font_the_pdf_still_renders_and_says_why(
     ticket, tmp_path, monkeypatch, caplog
 ):
-    monkeypatch.setattr(tickets, "FONT_PATHS", (("Missing", str(tmp_path / "none.ttc")),))
-    tickets._cjk_font.cache_clear()
+    monkeypatch.setattr(fonts, "FONT_PATHS", (("Missing", str(tmp_path / "none.ttc")),))
+    fonts.cjk_font.cache_clear()
     try:
-        with caplog.at_level(logging.WARNING, logger=tickets.__name__):
+        with caplog.at_level(logging.WARNING, logger=fonts.__name__):
             pdf = tickets.ticket_pdf(ticket, URL + ticket.code)
             tickets.ticket_pdf(ticket, URL + ticket.code)
     finally:
-        tickets._cjk_font.cache_clear()
+        fonts.cjk_font.cache_clear()
     # Poppler here lacks the Adobe-GB1 language pack to draw it; readers on phones have it.
     assert b"/BaseFont /STSong-Light" in pdf
     assert re.search(r"^Pages:\s+1$", pdf_tool("pdfinfo", pdf, tmp_path), re.M)
-    assert len([r for r in caplog.records if tickets.FALLBACK_FONT in r.getMessage()]) == 1
+    assert len([r for r in caplog.records if fonts.FALLBACK_FONT in r.getMessage()]) == 1
 
 
 def test_the_calendar_entry_imports_with_the_sessions_time_and_the_ticket_url(ticket):

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from .. import links
 from ..errors import render_error
 from ..extensions import db
+from ..ids import is_row_id
 from ..models import Event, EventStatus
 from ..ratelimits import limit_otp, limit_registration
 from ..services.errors import NotFound, RegistrationRefused, ValidationFailed
@@ -24,7 +25,6 @@ from ..services.registrations.register import RegistrationRequest, register
 from .blueprint import bp, json_object
 
 Errors = dict[str, str]
-MAX_ID = 2**31  # ids are 32-bit integers in the database; a larger one in a URL matches nothing
 
 
 @bp.post("/events/<int:event_id>/registrations")
@@ -102,7 +102,7 @@ def _is_int(value: object) -> bool:
 
 
 def _refuse_unknown_event(event_id: int) -> None:
-    event = db.session.get(Event, event_id) if event_id < MAX_ID else None
+    event = db.session.get(Event, event_id) if is_row_id(event_id) else None
     if event is None or event.status == EventStatus.DRAFT:
         raise NotFound(_("No such event."))
 

@@ -12,7 +12,6 @@ import io
 import logging
 import re
 from datetime import timedelta
-from pathlib import Path
 
 import icalendar
 import qrcode
@@ -23,14 +22,13 @@ from qrcode.constants import ERROR_CORRECT_M
 from reportlab.lib.colors import Color, black
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from .. import labels
 from ..filters import localtime
 from ..models import Registration, RegistrationStatus
 from ..timeutil import utcnow
+from .fonts import cjk_font
 from .identity import mask_mobile
 
 log = logging.getLogger(__name__)
@@ -40,12 +38,6 @@ PNG_BOX = 10  # pixels per module: ~370 px, sharp on a phone screen and on paper
 CACHE_SIZE = 4096  # tickets per worker; a PNG is ~1 KB, an SVG ~5 KB
 
 # TrueType CJK fonts reportlab can embed (as a subset), first found wins. Debian: fonts-wqy-*.
-FONT_PATHS: tuple[tuple[str, str], ...] = (
-    ("WenQuanYiMicroHei", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
-    ("WenQuanYiZenHei", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
-)
-FALLBACK_FONT = "STSong-Light"  # reportlab's built-in CID font: renders, but is not embedded
-
 TICKET_TITLE = "质量月活动入场券 / Quality Month ticket"
 ENTRANCE_NOTE = "请在入口处出示此二维码 / Show this QR code at the entrance"
 
@@ -119,22 +111,6 @@ def qr_svg(url: str) -> str:
 
 
 # --- the printable ticket -------------------------------------------------------------------
-
-
-@functools.cache
-def _cjk_font() -> str:
-    """Register a Chinese font once per process and name it; warn once when none is installed."""
-    for name, path in FONT_PATHS:
-        if Path(path).is_file():
-            pdfmetrics.registerFont(TTFont(name, path, subfontIndex=0))
-            return name
-    log.warning(
-        "No TrueType Chinese font found (%s); PDF tickets use %s, which is not embedded and "
-        "needs the reader's own Chinese fonts. Install fonts-wqy-microhei.",
-        ", ".join(path for _name, path in FONT_PATHS), FALLBACK_FONT,
-    )
-    pdfmetrics.registerFont(UnicodeCIDFont(FALLBACK_FONT))
-    return FALLBACK_FONT
 
 
 _TOKENS = re.compile(r"[A-Za-z0-9@.,:;!?'’\-/_]+\s*|\S\s*|\s+")
@@ -240,7 +216,7 @@ _FOOTER_TOP = _MARGIN + _PAD + 14
 def ticket_pdf(registration: Registration, url: str) -> bytes:
     """A one-page A4 ticket to print: the QR large in the middle, what and where around it.
     The QR gives up size (never below 71 mm) when a long title or address needs the room."""
-    font = _cjk_font()
+    font = cjk_font()
     event = registration.event
     host = event.host or event.organisation.name
     rows = [(label, _wrap(value, font, _VALUE_SIZE, _CONTENT - _LABEL_WIDTH, 2))

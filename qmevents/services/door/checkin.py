@@ -60,6 +60,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ... import labels
 from ...extensions import db
+from ...ids import is_count, is_row_id
 from ...models import (
     Admission,
     AdmissionKind,
@@ -79,7 +80,6 @@ from ..identity import mask_mobile
 from ..registrations.codes import normalise_code
 
 MAX_SCAN = 2000  # characters; longer is not a ticket, whatever it holds
-MAX_ID = 2**31  # ids are 32-bit in the database: a larger one matches nothing
 MAX_PEOPLE = 20  # services.events.MAX_PARTY: nobody admits more people on one ticket
 _TICKET_PATH = re.compile(r"/t/([^/?#\s]+)")
 _RACE_RETRIES = 3
@@ -152,10 +152,6 @@ def read_code(raw: str) -> str | None:
     text = unicodedata.normalize("NFKC", raw).strip()
     found = _TICKET_PATH.search(text)
     return normalise_code(found.group(1) if found else text)
-
-
-def _is_id(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < MAX_ID
 
 
 # --- the statements of a scan -------------------------------------------------------------------
@@ -269,17 +265,17 @@ def _scene(connection: Connection, ticket: tuple[str, object], event_id: int,
     """The device's event, checkpoint and session, the staff's assignment and the ticket, in one
     query. `ticket` is ("code", the code read) or ("ticket_id", an id of the event's tickets).
     Raises NotFound, Forbidden or ValidationFailed for a device that stands nowhere."""
-    if not _is_id(event_id):
+    if not is_row_id(event_id):
         raise NotFound(_("No such event."))
     if checkpoint_id is None:
         at_checkpoint = 0  # the entrance
     else:
-        at_checkpoint = checkpoint_id if _is_id(checkpoint_id) else -1
+        at_checkpoint = checkpoint_id if is_row_id(checkpoint_id) else -1
     params = {"event_id": event_id, "checkpoint_id": at_checkpoint, "staff_id": staff.id,
-              "session_id": session_id if _is_id(session_id) else -1}
+              "session_id": session_id if is_row_id(session_id) else -1}
     by, value = ticket
     if by == "ticket_id":
-        params["ticket_id"] = value if _is_id(value) else -1
+        params["ticket_id"] = value if is_row_id(value) else -1
         scene = connection.execute(_SCENE_BY_ID, params).first()
     else:
         params["code"] = value or ""
@@ -310,7 +306,7 @@ def redeem(raw: str | None, *, event_id: int, session_id: int | None,
     The ticket is what was read (`raw`: its URL or code), or `ticket_id` (from a search or an
     earlier answer). `override`: staff deliberately let in a ticket whose session is not open
     for admission now (another day, or before its window): recorded in the audit log."""
-    if people is not None and not (_is_id(people) and people <= MAX_PEOPLE):
+    if people is not None and not is_count(people, MAX_PEOPLE):
         raise ValidationFailed({"people": _("Admit 1 to %(n)d people.", n=MAX_PEOPLE)})
     ticket = ("ticket_id", ticket_id) if ticket_id is not None else ("code", read_code(raw))
     with _scan_connection() as connection:

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import case, delete, func, insert, select, update
 
 from ...extensions import db
+from ...ids import is_count, is_row_id
 from ...models import (
     HOLDS_PLACES,
     Admission,
@@ -34,7 +35,7 @@ from ..registrations import waitlist
 from ..registrations.places import release_places
 from ..registrations.registrants import MAX_SEARCH, name_or_phone_matches
 from ..reporting import reports
-from .checkin import MAX_ID, Answer, Result, TicketView, ticket_view
+from .checkin import Answer, Result, TicketView, ticket_view
 
 MAX_WALK_IN = 500  # people in one walk-in count: a school class, a bus of pensioners
 MAX_BUMP = 1000
@@ -76,16 +77,12 @@ class Figures:
 
 def door_event(event_id: int, user: User) -> Event:
     """The event when `user` may work its door; NotFound for an unknown one, Forbidden else."""
-    event = db.session.get(Event, event_id) if _is_id(event_id) else None
+    event = db.session.get(Event, event_id) if is_row_id(event_id) else None
     if event is None:
         raise NotFound(_("No such event."))
     if not access.may_scan(user, event):
         raise Forbidden(_("You are not on the door staff of this event."))
     return event
-
-
-def _is_id(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < MAX_ID
 
 
 def session_at_the_door(event: Event, now: datetime | None = None) -> Session | None:
@@ -128,7 +125,7 @@ def attendance(event_id: int, session_id: int | None = None) -> Figures:
 def _check_session(event_id: int, session_id: int | None) -> None:
     if session_id is None:
         return
-    found = _is_id(session_id) and db.session.scalar(
+    found = is_row_id(session_id) and db.session.scalar(
         select(Session.id).where(Session.id == session_id, Session.event_id == event_id))
     if not found:
         raise ValidationFailed({"session_id": _("Choose one of this event's sessions.")})
@@ -143,7 +140,7 @@ def walk_in(event_id: int, session_id: int | None, people: int, staff: User,
     and a mobile when they give them. No session given: the one running today (Shanghai)."""
     event = door_event(event_id, staff)
     errors: dict[str, str] = {}
-    if not (_is_id(people) and people <= MAX_WALK_IN):
+    if not is_count(people, MAX_WALK_IN):
         errors["people"] = _("Count 1 to %(n)d people.", n=MAX_WALK_IN)
     typed = name.strip() if isinstance(name, str) else ""
     name = normalise_name(typed) if typed else None
@@ -203,7 +200,7 @@ def bump(event_id: int, tally_id: int, by: int, staff: User) -> TallyFigure:
     door_event(event_id, staff)
     if not (isinstance(by, int) and not isinstance(by, bool) and by and abs(by) <= MAX_BUMP):
         raise ValidationFailed({"by": _("Add -%(n)d to %(n)d, not 0.", n=MAX_BUMP)})
-    if not _is_id(tally_id):
+    if not is_row_id(tally_id):
         raise NotFound(_("This event counts no such service."))
     new_count = case((Tally.count + by < 0, 0), else_=Tally.count + by)
     row = db.session.execute(
@@ -256,7 +253,7 @@ def search(event_id: int, session_id: int | None, query: str, limit: int = 20) -
 def undo(admission_id: int, staff: User) -> None:
     """Take back an admission made by mistake: only the ticket's last one, and only within
     DOOR_UNDO_MINUTES. People let in at the entrance are uncounted; the audit log keeps it."""
-    admission = db.session.get(Admission, admission_id) if _is_id(admission_id) else None
+    admission = db.session.get(Admission, admission_id) if is_row_id(admission_id) else None
     if admission is None:
         raise NotFound(_("No such admission."))
     door_event(admission.event_id, staff)

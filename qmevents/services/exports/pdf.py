@@ -24,7 +24,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from ..tickets import _cjk_font as cjk_font
+from ..fonts import cjk_font
 from .data import TEXT_OF, Chart, Document, Kind, summary_text
 from .data import Table as DataTable
 

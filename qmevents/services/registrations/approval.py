@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ... import links
 from ...extensions import db
+from ...ids import is_row_id
 from ...models import (
     AuditEntry,
     Event,
@@ -94,7 +95,7 @@ def _ids(raw: object) -> list[int]:
     for value in raw:
         if isinstance(value, str):
             value = whole_number(value)
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**31:
+        if not is_row_id(value):
             raise ValidationFailed({"registration_ids": _("Give a list of registration ids.")})
         ids.add(value)
     if not ids:

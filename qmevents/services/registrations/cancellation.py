@@ -19,8 +19,8 @@ from flask_babel import gettext as _
 from sqlalchemy import update
 
 from ...extensions import db
+from ...ids import is_row_id
 from ...models import ENDED, HOLDS_PLACES, Registration, RegistrationStatus, User
-from ...numbers import is_row_id
 from ...timeutil import utcnow
 from .. import audit
 from ..errors import NotFound, RegistrationClosed

@@ -32,6 +32,7 @@ from sqlalchemy.orm import joinedload, lazyload
 
 from ... import links
 from ...extensions import db
+from ...ids import is_row_id
 from ...models import (
     HOLDS_PLACES,
     Answer,
@@ -43,7 +44,7 @@ from ...models import (
     RegistrationStatus,
     Session,
 )
-from ...numbers import ascii_digits, is_row_id, whole_number
+from ...numbers import ascii_digits, whole_number
 from ...timeutil import utcnow
 from .. import otp
 from ..errors import (

@@ -16,8 +16,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ...extensions import db
+from ...ids import is_row_id
 from ...models import Question, QuestionKind, Registration, RegistrationStatus, Session
-from ...numbers import ascii_digits, is_row_id
+from ...numbers import ascii_digits
 from ..errors import NotFound, ValidationFailed
 from ..identity import mask_id_number, mask_mobile, normalise_mobile
 

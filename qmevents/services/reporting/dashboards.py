@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Subquery, func, select
 
 from ...extensions import db
+from ...ids import is_row_id
 from ...models import (
     Admission,
     District,
@@ -32,7 +33,6 @@ from .reports import (
     ARRIVED,
     ATTENDANCE_FIELDS,
     DAY,
-    MAX_ID,
     SHANGHAI_OFFSET,
     Attendance,
     TallyLine,
@@ -155,8 +155,7 @@ def _checked(flt: DashboardFilter) -> DashboardFilter:
 
 
 def _exists(model, key) -> bool:
-    valid = isinstance(key, int) and not isinstance(key, bool) and 0 < key < MAX_ID
-    return bool(valid and db.session.scalar(select(model.id).where(model.id == key)))
+    return bool(is_row_id(key) and db.session.scalar(select(model.id).where(model.id == key)))
 
 
 def _counted_sessions(flt: DashboardFilter):

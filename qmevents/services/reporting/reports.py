@@ -28,6 +28,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from ...extensions import db
+from ...ids import is_row_id
 from ...models import (
     Admission,
     AdmissionKind,
@@ -44,8 +45,6 @@ from ...models import (
 )
 from ...timeutil import utcnow
 from ..errors import NotFound
-
-MAX_ID = 2**31  # ids are 32-bit in the database: a larger one matches nothing
 
 
 @dataclass
@@ -322,7 +321,7 @@ def event_report(event_id: int) -> EventReport:
     """The report of one event. NotFound for an unknown id (the caller checks visibility).
     Five queries, whatever the crowd."""
     head = None
-    if isinstance(event_id, int) and 0 < event_id < MAX_ID:
+    if is_row_id(event_id):
         head = db.session.execute(
             select(Event.title, Event.kind, Event.status, Event.host, Event.venue,
                    District.name.label("district"), Organisation.name.label("organisation"))
