@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from qmevents import notify_cli
+from qmevents import cli
 from qmevents.extensions import db
 from qmevents.models import Notification, Registration, RegistrationStatus, Session
 from qmevents.services.errors import ValidationFailed
@@ -193,7 +193,7 @@ def test_a_message_fails_for_good_after_the_last_attempt(app, registered, provid
 def test_the_retry_command_reports_its_counts_and_the_list_masks_phones(app, runner, registered,
                                                                         provider_down):
     if "notify" not in app.cli.commands:
-        notify_cli.register(app)
+        cli.notify.register(app)
     with app.app_context():
         confirm(registered)
     listing = runner.invoke(args=["notify", "list"])

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 import click
-from flask import Flask, current_app
-from sqlalchemy import inspect, select
+from flask import current_app
+from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Event, EventStatus, Organisation, Role, StaffAssignment, User, ensure_districts
@@ -224,36 +224,3 @@ def account_table(rows: list[Account]) -> list[str]:
         "  ".join(_pad(row[i], widths[i]) for i in range(3)) + "  " + row[3]
         for row in cells
     ]
-
-
-def _echo_report(report: Report) -> None:
-    click.echo(f"Organisations: {report.organisations}")
-    click.echo(f"Events: {report.events} ({report.published} of them published)")
-    click.echo(f"Users: {report.users}")
-    click.echo(f"Staff assignments: {report.assignments}")
-    if report.history is not None:
-        click.echo(f"Last year's edition (September {report.history.year}, past events with "
-                   f"their figures): {report.history}")
-    click.echo("")
-    click.echo("DEMO ACCOUNTS - for trying qmevents out only, never for a real campaign.")
-    click.echo("Passwords are derived from this instance's secret key: the same on every run.")
-    click.echo("")
-    for line in account_table(report.accounts):
-        click.echo(line)
-    click.echo("")
-    click.echo(f"Sign in at {LOGIN_URL}")
-
-
-def _schema_missing() -> bool:
-    return not inspect(db.engine).has_table(Event.__tablename__)
-
-
-def register_demo(app: Flask) -> None:
-    @app.cli.command("demo")
-    def demo():
-        """Load the demo Quality Month programme and demo accounts (safe to run again)."""
-        if _schema_missing():
-            raise click.ClickException(
-                "The database has no tables yet: run `flask --app wsgi db upgrade` first."
-            )
-        _echo_report(load_demo())

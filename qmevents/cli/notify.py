@@ -4,8 +4,8 @@ from __future__ import annotations
 import click
 from flask import Flask
 
-from .services.messaging import outbox as notify
-from .timeutil import to_local
+from ..services.messaging import outbox as notify
+from ..timeutil import to_local
 
 
 def register(app: Flask) -> None:

@@ -7,8 +7,8 @@ from __future__ import annotations
 import click
 from flask import Flask
 
-from .services import purge as purging
-from .timeutil import to_local
+from ..services import purge as purging
+from ..timeutil import to_local
 
 
 def register(app: Flask) -> None:

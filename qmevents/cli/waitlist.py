@@ -8,9 +8,9 @@ from datetime import datetime
 import click
 from flask import Flask
 
-from .services.errors import NotFound, ValidationFailed
-from .services.registrations import waitlist
-from .timeutil import from_local
+from ..services.errors import NotFound, ValidationFailed
+from ..services.registrations import waitlist
+from ..timeutil import from_local
 
 
 def register(app: Flask) -> None:

@@ -13,9 +13,9 @@ import sys
 import click
 from flask import Flask
 
-from .numbers import whole_number
-from .services.errors import DomainError, ValidationFailed
-from .services.registrations import lottery
+from ..numbers import whole_number
+from ..services.errors import DomainError, ValidationFailed
+from ..services.registrations import lottery
 
 
 def register(app: Flask) -> None:

@@ -1,5 +1,6 @@
-"""flask commands: create-user, set-password, deactivate-user, activate-user, demo (and the
-notify, lottery, waitlist and purge commands of their own modules)."""
+"""flask create-user | set-password | deactivate-user | activate-user: accounts from a terminal.
+A password is read from a prompt or stdin, never from the command line (it would stay in the
+shell's history and in `ps`)."""
 from __future__ import annotations
 
 import sys
@@ -7,8 +8,8 @@ import sys
 import click
 from flask import Flask
 
-from .services import accounts
-from .services.errors import NotFound, ValidationFailed
+from ..services import accounts
+from ..services.errors import NotFound, ValidationFailed
 
 
 def _read_password() -> str:
@@ -75,12 +76,3 @@ def register(app: Flask) -> None:
         except NotFound as exc:
             _refuse(exc)
         click.echo(f"Activated {user.email}.")
-
-    from . import lottery_cli, notify_cli, purge_cli, waitlist_cli
-    from .demo.loader import register_demo
-
-    register_demo(app)
-    notify_cli.register(app)
-    lottery_cli.register(app)
-    waitlist_cli.register(app)
-    purge_cli.register(app)
