@@ -165,9 +165,9 @@ def prepare_ours(url: str, instance: Path, parties: list[int]) -> Prepared:
 
     from qmevents.extensions import db
     from qmevents.models import (
+        EventSession,
         Registration,
         RegistrationStatus,
-        Session,
         StaffAssignment,
         ensure_districts,
     )
@@ -204,7 +204,7 @@ def prepare_ours(url: str, instance: Path, parties: list[int]) -> Prepared:
              "admitted_people": 0}
             for i, (code, size) in enumerate(zip(codes, parties, strict=True))])
         # The day of the event: the session is under way, so its door admits (services.checkin).
-        db.session.execute(update(Session).where(Session.id == session_id).values(
+        db.session.execute(update(EventSession).where(EventSession.id == session_id).values(
             places_taken=sum(parties), starts_at=now - timedelta(minutes=30),
             ends_at=now + timedelta(hours=3)))
         db.session.commit()

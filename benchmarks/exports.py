@@ -226,9 +226,9 @@ def _registrations(event, rows: int, rng: random.Random, questions: list[int]) -
         Admission,
         AdmissionKind,
         Answer,
+        EventSession,
         Registration,
         RegistrationStatus,
-        Session,
         Tally,
     )
 
@@ -276,7 +276,7 @@ def _registrations(event, rows: int, rng: random.Random, questions: list[int]) -
                 for s in sessions for i in range(max(rows // 200 // len(sessions), 1))]
     db.session.execute(insert(Admission), walk_ins)
     for session_id, n in taken.items():
-        db.session.execute(update(Session).where(Session.id == session_id)
+        db.session.execute(update(EventSession).where(EventSession.id == session_id)
                            .values(places_taken=n))
     db.session.execute(update(Tally).where(Tally.event_id == event.id)
                        .values(count=max(rows // 7, 1)))

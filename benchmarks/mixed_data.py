@@ -117,13 +117,13 @@ def copy_programme(total: int, today: date) -> None:
     from qmevents.demo.loader import event_draft  # the demo's own spec-to-draft, in one place
     from qmevents.demo.programme import BUREAUS, DISTRICTS, EVENTS
     from qmevents.extensions import db
-    from qmevents.models import Session
+    from qmevents.models import EventSession
     from qmevents.services import accounts, events
     from qmevents.timeutil import utcnow
 
     published = [spec for spec in EVENTS if spec["status"] == "published"]
-    upcoming = db.session.scalar(select(func.count(func.distinct(Session.event_id))).where(
-        Session.starts_at > utcnow()))
+    upcoming = db.session.scalar(select(func.count(func.distinct(EventSession.event_id))).where(
+        EventSession.starts_at > utcnow()))
     for k in range(total - upcoming):
         district = DISTRICTS[k % len(DISTRICTS)][0]
         spec = published[k % len(published)]
@@ -139,17 +139,17 @@ def fill_sessions(rng: random.Random) -> tuple[list[str], int]:
     from sqlalchemy import bindparam, insert, select, update
 
     from qmevents.extensions import db
-    from qmevents.models import Event, EventStatus, Registration, RegistrationStatus, Session
+    from qmevents.models import Event, EventSession, EventStatus, Registration, RegistrationStatus
     from qmevents.services.registrations.codes import new_code
     from qmevents.timeutil import utcnow
 
     now, rows, taken = utcnow(), [], []
     sessions = db.session.execute(
-        select(Session.id, Session.event_id, Session.capacity, Session.places_taken,
+        select(EventSession.id, EventSession.event_id, EventSession.capacity, EventSession.places_taken,
                Event.max_party_size)
-        .join(Event, Event.id == Session.event_id)
+        .join(Event, Event.id == EventSession.event_id)
         .where(Event.status == EventStatus.PUBLISHED, Event.registration_mode != "lottery",
-               Session.starts_at > now)
+               EventSession.starts_at > now)
     ).all()
     for s in sessions:
         people = 0
@@ -163,7 +163,7 @@ def fill_sessions(rng: random.Random) -> tuple[list[str], int]:
                          "admitted_people": 0})
         taken.append({"sid": s.id, "people": people})
     db.session.execute(insert(Registration), rows)
-    table = Session.__table__
+    table = EventSession.__table__
     db.session.execute(update(table).where(table.c.id == bindparam("sid")).values(
         places_taken=table.c.places_taken + bindparam("people")), taken)
     db.session.commit()
@@ -215,10 +215,10 @@ def open_doors(scans: int, rng: random.Random) -> list[Door]:
     from qmevents.extensions import db
     from qmevents.models import (
         Event,
+        EventSession,
         EventStatus,
         Registration,
         RegistrationStatus,
-        Session,
         StaffAssignment,
         User,
     )
@@ -250,9 +250,9 @@ def open_doors(scans: int, rng: random.Random) -> list[Door]:
             for i, (code, size) in enumerate(zip(codes, parties, strict=True))])
         # The day of the event: the door's session is under way (services.checkin admits a
         # session's tickets on its day, from an hour before it starts).
-        db.session.execute(update(Session).where(Session.id == session.id).values(
-            capacity=Session.capacity + sum(parties),
-            places_taken=Session.places_taken + sum(parties),
+        db.session.execute(update(EventSession).where(EventSession.id == session.id).values(
+            capacity=EventSession.capacity + sum(parties),
+            places_taken=EventSession.places_taken + sum(parties),
             starts_at=now - timedelta(minutes=30), ends_at=now + timedelta(hours=3)))
         db.session.commit()
         doors.append(Door(event.id, session.id, token, codes))
@@ -285,8 +285,8 @@ def check_invariants(url: str, instance: Path, acknowledged: list[str],
         HOLDS_PLACES,
         Admission,
         AdmissionKind,
+        EventSession,
         Registration,
-        Session,
     )
 
     problems = []
@@ -299,11 +299,11 @@ def check_invariants(url: str, instance: Path, acknowledged: list[str],
                    .group_by(Admission.registration_id).subquery())
         count = db.session.scalar
         checks = {
-            "sessions oversold": count(select(func.count(Session.id)).where(
-                Session.places_taken > Session.capacity)),
+            "sessions oversold": count(select(func.count(EventSession.id)).where(
+                EventSession.places_taken > EventSession.capacity)),
             "sessions whose places differ from the people holding them": count(
-                select(func.count(Session.id)).outerjoin(held, held.c.session_id == Session.id)
-                .where(Session.places_taken != func.coalesce(held.c.people, 0))),
+                select(func.count(EventSession.id)).outerjoin(held, held.c.session_id == EventSession.id)
+                .where(EventSession.places_taken != func.coalesce(held.c.people, 0))),
             "tickets let in beyond their party": count(select(func.count(Registration.id))
                 .where(Registration.admitted_people > Registration.party_size)),
             "tickets whose people in differ from their admissions": count(

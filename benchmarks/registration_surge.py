@@ -217,11 +217,11 @@ def count_places(url: str, instance: Path, session_id: int, capacity: int) -> Ou
     from sqlalchemy import func, select
 
     from qmevents.extensions import db
-    from qmevents.models import HOLDS_PLACES, Registration, Session
+    from qmevents.models import HOLDS_PLACES, EventSession, Registration
 
     app = _qmevents_app(url, instance)
     with app.app_context():
-        taken = db.session.scalar(select(Session.places_taken).filter_by(id=session_id))
+        taken = db.session.scalar(select(EventSession.places_taken).filter_by(id=session_id))
         held = db.session.scalar(
             select(func.coalesce(func.sum(Registration.party_size), 0))
             .where(Registration.session_id == session_id, Registration.status.in_(HOLDS_PLACES)))

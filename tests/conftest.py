@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 
 from qmevents import create_app
 from qmevents.extensions import db
-from qmevents.models import Role, Session, ensure_districts
+from qmevents.models import EventSession, Role, ensure_districts
 from qmevents.services import accounts, events
 from qmevents.timeutil import utcnow
 
@@ -149,7 +149,7 @@ def on_the_day(app, session_id: int, minutes: int = 10) -> Iterator[None]:
     sessions days ahead, and the door admits a session's tickets on its day only
     (services.checkin)."""
     with app.app_context():
-        start = db.session.get(Session, session_id).starts_at
+        start = db.session.get(EventSession, session_id).starts_at
     clock = lambda: start + timedelta(minutes=minutes)  # noqa: E731
     with mock.patch("qmevents.services.door.checkin.utcnow", clock), \
             mock.patch("qmevents.services.door.desk.utcnow", clock):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from qmevents.demo.names import person_name
 from qmevents.extensions import db
-from qmevents.models import Registration, RegistrationStatus, Session
+from qmevents.models import EventSession, Registration, RegistrationStatus
 from qmevents.services import events
 from qmevents.services.registrations import register as reg
 from qmevents.timeutil import utcnow
@@ -29,7 +29,7 @@ def open_day(app, factory) -> tuple[int, int]:
     event_id = factory.event(registration_mode="approval", sessions=[
         events.SessionDraft(starts_at=start, ends_at=start + timedelta(hours=2), capacity=6)])
     with app.app_context():
-        return event_id, db.session.scalar(select(Session.id).filter_by(event_id=event_id))
+        return event_id, db.session.scalar(select(EventSession.id).filter_by(event_id=event_id))
 
 
 @pytest.fixture
@@ -130,7 +130,7 @@ def test_an_invitation_is_201_with_a_confirmed_ticket(app, client, open_day, org
     body = response.get_json()
     assert body["status"] == "confirmed" and body["ticket_url"].endswith(f"/t/{body['code']}")
     with app.app_context():
-        assert db.session.get(Session, open_day[1]).places_taken == 2
+        assert db.session.get(EventSession, open_day[1]).places_taken == 2
 
 
 def test_an_invitation_that_does_not_fit_is_409_full(client, open_day, organiser, doc):

@@ -11,12 +11,12 @@ from qmevents import create_app
 from qmevents.extensions import db
 from qmevents.models import (
     Event,
+    EventSession,
     Notification,
     Question,
     QuestionKind,
     Registration,
     RegistrationStatus,
-    Session,
 )
 from qmevents.services import events
 from qmevents.services.registrations import cancellation, codes
@@ -32,7 +32,7 @@ def open_day(app, factory) -> tuple[int, int]:
     """A published open day with one session of 30 places, parties of up to 4."""
     event_id = factory.event(max_party_size=4)
     with app.app_context():
-        session_id = db.session.scalar(select(Session.id).filter_by(event_id=event_id))
+        session_id = db.session.scalar(select(EventSession.id).filter_by(event_id=event_id))
     return event_id, session_id
 
 
@@ -49,12 +49,12 @@ def post(client, event_id: int, json, lang: str = "en"):
 
 def places_taken(app, session_id: int) -> int:
     with app.app_context():
-        return db.session.get(Session, session_id).places_taken
+        return db.session.get(EventSession, session_id).places_taken
 
 
 def set_session(app, session_id: int, **values) -> None:
     with app.app_context():
-        session = db.session.get(Session, session_id)
+        session = db.session.get(EventSession, session_id)
         for key, value in values.items():
             setattr(session, key, value)
         db.session.commit()
@@ -115,7 +115,7 @@ def test_answers_to_the_events_questions_are_kept(app, client, open_day):
 def test_approval_and_lottery_events_record_an_application(app, factory, client, mode, status):
     event_id = factory.event(registration_mode=mode)
     with app.app_context():
-        session_id = db.session.scalar(select(Session.id).filter_by(event_id=event_id))
+        session_id = db.session.scalar(select(EventSession.id).filter_by(event_id=event_id))
     response = post(client, event_id, body(session_id))
     assert response.status_code == 201
     assert response.get_json()["status"] == status
@@ -125,7 +125,7 @@ def test_approval_and_lottery_events_record_an_application(app, factory, client,
 def test_a_full_waitlist_event_puts_the_party_on_the_waiting_list(app, factory, client):
     event_id = factory.event(registration_mode="waitlist")
     with app.app_context():
-        session_id = db.session.scalar(select(Session.id).filter_by(event_id=event_id))
+        session_id = db.session.scalar(select(EventSession.id).filter_by(event_id=event_id))
     set_session(app, session_id, capacity=2)
     assert post(client, event_id, body(session_id)).get_json()["status"] == "confirmed"
     response = post(client, event_id, body(session_id, phone="13900000000"))

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from qmevents.extensions import db
-from qmevents.models import Notification, Registration, RegistrationStatus, Session
+from qmevents.models import EventSession, Notification, Registration, RegistrationStatus
 from qmevents.services import audit, events
 from qmevents.services.registrations import register as reg
 from qmevents.timeutil import utcnow
@@ -32,7 +32,7 @@ def open_day(app, factory) -> tuple[int, int, int]:
     ])
     with app.app_context():
         morning, afternoon = db.session.scalars(
-            select(Session.id).filter_by(event_id=event_id).order_by(Session.starts_at))
+            select(EventSession.id).filter_by(event_id=event_id).order_by(EventSession.starts_at))
     return event_id, morning, afternoon
 
 
@@ -163,7 +163,7 @@ def test_a_decision_without_its_form_token_is_refused(app, browser, open_day, fa
 def test_a_lottery_lists_its_applications_without_deciding_them(app, factory, browser):
     event_id = factory.event(registration_mode="lottery")
     with app.app_context():
-        session_id = db.session.scalar(select(Session.id).filter_by(event_id=event_id))
+        session_id = db.session.scalar(select(EventSession.id).filter_by(event_id=event_id))
     apply(app, event_id, session_id, "张伟", "13812345678")
     html = browser.get(page(event_id)).get_data(as_text=True)
     assert "张伟" in html and 'name="registration_id"' not in html
@@ -187,7 +187,7 @@ def test_an_invitation_gives_a_confirmed_ticket(app, browser, open_day):
         registration = db.session.scalar(select(Registration))
         assert (registration.status, registration.source) == (
             RegistrationStatus.CONFIRMED, "invite")
-        assert db.session.get(Session, morning).places_taken == 2
+        assert db.session.get(EventSession, morning).places_taken == 2
 
 
 def test_invitation_mistakes_are_400_with_what_was_typed_kept(app, browser, open_day):

@@ -13,10 +13,10 @@ from qmevents.demo.names import person_name
 from qmevents.extensions import db
 from qmevents.models import (
     AuditEntry,
+    EventSession,
     Notification,
     Registration,
     RegistrationStatus,
-    Session,
     StaffAssignment,
     User,
 )
@@ -63,7 +63,7 @@ def open_day(app, factory) -> OpenDay:
     event_id = factory.event(registration_mode="approval", sessions=sessions([6, 20]))
     with app.app_context():
         morning, afternoon = db.session.scalars(
-            select(Session.id).filter_by(event_id=event_id).order_by(Session.starts_at))
+            select(EventSession.id).filter_by(event_id=event_id).order_by(EventSession.starts_at))
     return OpenDay(event_id, morning, afternoon, organiser)
 
 
@@ -78,7 +78,7 @@ def user(user_id: int) -> User:
 
 
 def taken(session_id: int) -> int:
-    return db.session.get(Session, session_id, populate_existing=True).places_taken
+    return db.session.get(EventSession, session_id, populate_existing=True).places_taken
 
 
 def status(registration_id: int) -> RegistrationStatus:
@@ -159,7 +159,7 @@ def test_a_declined_application_stays_declined_when_admitted_afterwards(open_day
 
 def test_ids_of_another_event_are_named_and_nothing_changes(app, factory, open_day, ctx):
     other_event = factory.event(registration_mode="approval", title="另一场开放日")
-    other_session = db.session.scalar(select(Session.id).filter_by(event_id=other_event))
+    other_session = db.session.scalar(select(EventSession.id).filter_by(event_id=other_event))
     foreign = reg.register(reg.RegistrationRequest(
         event_id=other_event, session_id=other_session, name="赵敏", phone="13911112222",
         party_size=1, consent=True)).registration_id
@@ -182,7 +182,7 @@ def test_a_batch_must_be_a_list_of_ids(open_day, ctx, ids):
 def test_a_lottery_decides_by_its_draw_not_one_by_one(app, factory, ctx):
     organiser, _email = factory.user("organiser")
     event_id = factory.event(registration_mode="lottery")
-    session_id = db.session.scalar(select(Session.id).filter_by(event_id=event_id))
+    session_id = db.session.scalar(select(EventSession.id).filter_by(event_id=event_id))
     applied = reg.register(reg.RegistrationRequest(
         event_id=event_id, session_id=session_id, name="张伟", phone="13812345678",
         party_size=1, consent=True)).registration_id
@@ -261,7 +261,7 @@ def test_an_invitation_checks_the_details_as_registering_does_but_asks_no_questi
 
 
 def test_an_invitation_to_a_session_of_another_event_is_refused(app, factory, open_day, ctx):
-    other = db.session.scalar(select(Session.id).filter_by(event_id=factory.event()))
+    other = db.session.scalar(select(EventSession.id).filter_by(event_id=factory.event()))
     with pytest.raises(ValidationFailed) as refused:
         approval.invite(open_day.event_id, other, "陈静", "13812345678", 1,
                         user(open_day.organiser))

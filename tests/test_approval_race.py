@@ -16,9 +16,9 @@ from qmevents.demo.names import person_name
 from qmevents.extensions import db
 from qmevents.models import (
     AuditEntry,
+    EventSession,
     Registration,
     RegistrationStatus,
-    Session,
     User,
     ensure_districts,
 )
@@ -61,7 +61,7 @@ def test_overlapping_batches_admitted_at_once_never_exceed_capacity(database_url
         starts_at=start, ends_at=start + timedelta(hours=2), capacity=CAPACITY)])
     organisers = [factory.user("organiser")[0] for _ in range(2)]
     with app.app_context():
-        session_id = db.session.scalar(select(Session.id).filter_by(event_id=event_id))
+        session_id = db.session.scalar(select(EventSession.id).filter_by(event_id=event_id))
         ids = [reg.register(reg.RegistrationRequest(
             event_id=event_id, session_id=session_id, name=person_name(i), phone=f"1390000{i:04d}",
             party_size=1 + i % 2, consent=True)).registration_id for i in range(16)]
@@ -84,7 +84,7 @@ def test_overlapping_batches_admitted_at_once_never_exceed_capacity(database_url
     admitted = [i for status, body in answers if status == 200 for i in body["admitted"]]
     assert len(admitted) == len(set(admitted))  # nobody admitted by two organisers
     with app.app_context():
-        taken = db.session.scalar(select(Session.places_taken).filter_by(id=session_id))
+        taken = db.session.scalar(select(EventSession.places_taken).filter_by(id=session_id))
         confirmed = dict(db.session.execute(
             select(Registration.id, Registration.party_size)
             .filter_by(status=RegistrationStatus.CONFIRMED)).all())

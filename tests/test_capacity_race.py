@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from qmevents import create_app
 from qmevents.extensions import db
-from qmevents.models import HOLDS_PLACES, Registration, Session, ensure_districts
+from qmevents.models import HOLDS_PLACES, EventSession, Registration, ensure_districts
 from qmevents.services import events
 from qmevents.services.errors import RegistrationClosed
 from qmevents.services.registrations import cancellation
@@ -50,7 +50,7 @@ class Arena:
     def places(self, session_id: int) -> tuple[int, int]:
         """(places_taken, people in registrations that hold places), read afresh."""
         with self.app.app_context():
-            taken = db.session.scalar(select(Session.places_taken).filter_by(id=session_id))
+            taken = db.session.scalar(select(EventSession.places_taken).filter_by(id=session_id))
             held = db.session.scalar(
                 select(func.coalesce(func.sum(Registration.party_size), 0))
                 .where(Registration.session_id == session_id,
@@ -75,7 +75,7 @@ def arena(database_url, tmp_path, monkeypatch) -> Iterator[Arena]:
     event_id = Factory(app).event(max_party_size=MAX_PARTY, sessions=sessions)
     with app.app_context():
         small, roomy = db.session.scalars(
-            select(Session.id).filter_by(event_id=event_id).order_by(Session.starts_at))
+            select(EventSession.id).filter_by(event_id=event_id).order_by(EventSession.starts_at))
     server = Gunicorn("wsgi:app", app_env(instance, database_url), workers=4)
     server.start(ready_path="/api/v1/openapi.json")
     try:

@@ -18,9 +18,9 @@ from qmevents.models import (
     Admission,
     Checkpoint,
     Event,
+    EventSession,
     Registration,
     RegistrationStatus,
-    Session,
     StaffAssignment,
     User,
 )
@@ -90,7 +90,7 @@ class Door:
             yield
             return
         with self.app.app_context():
-            start = db.session.get(Session, session_id or self.morning).starts_at
+            start = db.session.get(EventSession, session_id or self.morning).starts_at
         with mock.patch.object(checkin, "utcnow", lambda: start + timedelta(minutes=10)):
             yield
 
@@ -108,7 +108,7 @@ class Door:
         """The day of the event comes: the session runs now (registrations were made before)."""
         now = utcnow().replace(microsecond=0)
         with self.app.app_context():
-            session = db.session.get(Session, session_id)
+            session = db.session.get(EventSession, session_id)
             session.starts_at, session.ends_at = now - timedelta(minutes=30), now + timedelta(hours=2)
             db.session.commit()
 
@@ -137,7 +137,7 @@ def make_door(app: Flask, factory: Factory, **overrides) -> Door:
         db.session.add(StaffAssignment(user_id=staff_id, event_id=event_id))
         db.session.commit()
         morning, afternoon = db.session.scalars(
-            select(Session.id).filter_by(event_id=event_id).order_by(Session.starts_at))
+            select(EventSession.id).filter_by(event_id=event_id).order_by(EventSession.starts_at))
         entrance, station = db.session.scalars(
             select(Checkpoint.id).filter_by(event_id=event_id).order_by(Checkpoint.position))
     return Door(app, factory, event_id, morning, afternoon, entrance, station, staff_id,
@@ -299,7 +299,7 @@ def test_a_ticket_not_yet_confirmed_is_not_let_in(tour, status):
 def test_a_ticket_on_the_waiting_list_is_not_confirmed(app, factory):
     full = make_door(app, factory, registration_mode="waitlist")
     with app.app_context():
-        db.session.get(Session, full.morning).capacity = 2
+        db.session.get(EventSession, full.morning).capacity = 2
         db.session.commit()
     full.ticket(party=2)
     waiting = full.ticket(party=2)
@@ -330,7 +330,7 @@ def test_a_device_set_to_no_session_takes_todays_tickets_and_refuses_other_days(
     next_week = tour.ticket(session=tour.afternoon)
     tour.starts_now(tour.morning)
     with tour.app.app_context():
-        session = db.session.get(Session, tour.afternoon)
+        session = db.session.get(EventSession, tour.afternoon)
         session.starts_at += timedelta(days=7)
         session.ends_at += timedelta(days=7)
         db.session.commit()
@@ -343,7 +343,7 @@ def test_a_device_set_to_no_session_takes_todays_tickets_and_refuses_other_days(
 def test_a_session_of_several_days_counts_on_each_of_them(tour):
     code = tour.ticket(session=tour.morning)
     with tour.app.app_context():
-        session = db.session.get(Session, tour.morning)
+        session = db.session.get(EventSession, tour.morning)
         session.starts_at = utcnow() - timedelta(days=2)
         session.ends_at = utcnow() + timedelta(days=2)
         db.session.commit()
@@ -357,7 +357,7 @@ def test_shanghai_dates_decide_what_today_is(tour, monkeypatch):
     start = (utcnow() + timedelta(days=3)).astimezone(SHANGHAI).replace(
         hour=1, minute=0, second=0, microsecond=0)
     with tour.app.app_context():
-        session = db.session.get(Session, tour.morning)
+        session = db.session.get(EventSession, tour.morning)
         session.starts_at, session.ends_at = start, start + timedelta(hours=2)
         db.session.commit()
     half_past_midnight = start.replace(hour=0, minute=30)  # 16:30 UTC the day before

@@ -8,10 +8,10 @@ from qmevents.extensions import db
 from qmevents.models import (
     Checkpoint,
     Event,
+    EventSession,
     EventStatus,
     Organisation,
     OrgKind,
-    Session,
     StaffAssignment,
     User,
 )
@@ -26,7 +26,7 @@ def count(model) -> int:
 
 
 def counts() -> dict[str, int]:
-    return {m.__name__: count(m) for m in (Organisation, User, Event, Session, Checkpoint,
+    return {m.__name__: count(m) for m in (Organisation, User, Event, EventSession, Checkpoint,
                                             StaffAssignment)}
 
 
@@ -77,8 +77,8 @@ def test_every_upcoming_demo_event_is_on_the_public_list(app, demo):
     """Last year's edition is published too, but over: the listing shows what is to come."""
     with app.app_context():
         upcoming = set(db.session.scalars(
-            select(Event.id).join(Session).where(
-                Event.status == EventStatus.PUBLISHED, Session.ends_at > utcnow())))
+            select(Event.id).join(EventSession).where(
+                Event.status == EventStatus.PUBLISHED, EventSession.ends_at > utcnow())))
         listed, total = listings.list_public_events(listings.ListingFilter(), limit=100)
         assert {listing.event.id for listing in listed} == upcoming
         assert total == len(upcoming) >= 20

@@ -13,10 +13,10 @@ from qmevents.models import (
     Admission,
     AdmissionKind,
     Event,
+    EventSession,
     EventStatus,
     Registration,
     RegistrationStatus,
-    Session,
     Tally,
 )
 from qmevents.services import identity, listings
@@ -38,7 +38,7 @@ def past_events() -> list[Event]:
 
 def table_counts() -> dict[str, int]:
     return {m.__name__: db.session.scalar(select(func.count()).select_from(m))
-            for m in (Event, Session, Registration, Admission, Tally)}
+            for m in (Event, EventSession, Registration, Admission, Tally)}
 
 
 def test_last_years_edition_is_held_in_september_of_the_previous_year(app, demo):
@@ -90,10 +90,10 @@ def test_the_same_rows_are_written_every_time(app, runner, demo):
 def test_places_taken_are_the_confirmed_parties_people(app, demo):
     with app.app_context():
         confirmed = (select(func.coalesce(func.sum(Registration.party_size), 0))
-                     .where(Registration.session_id == Session.id,
+                     .where(Registration.session_id == EventSession.id,
                             Registration.status == RegistrationStatus.CONFIRMED)
                      .scalar_subquery())
-        rows = db.session.execute(select(Session.places_taken, confirmed, Session.capacity)
+        rows = db.session.execute(select(EventSession.places_taken, confirmed, EventSession.capacity)
                                   .join(Event).where(Event.title.startswith(f"{year()}年"))).all()
         assert rows
         for taken, people, capacity in rows:

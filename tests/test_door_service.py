@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from qmevents.extensions import db
-from qmevents.models import Admission, AuditEntry, Event, Registration, Session, Tally, User
+from qmevents.models import Admission, AuditEntry, Event, EventSession, Registration, Tally, User
 from qmevents.services import events
 from qmevents.services.door import desk as door
 from qmevents.services.door.checkin import Result
@@ -299,8 +299,8 @@ def test_the_event_form_shows_a_tally_problem_next_to_the_field(client, factory)
 
 def test_the_door_works_by_the_session_under_way_then_the_next_then_the_last(app):
     nine = datetime(2026, 9, 20, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
-    morning = Session(starts_at=nine, ends_at=nine + timedelta(hours=3), capacity=10)
-    afternoon = Session(starts_at=nine + timedelta(hours=5), ends_at=nine + timedelta(hours=8),
+    morning = EventSession(starts_at=nine, ends_at=nine + timedelta(hours=3), capacity=10)
+    afternoon = EventSession(starts_at=nine + timedelta(hours=5), ends_at=nine + timedelta(hours=8),
                         capacity=10)
     with app.app_context():
         event = Event(sessions=[morning, afternoon], admission_opens_minutes=60)

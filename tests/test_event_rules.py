@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import update
 
 from qmevents.extensions import db
-from qmevents.models import Event, EventStatus, Session
+from qmevents.models import Event, EventSession, EventStatus
 from qmevents.services import accounts, events, listings
 from qmevents.services.errors import InvalidTransition, ValidationFailed
 from qmevents.timeutil import utcnow
@@ -157,7 +157,7 @@ def test_checkpoints_keep_their_order_the_first_being_the_entrance(ctx, factory)
 def _created_with_places_taken(factory, taken: int) -> Event:
     event = events.create_event(yangpu_id(), factory.draft(
         sessions=[one_session(), one_session(starts_at=soon(days=8))]))
-    db.session.execute(update(Session).where(Session.id == event.sessions[0].id)
+    db.session.execute(update(EventSession).where(EventSession.id == event.sessions[0].id)
                        .values(places_taken=taken))
     db.session.commit()
     db.session.expire_all()
@@ -202,7 +202,7 @@ def test_a_session_nobody_registered_for_can_be_removed(ctx, factory):
 
 def test_a_session_that_already_started_may_stay_as_it_is(ctx, factory):
     event = _created_with_places_taken(factory, 0)
-    db.session.execute(update(Session).where(Session.id == event.sessions[0].id)
+    db.session.execute(update(EventSession).where(EventSession.id == event.sessions[0].id)
                        .values(starts_at=utcnow() - timedelta(hours=1)))
     db.session.commit()
     db.session.expire_all()
@@ -258,7 +258,7 @@ def test_the_back_office_list_sums_places_and_puts_the_soonest_first(ctx, factor
         one_session(starts_at=soon(days=21), capacity=5)]))
     sooner = events.create_event(org, factory.draft(title="早", sessions=[
         one_session(starts_at=soon(days=2), capacity=8)]))
-    db.session.execute(update(Session).where(Session.event_id == later.id).values(places_taken=2))
+    db.session.execute(update(EventSession).where(EventSession.event_id == later.id).values(places_taken=2))
     db.session.commit()
     admin = accounts.create_user("admin@example.cn", "correct horse battery", "admin")
     rows, total = listings.office_events(admin)

@@ -22,9 +22,9 @@ from qmevents.models import (
     HOLDS_PLACES,
     Admission,
     AuditEntry,
+    EventSession,
     Registration,
     RegistrationStatus,
-    Session,
     User,
     ensure_districts,
 )
@@ -47,7 +47,7 @@ def tour(app, factory) -> Door:
 
 def places(app, session_id: int) -> int:
     with app.app_context():
-        return db.session.get(Session, session_id).places_taken
+        return db.session.get(EventSession, session_id).places_taken
 
 
 def registration(app, code: str) -> Registration:
@@ -185,7 +185,7 @@ def test_a_holder_cancelling_while_the_door_scans_never_frees_a_place_in_use(gat
             outcomes[row.status] += 1
         held = db.session.scalar(select(func.sum(Registration.party_size)).where(
             Registration.session_id == door.morning, Registration.status.in_(HOLDS_PLACES)))
-        assert db.session.get(Session, door.morning).places_taken == (held or 0)
+        assert db.session.get(EventSession, door.morning).places_taken == (held or 0)
         entries = db.session.scalar(select(func.count(Admission.id)))
     assert sum(outcomes.values()) == 20 and entries == outcomes[RegistrationStatus.CONFIRMED]
     assert answers[1::2].count("admitted") == entries
@@ -197,11 +197,11 @@ def test_a_holder_cancelling_while_the_door_scans_never_frees_a_place_in_use(gat
 def at(tour: Door, session_id: int, **delta):
     """The door's clock at a moment relative to a session's start."""
     with tour.app.app_context():
-        start = db.session.get(Session, session_id).starts_at
+        start = db.session.get(EventSession, session_id).starts_at
     return mock.patch.object(checkin, "utcnow", lambda: start + timedelta(**delta))
 
 
-def scan_at(tour: Door, code: str, moment, **kwargs) -> checkin.Answer:
+def scan_at(tour: Door, code: str, moment, **kwargs) -> checkin.ScanAnswer:
     tour.on_the_day = False
     with moment:
         return tour.scan(code, **kwargs)
@@ -310,7 +310,7 @@ def test_an_upcoming_session_has_registrations_not_no_shows_in_every_report(app,
     summary = {r[0]: r[1] for r in rows if len(r) >= 2}
     assert summary.get("No-show people") == "0"
     with app.app_context():
-        for session in db.session.scalars(select(Session).filter_by(event_id=tour.event_id)):
+        for session in db.session.scalars(select(EventSession).filter_by(event_id=tour.event_id)):
             session.starts_at -= timedelta(days=10)
             session.ends_at -= timedelta(days=10)
         db.session.commit()
@@ -332,7 +332,7 @@ def test_the_dashboard_counts_no_shows_of_ended_sessions_only(app, factory, tour
     assert (upcoming.registered_people, upcoming.no_show_people, upcoming.no_show_rate) == (
         3, 0, None)
     with app.app_context():
-        for session in db.session.scalars(select(Session).filter_by(event_id=tour.event_id)):
+        for session in db.session.scalars(select(EventSession).filter_by(event_id=tour.event_id)):
             session.starts_at -= timedelta(days=10)
             session.ends_at -= timedelta(days=10)
         db.session.commit()
@@ -367,7 +367,7 @@ def test_a_session_just_after_midnight_opens_its_door_the_evening_before(app, to
 
     code = tour.ticket(party=1)
     with app.app_context():
-        session = db.session.get(Session, tour.morning)
+        session = db.session.get(EventSession, tour.morning)
         day = to_local(session.starts_at).date()
         session.starts_at = datetime(day.year, day.month, day.day, 0, 20, tzinfo=SHANGHAI)
         session.ends_at = session.starts_at + timedelta(hours=2)

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from qmevents.extensions import db
-from qmevents.models import AuditEntry, Event, Registration, Session, Tally, User
+from qmevents.models import AuditEntry, Event, EventSession, Registration, Tally, User
 from qmevents.services import events, exports
 from qmevents.services.door import checkin
 from qmevents.services.door import desk as door
@@ -56,7 +56,7 @@ def scanned(app, factory, organiser) -> dict:
         set_questions(event, [QuestionDraft(label="身份证号码", kind="id_card", required=False),
                               QuestionDraft(label="单位", kind="text", required=False)])
         questions = [q.id for q in db.session.get(Event, event_id).questions]
-        session_id = db.session.scalar(db.select(Session.id).filter_by(event_id=event_id))
+        session_id = db.session.scalar(db.select(EventSession.id).filter_by(event_id=event_id))
         zhang = reg.register(reg.RegistrationRequest(
             event_id=event_id, session_id=session_id, name="张伟", phone="13812345678",
             party_size=3, answers={questions[0]: ID_NUMBER, questions[1]: "上海电气"},
@@ -136,7 +136,7 @@ def test_the_report_workbook_has_typed_cells_a_frozen_header_and_a_chart(app, sc
     starts = sessions["A2"].value
     assert isinstance(starts, datetime)  # a date cell, in Shanghai wall-clock time
     with app.app_context():
-        session = db.session.get(Session, scanned["session_id"])
+        session = db.session.get(EventSession, scanned["session_id"])
         assert starts == to_local(session.starts_at).replace(tzinfo=None)
     assert sessions["A2"].number_format == "yyyy-mm-dd hh:mm"
     assert sessions["C2"].value == "上午场"

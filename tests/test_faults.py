@@ -35,11 +35,11 @@ from qmevents.models import (
     AdmissionKind,
     Answer,
     Event,
+    EventSession,
     Notification,
     NotificationKind,
     Registration,
     RegistrationStatus,
-    Session,
     StaffAssignment,
     User,
     ensure_districts,
@@ -135,7 +135,7 @@ def build_venue(url: str, instance: Path, extra_env: dict[str, str] | None = Non
                 party_size=1 + i % 4, answers=body["answers"], consent=True)).code)
         # The day comes for today's session (registered a week before): its door admits now.
         now = utcnow().replace(microsecond=0)
-        db.session.execute(update(Session).where(Session.id == today).values(
+        db.session.execute(update(EventSession).where(EventSession.id == today).values(
             starts_at=now - timedelta(minutes=30), ends_at=now + timedelta(hours=3)))
         db.session.commit()
         db.session.remove()
@@ -288,7 +288,7 @@ def assert_registrations_whole(venue: Venue, replies: list[Reply]) -> None:
 
         for session_id in (venue.small, venue.roomy, venue.today):
             taken, capacity = db.session.execute(
-                select(Session.places_taken, Session.capacity).filter_by(id=session_id)).one()
+                select(EventSession.places_taken, EventSession.capacity).filter_by(id=session_id)).one()
             held = db.session.scalar(
                 select(func.coalesce(func.sum(Registration.party_size), 0))
                 .where(Registration.session_id == session_id,

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from qmevents.extensions import db
-from qmevents.models import Notification, NotificationKind, OneTimeCode, Session
+from qmevents.models import EventSession, Notification, NotificationKind, OneTimeCode
 from qmevents.public import find
 from qmevents.services import otp, signins
 from qmevents.services.events import SessionDraft
@@ -25,7 +25,7 @@ STRANGER = "13900001111"
 
 def register(app, event_id: int, phone: str = PHONE, name: str = "张伟", party: int = 2) -> str:
     with app.app_context():
-        session_id = db.session.scalar(db.select(Session.id).filter_by(event_id=event_id))
+        session_id = db.session.scalar(db.select(EventSession.id).filter_by(event_id=event_id))
         return reg.register(reg.RegistrationRequest(
             event_id=event_id, session_id=session_id, name=name, phone=phone, party_size=party,
             consent=True)).code

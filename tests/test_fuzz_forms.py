@@ -19,9 +19,9 @@ from qmevents.models import (
     HOLDS_PLACES,
     Answer,
     Event,
+    EventSession,
     Question,
     Registration,
-    Session,
     StaffAssignment,
     Tally,
 )
@@ -114,7 +114,7 @@ def assert_consistent(app, world: dict) -> None:
         held = dict(db.session.execute(
             db.select(Registration.session_id, db.func.sum(Registration.party_size))
             .where(Registration.status.in_(HOLDS_PLACES)).group_by(Registration.session_id)).all())
-        for session in db.session.scalars(db.select(Session)):
+        for session in db.session.scalars(db.select(EventSession)):
             assert session.places_taken == (held.get(session.id) or 0), session
         assert db.session.scalar(db.select(db.func.count(Question.id))) >= 1
         assert all(t.count >= 0 for t in db.session.scalars(db.select(Tally)))

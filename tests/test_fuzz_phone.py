@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from qmevents.extensions import db
-from qmevents.models import HOLDS_PLACES, Registration, Session
+from qmevents.models import HOLDS_PLACES, EventSession, Registration
 
 from .conftest import login
 from .test_api import bearer, token_for
@@ -59,7 +59,7 @@ ANY_PHONE = st.one_of(st.sampled_from(NUMBERS).flatmap(typed_number),
 def open_day(app, factory) -> tuple[int, int]:
     event_id = factory.event(max_party_size=2)
     with app.app_context():
-        return event_id, db.session.scalar(select(Session.id).filter_by(event_id=event_id))
+        return event_id, db.session.scalar(select(EventSession.id).filter_by(event_id=event_id))
 
 
 @given(phones=st.lists(ANY_PHONE, min_size=1, max_size=6))
@@ -77,10 +77,10 @@ def test_the_phone_field_in_every_digit_script(app, open_day, phones):
         assert all(phone.isascii() and phone.isdigit() and len(phone) == 11 and n == 1
                    for phone, n in stored), stored
         assert {phone for phone, _n in stored} <= set(NUMBERS)
-        taken = db.session.get(Session, session_id).places_taken
+        taken = db.session.get(EventSession, session_id).places_taken
         assert taken == len(stored)
         db.session.execute(Registration.__table__.delete())
-        db.session.get(Session, session_id).places_taken = 0
+        db.session.get(EventSession, session_id).places_taken = 0
         db.session.commit()
 
 

@@ -15,7 +15,13 @@ from sqlalchemy import select, update
 
 from qmevents.demo.names import person_name
 from qmevents.extensions import db
-from qmevents.models import LotteryDraw, Notification, Registration, RegistrationStatus, Session
+from qmevents.models import (
+    EventSession,
+    LotteryDraw,
+    Notification,
+    Registration,
+    RegistrationStatus,
+)
 from qmevents.services import audit, events
 from qmevents.services.registrations import lottery
 from qmevents.services.registrations import register as reg
@@ -42,8 +48,8 @@ def lottery_day(app, factory, capacity: int = 10, sessions: int = 1, mode: str =
                             registration_closes_at=start - timedelta(days=2))
         for i in range(sessions)])
     with app.app_context():
-        ids = db.session.scalars(select(Session.id).filter_by(event_id=event_id)
-                                 .order_by(Session.starts_at)).all()
+        ids = db.session.scalars(select(EventSession.id).filter_by(event_id=event_id)
+                                 .order_by(EventSession.starts_at)).all()
     return event_id, list(ids)
 
 
@@ -62,7 +68,7 @@ def apply(app, event_id: int, session_id: int, sizes: list[int]) -> list[int]:
 def close(app, session_id: int) -> None:
     """Registration for the session closed a minute ago."""
     with app.app_context():
-        db.session.execute(update(Session).where(Session.id == session_id)
+        db.session.execute(update(EventSession).where(EventSession.id == session_id)
                            .values(registration_closes_at=utcnow() - timedelta(minutes=1)))
         db.session.commit()
 
@@ -103,7 +109,7 @@ def test_the_draw_gives_places_in_people_until_no_waiting_party_fits(app, drawn)
         now = statuses(session_id)
         won = [i for i in ids if now[i] == RegistrationStatus.CONFIRMED]
         waiting = [i for i in ids if now[i] == RegistrationStatus.WAITLISTED]
-        taken = db.session.get(Session, session_id).places_taken
+        taken = db.session.get(EventSession, session_id).places_taken
         assert taken == sum(size[i] for i in won) <= 10
         assert won and len(won) + len(waiting) == len(ids)
         assert all(size[i] > 10 - taken for i in waiting)  # no place left that a waiting party fits
@@ -172,7 +178,7 @@ def test_a_session_without_a_closing_time_asks_for_one(app, factory):
     event_id, (session_id,) = lottery_day(app, factory)
     apply(app, event_id, session_id, [2])
     with app.app_context():
-        db.session.get(Session, session_id).registration_closes_at = None
+        db.session.get(EventSession, session_id).registration_closes_at = None
         db.session.commit()
         with pytest.raises(DrawRefused) as refused:
             lottery.draw(session_id)
@@ -215,7 +221,7 @@ def test_two_draws_at_once_make_exactly_one(app, applied):
         assert db.session.scalar(select(db.func.count()).select_from(LotteryDraw)) == 1
         size = dict(zip(ids, FAMILIES, strict=True))
         won = record.ranking[:record.winners]
-        assert db.session.get(Session, session_id).places_taken == sum(size[i] for i in won)
+        assert db.session.get(EventSession, session_id).places_taken == sum(size[i] for i in won)
 
 
 def test_the_database_refuses_a_second_draw_the_checks_missed(app, drawn, monkeypatch):

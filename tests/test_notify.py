@@ -16,7 +16,7 @@ import pytest
 
 from qmevents import cli
 from qmevents.extensions import db
-from qmevents.models import Notification, Registration, RegistrationStatus, Session
+from qmevents.models import EventSession, Notification, Registration, RegistrationStatus
 from qmevents.services.errors import ValidationFailed
 from qmevents.services.messaging import backends as notify_backends
 from qmevents.services.messaging import messages
@@ -35,7 +35,7 @@ def registered(app, factory):
     """张伟 has registered a party of two for the open day: the registration's id."""
     event_id = factory.event(title="威派格智慧水务质量开放日")
     with app.app_context():
-        session_id = db.session.scalar(db.select(Session.id).filter_by(event_id=event_id))
+        session_id = db.session.scalar(db.select(EventSession.id).filter_by(event_id=event_id))
         result = reg.register(reg.RegistrationRequest(
             event_id=event_id, session_id=session_id, name="张伟", phone=PHONE, party_size=2,
             consent=True))
@@ -97,7 +97,7 @@ def test_a_phone_number_typed_as_the_name_never_reaches_a_text(app, factory):
     official sender: the message greets the citizen instead."""
     event_id = factory.event()
     with app.app_context():
-        session_id = db.session.scalar(db.select(Session.id).filter_by(event_id=event_id))
+        session_id = db.session.scalar(db.select(EventSession.id).filter_by(event_id=event_id))
         with pytest.raises(ValidationFailed) as refused:
             reg.register(reg.RegistrationRequest(
                 event_id=event_id, session_id=session_id, name=PHONE, phone=PHONE,
@@ -276,7 +276,7 @@ def test_a_registration_code_and_a_ticket_link_sent_by_sms_are_not_kept_either(
     app.config.update(NOTIFY_BACKEND="sms", SMS_API_URL=sms_provider.url, SMS_API_KEY="k")
     event_id = factory.event(verify_phone=True)
     with app.app_context():
-        session_id = db.session.scalar(db.select(Session.id).filter_by(event_id=event_id))
+        session_id = db.session.scalar(db.select(EventSession.id).filter_by(event_id=event_id))
     client.post("/api/v1/phone-codes", json={"phone": PHONE})
     code = re.search(r"\d{6}", sms_provider.received[0][1]["text"]).group()
     ticket = client.post(f"/api/v1/events/{event_id}/registrations", json={

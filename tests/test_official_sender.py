@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from qmevents import create_app
 from qmevents.extensions import db
-from qmevents.models import Notification, NotificationKind, Registration, Session
+from qmevents.models import EventSession, Notification, NotificationKind, Registration
 from qmevents.security import UnsafeProductionConfig
 from qmevents.services.identity import normalise_name
 from qmevents.services.messaging import messages
@@ -35,7 +35,7 @@ def open_day(app, factory, **fields) -> tuple[int, int]:
 
     event_id = Factory(app).event(**fields) if factory is None else factory.event(**fields)
     with app.app_context():
-        return event_id, db.session.scalar(select(Session.id).filter_by(event_id=event_id))
+        return event_id, db.session.scalar(select(EventSession.id).filter_by(event_id=event_id))
 
 
 def register(client, event_id: int, session_id: int, phone: str, host: str = "localhost",
@@ -83,7 +83,7 @@ def test_a_forged_host_on_a_cancellation_cannot_change_the_next_familys_text(pub
                                     registration_mode="waitlist", max_party_size=4)
     client = public_app.test_client()
     with public_app.app_context():
-        db.session.get(Session, session_id).capacity = 2
+        db.session.get(EventSession, session_id).capacity = 2
         db.session.commit()
     mine = register(client, event_id, session_id, "13812345678").get_json()["code"]
     waiting = register(client, event_id, session_id, "13900001111")

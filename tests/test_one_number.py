@@ -11,7 +11,7 @@ import pytest
 from werkzeug.routing import Rule
 
 from qmevents.extensions import db
-from qmevents.models import Registration, Session
+from qmevents.models import EventSession, Registration
 from qmevents.numbers import whole_number
 from qmevents.services.identity import normalise_mobile
 
@@ -73,7 +73,7 @@ def test_what_int_would_refuse_is_no_number_and_no_exception(typed):
 def open_day(app, factory) -> tuple[int, int]:
     event_id = factory.event()
     with app.app_context():
-        return event_id, db.session.scalar(db.select(Session.id).filter_by(event_id=event_id))
+        return event_id, db.session.scalar(db.select(EventSession.id).filter_by(event_id=event_id))
 
 
 def register(client, open_day, phone: str, **fields):

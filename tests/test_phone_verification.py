@@ -12,12 +12,12 @@ from sqlalchemy import func, select, update
 
 from qmevents.extensions import db
 from qmevents.models import (
+    EventSession,
     Notification,
     NotificationKind,
     OneTimeCode,
     OneTimeCodePurpose,
     Registration,
-    Session,
 )
 from qmevents.services import otp
 from qmevents.timeutil import utcnow
@@ -41,7 +41,7 @@ def open_day(app, factory) -> tuple[int, int, int]:
     event_id = factory.event(verify_phone=True, sessions=sessions)
     with app.app_context():
         small, roomy = db.session.scalars(
-            select(Session.id).filter_by(event_id=event_id).order_by(Session.starts_at))
+            select(EventSession.id).filter_by(event_id=event_id).order_by(EventSession.starts_at))
     return event_id, small, roomy
 
 
@@ -73,7 +73,7 @@ def counts(app) -> tuple[int, int, int]:
     """(registrations, places taken, confirmation messages)."""
     with app.app_context():
         return (db.session.scalar(select(func.count(Registration.id))),
-                db.session.scalar(select(func.sum(Session.places_taken))),
+                db.session.scalar(select(func.sum(EventSession.places_taken))),
                 db.session.scalar(select(func.count(Notification.id)).filter_by(
                     kind=NotificationKind.REGISTRATION_CONFIRMED)))
 
@@ -212,7 +212,7 @@ def test_a_script_booking_with_made_up_numbers_holds_no_place_and_texts_nobody(a
 def test_an_event_that_does_not_verify_phones_registers_as_before(app, client, factory):
     event_id = factory.event(verify_phone=False)
     with app.app_context():
-        session_id = db.session.scalar(select(Session.id).filter_by(event_id=event_id))
+        session_id = db.session.scalar(select(EventSession.id).filter_by(event_id=event_id))
     assert register(client, event_id, session_id).status_code == 201
 
 
@@ -270,7 +270,7 @@ def test_the_form_without_the_code_says_so_next_to_the_field(app, client, open_d
 def test_the_form_of_an_event_without_verification_asks_for_no_code(client, factory, app):
     event_id = factory.event(verify_phone=False)
     with app.app_context():
-        session_id = db.session.scalar(select(Session.id).filter_by(event_id=event_id))
+        session_id = db.session.scalar(select(EventSession.id).filter_by(event_id=event_id))
     page = client.get(form_url(event_id, session_id)).get_data(as_text=True)
     assert "phone_code" not in page and "Get the code" not in page
 
@@ -337,7 +337,7 @@ def test_one_code_sent_with_many_registrations_at_once_registers_once(database_u
         SessionDraft(starts_at=start + timedelta(hours=n), ends_at=start + timedelta(hours=n + 1),
                      capacity=10) for n in range(12)])
     with app.app_context():
-        sessions = db.session.scalars(select(Session.id).filter_by(event_id=event_id)).all()
+        sessions = db.session.scalars(select(EventSession.id).filter_by(event_id=event_id)).all()
     server = Gunicorn("wsgi:app", app_env(instance, database_url), workers=4)
     server.start(ready_path="/api/v1/openapi.json")
     try:

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import update
 
 from qmevents.extensions import db
-from qmevents.models import Event, EventStatus, Session
+from qmevents.models import Event, EventSession, EventStatus
 from qmevents.services.events import SessionDraft
 from qmevents.timeutil import from_local, to_local, utcnow
 
@@ -32,7 +32,7 @@ def html(client, url: str, status: int = 200) -> str:
 
 def take_places(app, event_id: int, taken: int) -> None:
     with app.app_context():
-        db.session.execute(update(Session).where(Session.event_id == event_id)
+        db.session.execute(update(EventSession).where(EventSession.event_id == event_id)
                            .values(places_taken=taken))
         db.session.commit()
 
@@ -40,9 +40,9 @@ def take_places(app, event_id: int, taken: int) -> None:
 def move_into_past(app, event_id: int, label: str | None = None) -> None:
     """The service refuses past starts, so the clock is turned back on the row itself."""
     with app.app_context():
-        query = update(Session).where(Session.event_id == event_id)
+        query = update(EventSession).where(EventSession.event_id == event_id)
         if label is not None:
-            query = query.where(Session.label == label)
+            query = query.where(EventSession.label == label)
         start = utcnow() - timedelta(days=2)
         db.session.execute(query.values(starts_at=start, ends_at=start + timedelta(hours=2)))
         db.session.commit()
@@ -212,7 +212,7 @@ def test_event_page_shows_details_and_sessions_with_places_left(app, client, fac
         sessions=sessions_at(3, capacity=30, label="上午场") + sessions_at(4, capacity=5,
                                                                           label="下午场"))
     with app.app_context():
-        db.session.execute(update(Session).where(Session.label == "上午场")
+        db.session.execute(update(EventSession).where(EventSession.label == "上午场")
                            .values(places_taken=12))
         db.session.commit()
 

@@ -12,13 +12,13 @@ from qmevents.extensions import db
 from qmevents.models import (
     Answer,
     Event,
+    EventSession,
     EventStatus,
     Notification,
     Question,
     QuestionKind,
     Registration,
     RegistrationStatus,
-    Session,
 )
 from qmevents.services.messaging import backends as notify_backends
 from qmevents.services.messaging import messages
@@ -38,7 +38,7 @@ def en(client):
 
 def first_session(app, event_id: int) -> int:
     with app.app_context():
-        return db.session.scalar(select(Session.id).filter_by(event_id=event_id))
+        return db.session.scalar(select(EventSession.id).filter_by(event_id=event_id))
 
 
 def open_day(app, factory, **overrides) -> tuple[int, int]:
@@ -71,12 +71,12 @@ def count(app, model) -> int:
 
 def places_taken(app, session_id: int) -> int:
     with app.app_context():
-        return db.session.get(Session, session_id).places_taken
+        return db.session.get(EventSession, session_id).places_taken
 
 
 def change_session(app, session_id: int, **values) -> None:
     with app.app_context():
-        db.session.execute(update(Session).where(Session.id == session_id).values(**values))
+        db.session.execute(update(EventSession).where(EventSession.id == session_id).values(**values))
         db.session.commit()
 
 

@@ -19,10 +19,10 @@ from qmevents.models import (
     Answer,
     AuditEntry,
     Event,
+    EventSession,
     Notification,
     OneTimeCode,
     Registration,
-    Session,
     Tally,
     User,
 )
@@ -99,7 +99,7 @@ class Programme:
 
     def _move_back(self, event_id: int, phone: str, by: timedelta) -> None:
         """The event took place `by` earlier, and its citizen's code was asked for a day after."""
-        for session in db.session.scalars(select(Session).filter_by(event_id=event_id)):
+        for session in db.session.scalars(select(EventSession).filter_by(event_id=event_id)):
             session.starts_at, session.ends_at = session.starts_at - by, session.ends_at - by
         asked = utcnow() - by + timedelta(days=8)
         db.session.execute(update(OneTimeCode).where(OneTimeCode.phone == phone).values(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qmevents.extensions import db
-from qmevents.models import Answer, Event, Question, Session, StaffAssignment
+from qmevents.models import Answer, Event, EventSession, Question, StaffAssignment
 from qmevents.services.errors import ValidationFailed
 from qmevents.services.registrations import questions as rules
 from qmevents.services.registrations import register as reg
@@ -55,7 +55,7 @@ def question_ids(app, event_id: int) -> list[int]:
 
 def registered(app, event_id: int, answers: dict, phone: str = "13812345678") -> str:
     with app.app_context():
-        session_id = db.session.scalar(db.select(Session.id).filter_by(event_id=event_id))
+        session_id = db.session.scalar(db.select(EventSession.id).filter_by(event_id=event_id))
         return reg.register(reg.RegistrationRequest(
             event_id=event_id, session_id=session_id, name="张伟", phone=phone, party_size=2,
             answers=answers, consent=True)).code

@@ -11,7 +11,7 @@ import redis
 from sqlalchemy import func, select
 
 from qmevents.extensions import db
-from qmevents.models import Registration, Session
+from qmevents.models import EventSession, Registration
 
 from .conftest import Factory, close_app, ready_app, submit
 from .support.redisserver import RedisServer
@@ -92,7 +92,7 @@ def test_registration_goes_on_when_redis_goes_down(limited_app, redis_server):
     factory = Factory(limited_app)
     event_id = factory.event(max_party_size=1)
     with limited_app.app_context():
-        session_id = db.session.scalar(select(Session.id).filter_by(event_id=event_id))
+        session_id = db.session.scalar(select(EventSession.id).filter_by(event_id=event_id))
     url = f"/events/{event_id}/sessions/{session_id}/register"
     client = limited_app.test_client()
 
@@ -108,7 +108,7 @@ def test_with_redis_down_each_worker_still_limits_a_phone(limited_app, redis_ser
     factory = Factory(limited_app)
     event_id = factory.event(max_party_size=1)
     with limited_app.app_context():
-        session_id = db.session.scalar(select(Session.id).filter_by(event_id=event_id))
+        session_id = db.session.scalar(select(EventSession.id).filter_by(event_id=event_id))
     url = f"/events/{event_id}/sessions/{session_id}/register"
     client = limited_app.test_client()
 

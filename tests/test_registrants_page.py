@@ -10,7 +10,7 @@ from sqlalchemy import event as sa_event
 
 from qmevents.demo.names import person_name
 from qmevents.extensions import db
-from qmevents.models import Event, Session
+from qmevents.models import Event, EventSession
 from qmevents.services import events
 from qmevents.services.registrations import cancellation, registrants
 from qmevents.services.registrations import register as reg
@@ -47,7 +47,7 @@ def open_day(app, factory) -> tuple[int, list[int]]:
         set_questions(db.session.get(Event, event_id),
                       [QuestionDraft(label="身份证号码", kind="id_card", required=False)])
         sessions = list(db.session.scalars(
-            db.select(Session.id).filter_by(event_id=event_id).order_by(Session.starts_at)))
+            db.select(EventSession.id).filter_by(event_id=event_id).order_by(EventSession.starts_at)))
     return event_id, sessions
 
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 
 from qmevents.extensions import db
-from qmevents.models import Question, QuestionKind, Registration, RegistrationStatus, Session
+from qmevents.models import EventSession, Question, QuestionKind, Registration, RegistrationStatus
 from qmevents.services.errors import (
     DuplicateRegistration,
     NotFound,
@@ -22,7 +22,7 @@ from qmevents.timeutil import utcnow
 def open_day(app, factory):
     event_id = factory.event(max_party_size=4)
     with app.app_context():
-        session_id = db.session.scalar(db.select(Session.id).filter_by(event_id=event_id))
+        session_id = db.session.scalar(db.select(EventSession.id).filter_by(event_id=event_id))
     return event_id, session_id
 
 
@@ -34,7 +34,7 @@ def request(event_id, session_id, **overrides):
 
 
 def places_taken(session_id):
-    return db.session.get(Session, session_id).places_taken
+    return db.session.get(EventSession, session_id).places_taken
 
 
 def test_a_family_registers_and_takes_its_places(app, open_day):
@@ -49,7 +49,7 @@ def test_a_family_registers_and_takes_its_places(app, open_day):
 def test_a_party_larger_than_the_places_left_is_refused_and_takes_nothing(app, open_day):
     event_id, session_id = open_day
     with app.app_context():
-        db.session.get(Session, session_id).capacity = 3
+        db.session.get(EventSession, session_id).capacity = 3
         db.session.commit()
         reg.register(request(event_id, session_id, party_size=2))
         with pytest.raises(SessionFull) as refused:
@@ -122,7 +122,7 @@ def test_a_session_of_another_event_is_refused(app, factory, open_day):
     event_id, _ = open_day
     other = factory.event(title="另一场活动")
     with app.app_context():
-        other_session = db.session.scalar(db.select(Session.id).filter_by(event_id=other))
+        other_session = db.session.scalar(db.select(EventSession.id).filter_by(event_id=other))
         with pytest.raises(ValidationFailed) as refused:
             reg.register(request(event_id, other_session))
         assert "session_id" in refused.value.errors
@@ -131,7 +131,7 @@ def test_a_session_of_another_event_is_refused(app, factory, open_day):
 def test_a_closed_window_is_refused_with_its_reason(app, open_day):
     event_id, session_id = open_day
     with app.app_context():
-        db.session.get(Session, session_id).registration_closes_at = utcnow() - timedelta(hours=1)
+        db.session.get(EventSession, session_id).registration_closes_at = utcnow() - timedelta(hours=1)
         db.session.commit()
         with pytest.raises(RegistrationClosed, match="closed|截止|结束"):
             reg.register(request(event_id, session_id))
@@ -140,7 +140,7 @@ def test_a_closed_window_is_refused_with_its_reason(app, open_day):
 def test_a_draft_event_takes_no_registration(app, factory):
     event_id = factory.event(publish=False)
     with app.app_context():
-        session_id = db.session.scalar(db.select(Session.id).filter_by(event_id=event_id))
+        session_id = db.session.scalar(db.select(EventSession.id).filter_by(event_id=event_id))
         with pytest.raises(NotFound):
             reg.register(request(event_id, session_id))
 

@@ -17,11 +17,11 @@ from qmevents.models import (
     District,
     Event,
     EventKind,
+    EventSession,
     EventStatus,
     Organisation,
     Registration,
     RegistrationStatus,
-    Session,
     Tally,
     User,
 )
@@ -73,7 +73,7 @@ class Campaign:
         event_id = self.factory.event(org, **fields)
         with self.app.app_context():
             sessions = list(db.session.scalars(
-                select(Session.id).filter_by(event_id=event_id).order_by(Session.starts_at)))
+                select(EventSession.id).filter_by(event_id=event_id).order_by(EventSession.starts_at)))
             checkpoints = list(db.session.scalars(
                 select(Checkpoint.id).filter_by(event_id=event_id).order_by(Checkpoint.position)))
         return Scene(event_id, sessions, checkpoints)
@@ -128,7 +128,7 @@ class Campaign:
         """The event's sessions, one after the other, from `start` (e.g. in the past)."""
         with self.app.app_context():
             for i, session_id in enumerate(scene.sessions):
-                session = db.session.get(Session, session_id)
+                session = db.session.get(EventSession, session_id)
                 session.starts_at = start + timedelta(hours=4 * i)
                 session.ends_at = session.starts_at + timedelta(hours=2)
             db.session.commit()

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from qmevents import create_app
 from qmevents.extensions import db
-from qmevents.models import Session
+from qmevents.models import EventSession
 from qmevents.public.find import VERIFIED_KEY
 from qmevents.security import UnsafeProductionConfig
 
@@ -150,7 +150,7 @@ def test_over_https_a_citizen_can_cancel_from_the_ticket_pages(make_app, app, fa
 
     event_id = factory.event()
     with app.test_request_context("/"):
-        session_id = db.session.scalar(select(Session.id).filter_by(event_id=event_id))
+        session_id = db.session.scalar(select(EventSession.id).filter_by(event_id=event_id))
         code = registrations.register(registrations.RegistrationRequest(
             event_id=event_id, session_id=session_id, name="张伟", phone="13812345678",
             party_size=1, consent=True)).code

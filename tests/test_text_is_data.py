@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from qmevents.extensions import db
-from qmevents.models import Event, Session, Tally, User
+from qmevents.models import Event, EventSession, Tally, User
 from qmevents.services.door import desk as door
 from qmevents.services.registrations.questions import QuestionDraft, set_questions
 
@@ -44,7 +44,7 @@ def test_the_campaign_summary_names_services_as_typed_and_stays_small(app, clien
     _id, email = factory.user("admin", org=None)
     login(client, email)
     with app.app_context():
-        day = db.session.scalar(select(Session.starts_at).filter_by(event_id=held))
+        day = db.session.scalar(select(EventSession.starts_at).filter_by(event_id=held))
     since = (day - timedelta(days=1)).date().isoformat()
     for path in (f"/organiser/campaign/summary?date_from={since}",
                  f"/organiser/campaign/summary?date_from={since}&format=txt",

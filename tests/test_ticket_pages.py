@@ -13,7 +13,7 @@ from PIL import Image
 from sqlalchemy import select, update
 
 from qmevents.extensions import db
-from qmevents.models import Notification, Registration, RegistrationStatus, Session
+from qmevents.models import EventSession, Notification, Registration, RegistrationStatus
 from qmevents.services.registrations import register as reg
 
 from .conftest import csrf_from, submit
@@ -33,7 +33,7 @@ def register(app, factory, **overrides) -> tuple[str, int]:
     event_id = factory.event(title=TITLE, venue="威派格智慧水务", address="上海市嘉定区恒定路1号",
                              **overrides)
     with app.test_request_context("/"):
-        session_id = db.session.scalar(select(Session.id).filter_by(event_id=event_id))
+        session_id = db.session.scalar(select(EventSession.id).filter_by(event_id=event_id))
         code = reg.register(reg.RegistrationRequest(
             event_id=event_id, session_id=session_id, name="张伟", phone=PHONE, party_size=3,
             consent=True)).code
@@ -47,7 +47,7 @@ def ticket(app, factory) -> str:
 
 def places_taken(app, session_id: int) -> int:
     with app.app_context():
-        return db.session.get(Session, session_id).places_taken
+        return db.session.get(EventSession, session_id).places_taken
 
 
 def assert_personal(response) -> None:

@@ -17,7 +17,7 @@ from PIL import Image, ImageChops
 from qrcode.constants import ERROR_CORRECT_M
 
 from qmevents.extensions import db
-from qmevents.models import Session
+from qmevents.models import EventSession
 from qmevents.services import fonts, tickets
 from qmevents.services.registrations import cancellation, codes
 from qmevents.services.registrations import register as reg
@@ -32,7 +32,7 @@ def ticket(app, factory):
     """张伟's confirmed ticket for two at the Yangpu open day, read inside an English request."""
     event_id = factory.event(title="威派格智慧水务质量开放日", host="上海威派格智慧水务股份有限公司")
     with app.test_request_context("/?lang=en"):
-        session_id = db.session.scalar(db.select(Session.id).filter_by(event_id=event_id))
+        session_id = db.session.scalar(db.select(EventSession.id).filter_by(event_id=event_id))
         code = reg.register(reg.RegistrationRequest(
             event_id=event_id, session_id=session_id, name="张伟", phone="13812345678",
             party_size=2, consent=True)).code

@@ -12,8 +12,14 @@ from sqlalchemy import select, update
 
 from qmevents.demo.names import person_name
 from qmevents.extensions import db
-from qmevents.models import AuditEntry, Event, Notification, Registration, RegistrationStatus
-from qmevents.models import Session as EventSession
+from qmevents.models import (
+    AuditEntry,
+    Event,
+    EventSession,
+    Notification,
+    Registration,
+    RegistrationStatus,
+)
 from qmevents.services import events
 from qmevents.services.errors import RegistrationClosed, ValidationFailed
 from qmevents.services.registrations import cancellation, codes, lottery, places, waitlist

@@ -24,9 +24,9 @@ from qmevents.extensions import db
 from qmevents.models import (
     HOLDS_PLACES,
     AuditEntry,
+    EventSession,
     Registration,
     RegistrationStatus,
-    Session,
     ensure_districts,
 )
 from qmevents.services import events
@@ -67,7 +67,7 @@ class Queue:
 
     def places_taken(self) -> int:
         with self.app.app_context():
-            return db.session.scalar(select(Session.places_taken).filter_by(id=self.session_id))
+            return db.session.scalar(select(EventSession.places_taken).filter_by(id=self.session_id))
 
     def promotions(self) -> Counter:
         """How often each registration was promoted, from the audit log."""
@@ -92,7 +92,7 @@ def queue(database_url, tmp_path, monkeypatch) -> Iterator[Queue]:
                                       capacity=CAPACITY)])
     rng = random.Random(20250915)
     with app.test_request_context("/"):
-        session_id = db.session.scalar(select(Session.id).filter_by(event_id=event_id))
+        session_id = db.session.scalar(select(EventSession.id).filter_by(event_id=event_id))
         sizes = HOLDERS + [rng.randint(1, MAX_PARTY) for _ in range(WAITING)]
         codes = [reg.register(reg.RegistrationRequest(
             event_id=event_id, session_id=session_id, name="市民", phone=f"1390000{i:04d}",

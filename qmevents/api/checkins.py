@@ -16,9 +16,8 @@ from flask_babel import gettext as _
 
 from ..errors import render_error
 from ..ratelimits import limit_number_search
-from ..services.door import checkin
-from ..services.door import desk as door
-from ..services.door.checkin import Answer, TicketView
+from ..services.door import checkin, desk
+from ..services.door.checkin import ScanAnswer, TicketView
 from ..services.errors import ValidationFailed
 from . import schemas
 from .auth import require_door_user
@@ -78,7 +77,7 @@ def ticket_json(ticket: TicketView) -> dict[str, Any]:
     }
 
 
-def answer_json(answer: Answer) -> dict[str, Any]:
+def answer_json(answer: ScanAnswer) -> dict[str, Any]:
     previous = answer.previous
     return {
         "result": answer.result.value,
@@ -136,8 +135,8 @@ def create_checkin():
 def undo_checkin(admission_id: int):
     """Take back a mistaken admission: the ticket's last, within a few minutes."""
     try:
-        door.undo(admission_id, g.door_user)
-    except door.UndoRefused as refused:
+        desk.undo(admission_id, g.door_user)
+    except desk.UndoRefused as refused:
         return render_error(409, refused.message, refused.code)
     return _no_store(jsonify(undone=True))
 
@@ -149,9 +148,9 @@ def undo_checkin(admission_id: int):
 @require_door_user
 def attendance(event_id: int):
     """The live figures of the event, or of one session with `?session_id=`."""
-    door.door_event(event_id, g.door_user)
+    desk.door_event(event_id, g.door_user)
     session_id = _query_id("session_id")
-    figures = door.attendance(event_id, session_id)
+    figures = desk.attendance(event_id, session_id)
     return _no_store(jsonify(event_id=event_id, session_id=session_id, **asdict(figures)))
 
 
@@ -166,9 +165,9 @@ def create_walk_in(event_id: int):
     name = _text(data, "name", errors)
     phone = _text(data, "phone", errors)
     if errors:
-        door.door_event(event_id, g.door_user)  # 404 and 403 before 422
+        desk.door_event(event_id, g.door_user)  # 404 and 403 before 422
         raise ValidationFailed(errors)
-    answer = door.walk_in(event_id, session_id, people, g.door_user, name=name, phone=phone)
+    answer = desk.walk_in(event_id, session_id, people, g.door_user, name=name, phone=phone)
     return _no_store(jsonify(answer_json(answer)), 201)
 
 
@@ -180,9 +179,9 @@ def bump_tally(event_id: int, tally_id: int):
     errors: Errors = {}
     by = _integer(data, "by", errors)
     if errors:
-        door.door_event(event_id, g.door_user)
+        desk.door_event(event_id, g.door_user)
         raise ValidationFailed(errors)
-    figure = door.bump(event_id, tally_id, 1 if by is None else by, g.door_user)
+    figure = desk.bump(event_id, tally_id, 1 if by is None else by, g.door_user)
     return _no_store(jsonify(asdict(figure)))
 
 
@@ -192,6 +191,6 @@ def bump_tally(event_id: int, tally_id: int):
 def search_tickets(event_id: int):
     """Tickets by part of the name, the phone's last 4 digits or the whole number, for those
     without their code; each named by its ticket_id."""
-    door.door_event(event_id, g.door_user)
-    found = door.search(event_id, _query_id("session_id"), request.args.get("q", ""))
+    desk.door_event(event_id, g.door_user)
+    found = desk.search(event_id, _query_id("session_id"), request.args.get("q", ""))
     return _no_store(jsonify(tickets=[ticket_json(t) for t in found]))

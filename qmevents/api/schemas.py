@@ -10,7 +10,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from ..models import Checkpoint, Event, RegistrationMode, Session, Tally
+from ..models import Checkpoint, Event, EventSession, RegistrationMode, Tally
 from ..services.events import DEFAULT_ADMISSION_OPENS_MINUTES, EventDraft, SessionDraft
 from ..timeutil import parse_iso, to_local
 
@@ -29,7 +29,7 @@ def iso(value: datetime | None) -> str | None:
     return local.isoformat(timespec="seconds") if local else None
 
 
-def session_json(session: Session) -> dict[str, Any]:
+def session_json(session: EventSession) -> dict[str, Any]:
     return {
         "id": session.id,
         "label": session.label,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 from flask import Flask
 
-from ..services.messaging import outbox as notify
+from ..services.messaging import outbox
 from ..timeutil import to_local
 
 
@@ -17,14 +17,14 @@ def register(app: Flask) -> None:
     @click.option("--limit", default=100, show_default=True, help="At most this many messages.")
     def retry(limit: int):
         """Send again the messages whose next try has come."""
-        counts = notify.deliver_due(limit=limit)
+        counts = outbox.deliver_due(limit=limit)
         click.echo(f"sent {counts.sent}, retrying later {counts.retrying}, failed {counts.failed}")
 
     @notify_group.command("list")
     @click.option("--limit", default=20, show_default=True)
     def list_recent(limit: int):
         """The latest messages, newest first; recipients masked."""
-        for entry in notify.recent(limit=limit):
+        for entry in outbox.recent(limit=limit):
             when = to_local(entry.created_at).strftime("%Y-%m-%d %H:%M")
             error = entry.last_error or ""
             click.echo(f"{when}  {entry.channel:5}  {entry.recipient:16}  {entry.kind:24}  "

@@ -30,12 +30,12 @@ from ..models import (
     Checkpoint,
     Event,
     EventKind,
+    EventSession,
     EventStatus,
     Organisation,
     Registration,
     RegistrationMode,
     RegistrationStatus,
-    Session,
     Tally,
 )
 from ..models.reference import District
@@ -167,7 +167,7 @@ def _event(org_id: int, spec: dict, plan: Plan, title: str, year: int,
         created_at=published - timedelta(days=3), updated_at=published, published_at=published,
     )
     event.sessions = [
-        Session(label=s["label"], starts_at=_at(year, s["day"], s["start"]),
+        EventSession(label=s["label"], starts_at=_at(year, s["day"], s["start"]),
                 ends_at=_at(year, s["day"], s["end"]), capacity=s["capacity"], places_taken=0,
                 registration_closes_at=(_at(year, s["day"] - 1, s["start"])
                                         if spec["registration_mode"] == "lottery" else None))
@@ -190,7 +190,7 @@ def _at(year: int, day: int, hhmm: str, month: int = MONTH) -> datetime:
 
 @dataclass
 class _Party:
-    session: Session
+    session: EventSession
     size: int
     status: RegistrationStatus
     admitted: int = 0
@@ -285,14 +285,14 @@ def _admissions(event: Event, plan: Plan, parties: list[_Party], ids: list[int],
     return rows
 
 
-def _arrival(session: Session, rng: random.Random) -> datetime:
+def _arrival(session: EventSession, rng: random.Random) -> datetime:
     """Most people come around the start; a fair keeps receiving them until it closes."""
     length = (session.ends_at - session.starts_at).total_seconds() / 60
     minutes = rng.triangular(-20, max(length - 10, 0), 5)
     return session.starts_at + timedelta(minutes=round(minutes))
 
 
-def _admission(session: Session, checkpoint: Checkpoint, kind: AdmissionKind, people: int,
+def _admission(session: EventSession, checkpoint: Checkpoint, kind: AdmissionKind, people: int,
                at: datetime, staff_id: int | None, registration_id: int | None) -> dict:
     return dict(event_id=session.event_id, session_id=session.id, checkpoint_id=checkpoint.id,
                 registration_id=registration_id, kind=kind, people=people, at=at,

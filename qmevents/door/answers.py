@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 
 from .. import labels
 from ..models import RegistrationStatus
-from ..services.door.checkin import OVERRIDABLE, Answer, Result
+from ..services.door.checkin import OVERRIDABLE, Result, ScanAnswer
 
 TONES = {
     "admitted": "ok",
@@ -120,7 +120,7 @@ def refused(message: str) -> AnswerView:
     return AnswerView("unknown", "bad", _("Not recorded"), lines=[message])
 
 
-def answer_page(answer: Answer) -> AnswerView:
+def answer_page(answer: ScanAnswer) -> AnswerView:
     """The page's view of services.checkin's answer: the same words as the script's overlay."""
     name = answer.result.value
     view = AnswerView(name, TONES.get(name, "bad"), result_titles().get(name, name))

@@ -16,11 +16,10 @@ from sqlalchemy.orm import selectinload
 
 from .. import labels
 from ..extensions import db
-from ..models import Checkpoint, Event, EventStatus, Session
+from ..models import Checkpoint, Event, EventSession, EventStatus
 from ..numbers import whole_number
 from ..services import access
-from ..services.door import checkin
-from ..services.door import desk as door
+from ..services.door import checkin, desk
 from ..services.errors import Forbidden, NotFound, ValidationFailed
 from ..timeutil import SHANGHAI, from_local, to_local, utcnow
 from .answers import answer_page, client_text, refused
@@ -58,7 +57,7 @@ class DoorEvent:
     """An event on the door's list, with the sessions still worth scanning for."""
 
     event: Event
-    sessions: list[Session]
+    sessions: list[EventSession]
 
 
 def _door_events() -> list[DoorEvent]:
@@ -67,7 +66,7 @@ def _door_events() -> list[DoorEvent]:
     query = (
         access.events_visible_to(current_user)
         .where(Event.status == EventStatus.PUBLISHED)
-        .where(Event.sessions.any(Session.ends_at >= since))
+        .where(Event.sessions.any(EventSession.ends_at >= since))
         .options(selectinload(Event.sessions), selectinload(Event.checkpoints))
     )
     rows = []
@@ -80,7 +79,7 @@ def _door_events() -> list[DoorEvent]:
     return rows
 
 
-def _session_of(event: Event, raw: str | None) -> Session | None:
+def _session_of(event: Event, raw: str | None) -> EventSession | None:
     """The session asked for (404 when it is not this event's), or the one happening now, or
     the next to come, or the last one held."""
     if raw:
@@ -89,7 +88,7 @@ def _session_of(event: Event, raw: str | None) -> Session | None:
             if session.id == wanted:
                 return session
         abort(404)
-    return door.session_at_the_door(event)
+    return desk.session_at_the_door(event)
 
 
 def _checkpoint_of(event: Event, raw: str | None) -> Checkpoint | None:
@@ -136,9 +135,9 @@ def scan(event_id: int):
     return _scanner_page(event, session, checkpoint)
 
 
-def _scanner_page(event: Event, session: Session | None, checkpoint: Checkpoint | None,
+def _scanner_page(event: Event, session: EventSession | None, checkpoint: Checkpoint | None,
                   answer=None, status: int = 200):
-    figures = door.attendance(event.id, session.id if session else None)
+    figures = desk.attendance(event.id, session.id if session else None)
     return render_template(
         "door/scan.html",
         event=event,
@@ -151,7 +150,7 @@ def _scanner_page(event: Event, session: Session | None, checkpoint: Checkpoint 
     ), status
 
 
-def _redeem_typed(event: Event, session: Session | None, chosen: Session | None,
+def _redeem_typed(event: Event, session: EventSession | None, chosen: EventSession | None,
                   checkpoint: Checkpoint | None):
     """One typed code through the same service as the API; the answer as a page. The answer's
     "admit anyway" button sends the ticket back by its id with `override`."""
@@ -185,7 +184,7 @@ def _people(raw: str | None) -> int | None:
     return -1 if number is None else number
 
 
-def _client_config(event: Event, session: Session | None,
+def _client_config(event: Event, session: EventSession | None,
                    checkpoint: Checkpoint | None) -> dict:
     """What static/js/scanner.js needs: ids, addresses and the words it shows."""
     api = "/api/v1"  # the API blueprint's prefix (qmevents/__init__.py)
@@ -195,7 +194,7 @@ def _client_config(event: Event, session: Session | None,
         "sessionId": session.id if session else None,
         "checkpointId": checkpoint.id if checkpoint else None,
         "undoSeconds": int(current_app.config["DOOR_UNDO_MINUTES"] * 60),
-        "maxWalkIn": door.MAX_WALK_IN,
+        "maxWalkIn": desk.MAX_WALK_IN,
         "urls": {
             "checkin": f"{api}/checkins",
             "undo": f"{api}/checkins/{{id}}/undo",

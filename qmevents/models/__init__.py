@@ -1,6 +1,6 @@
 """SQLAlchemy models, one module per aggregate."""
 from .attendance import Admission, AdmissionKind, AuditEntry, Tally
-from .event import Checkpoint, Event, EventKind, EventStatus, RegistrationMode, Session
+from .event import Checkpoint, Event, EventKind, EventSession, EventStatus, RegistrationMode
 from .notification import (
     Notification,
     NotificationChannel,
@@ -25,9 +25,9 @@ from .signin import SignIn
 
 __all__ = [
     "ENDED", "HOLDS_PLACES", "Admission", "AdmissionKind", "Answer", "ApiToken", "AuditEntry",
-    "Checkpoint", "District", "Event", "EventKind", "EventStatus", "LotteryDraw", "Notification", "NotificationChannel",
-    "NotificationKind", "NotificationStatus", "OneTimeCode", "OneTimeCodePurpose", "OrgKind",
-    "Organisation", "Question", "QuestionKind", "Registration", "RegistrationMode",
-    "RegistrationStatus", "Role", "SHANGHAI_DISTRICTS", "Session", "SignIn", "StaffAssignment", "Tally",
-    "User", "ensure_districts",
+    "Checkpoint", "District", "Event", "EventKind", "EventSession", "EventStatus", "LotteryDraw",
+    "Notification", "NotificationChannel", "NotificationKind", "NotificationStatus", "OneTimeCode",
+    "OneTimeCodePurpose", "OrgKind", "Organisation", "Question", "QuestionKind", "Registration",
+    "RegistrationMode", "RegistrationStatus", "Role", "SHANGHAI_DISTRICTS", "SignIn",
+    "StaffAssignment", "Tally", "User", "ensure_districts",
 ]

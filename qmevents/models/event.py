@@ -86,8 +86,8 @@ class Event(db.Model):
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
     district: Mapped[District] = relationship(lazy="joined")
-    sessions: Mapped[list[Session]] = relationship(
-        back_populates="event", order_by="Session.starts_at", cascade="all, delete-orphan"
+    sessions: Mapped[list[EventSession]] = relationship(
+        back_populates="event", order_by="EventSession.starts_at", cascade="all, delete-orphan"
     )
     checkpoints: Mapped[list[Checkpoint]] = relationship(
         back_populates="event", order_by="Checkpoint.position", cascade="all, delete-orphan"
@@ -115,7 +115,7 @@ class Event(db.Model):
         return f"<Event {self.id} {self.title}>"
 
 
-class Session(db.Model):
+class EventSession(db.Model):
     """One 场次: a time slot with its own capacity, counted in people, and registration window."""
 
     __tablename__ = "event_session"

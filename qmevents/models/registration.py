@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..timeutil import utcnow
-from .event import Event, Session
+from .event import Event, EventSession
 from .org import str_enum
 from .types import UTCDateTime
 
@@ -110,7 +110,7 @@ class Registration(db.Model):
     admitted_people: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     event: Mapped[Event] = relationship()
-    session: Mapped[Session] = relationship()
+    session: Mapped[EventSession] = relationship()
     answers: Mapped[list[Answer]] = relationship(
         back_populates="registration", cascade="all, delete-orphan"
     )
@@ -139,7 +139,7 @@ class LotteryDraw(db.Model):
     ranking: Mapped[list] = mapped_column(JSON)
     winners: Mapped[int] = mapped_column(Integer)
 
-    session: Mapped[Session] = relationship()
+    session: Mapped[EventSession] = relationship()
 
 
 class Answer(db.Model):

@@ -11,10 +11,11 @@ from flask_login import current_user, login_required
 from .. import labels
 from ..paging import page_number
 from ..services import access
-from ..services.messaging import outbox as notify
+from ..services.messaging import outbox
 from .blueprint import bp
 
 PER_PAGE = 30
+
 
 def _admins_only() -> None:
     """Messages name citizens of every organisation: only the city's admins read them."""
@@ -22,12 +23,12 @@ def _admins_only() -> None:
         abort(403)
 
 
-@bp.route("/outbox")
+@bp.route("/outbox", endpoint="outbox")
 @login_required
-def outbox():
+def outbox_page():
     _admins_only()
     page = page_number()
-    rows = notify.recent(limit=PER_PAGE + 1, offset=(page - 1) * PER_PAGE)
+    rows = outbox.recent(limit=PER_PAGE + 1, offset=(page - 1) * PER_PAGE)
     return render_template(
         "organiser/outbox.html", entries=rows[:PER_PAGE], page=page,
         has_next=len(rows) > PER_PAGE, kinds=labels.NOTIFICATION_KIND, channels=labels.CHANNEL,
@@ -40,7 +41,7 @@ def outbox():
 def retry_outbox():
     """Deliver now what is waiting for its next try, instead of waiting for `flask notify retry`."""
     _admins_only()
-    counts = notify.deliver_due()
+    counts = outbox.deliver_due()
     if counts.sent or counts.retrying or counts.failed:
         flash(_("Sent: %(sent)d. Still failing, will be retried: %(retrying)d. "
                 "Given up: %(failed)d.", sent=counts.sent, retrying=counts.retrying,

@@ -7,7 +7,7 @@ from flask import jsonify, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..models import Event, LotteryDraw, Registration, RegistrationMode, Session
+from ..models import Event, EventSession, LotteryDraw, Registration, RegistrationMode
 from ..services import listings
 from ..services.errors import NotFound
 from ..services.registrations import lottery as draws
@@ -41,7 +41,7 @@ def lottery_help():
 
 
 @bp.app_template_global()
-def session_lottery(event: Event, session: Session) -> LotteryDraw | None:
+def session_lottery(event: Event, session: EventSession) -> LotteryDraw | None:
     """A lottery session's draw, or None (before the draw, or in another mode)."""
     if event.registration_mode != RegistrationMode.LOTTERY:
         return None

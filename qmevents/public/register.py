@@ -16,14 +16,19 @@ from werkzeug.routing import BuildError
 
 from .. import labels
 from ..errors import render_error
-from ..models import Event, RegistrationMode, RegistrationStatus, Session
+from ..models import Event, EventSession, RegistrationMode, RegistrationStatus
 from ..ratelimits import limit_otp, limit_registration
 from ..services import listings
 from ..services.errors import DuplicateRegistration, NotFound, RegistrationRefused, ValidationFailed
-from ..services.messaging import outbox as notify
+from ..services.messaging import outbox
 from ..services.registrations import phone_codes
-from ..services.registrations import register as registrations
-from ..services.registrations.register import Availability, RegistrationRequest
+from ..services.registrations.register import (
+    Availability,
+    RegistrationRequest,
+    availability,
+    refusal_reason,
+)
+from ..services.registrations.register import register as register_party
 from .blueprint import bp
 from .forms import RegistrationForm
 
@@ -49,7 +54,7 @@ def register(event_id: int, session_id: int):
         return _page(event, session, form, status=400)
 
     try:
-        registered = registrations.register(RegistrationRequest(
+        registered = register_party(RegistrationRequest(
             event_id=event.id, session_id=session.id, name=form.name.data,
             phone=form.phone.data, party_size=form.party_size.data, answers=form.answers(),
             consent=bool(form.consent.data), source="web", phone_code=form.phone_code.data,
@@ -96,10 +101,10 @@ def _open_form(event_id: int, session_id: int) -> tuple:
             404, _("This session does not exist or is no longer shown."))
     event, session = found
     form = RegistrationForm.for_event(event)
-    state = registrations.availability(event, session)
+    state = availability(event, session)
     if state != Availability.OPEN:
         return event, session, form, _page(
-            event, session, form, refusal=registrations.refusal_reason(state),
+            event, session, form, refusal=refusal_reason(state),
             status=409 if form.is_submitted() else 200)
     return event, session, form, None
 
@@ -110,7 +115,7 @@ class CodeSent:
     minutes: int
 
 
-def _event_and_session(event_id: int, session_id: int) -> tuple[Event, Session] | None:
+def _event_and_session(event_id: int, session_id: int) -> tuple[Event, EventSession] | None:
     """The event as citizens may see it (drafts for their organisers only) and one of its own
     sessions; anything else is None, shown as a 404."""
     viewer = current_user if current_user.is_authenticated else None
@@ -122,15 +127,15 @@ def _event_and_session(event_id: int, session_id: int) -> tuple[Event, Session] 
     return (event, session) if session is not None else None
 
 
-def _page(event: Event, session: Session, form: RegistrationForm, *, refusal: str | None = None,
+def _page(event: Event, session: EventSession, form: RegistrationForm, *, refusal: str | None = None,
           duplicate: bool = False, status: int = 200, code_sent: CodeSent | None = None):
-    open_now = registrations.availability(event, session) == Availability.OPEN
+    open_now = availability(event, session) == Availability.OPEN
     return render_template(
         "public/register.html", event=event, session=session, form=form, refusal=refusal,
         find_tickets=find_tickets_url() if duplicate else None, show_form=open_now,
         days=int(current_app.config.get("PERSONAL_DATA_DAYS", 30)), code_sent=code_sent,
         # The demo's outbox sends nothing: say where its codes can be read.
-        outbox_demo=notify.backend_name() == notify.OutboxBackend.name,
+        outbox_demo=outbox.backend_name() == outbox.OutboxBackend.name,
     ), status
 
 
@@ -152,16 +157,16 @@ def find_tickets_url() -> str:
 
 
 @bp.app_template_global()
-def session_availability(event: Event, session: Session) -> Availability:
+def session_availability(event: Event, session: EventSession) -> Availability:
     """Whether `session` takes registrations now, or why not (services.registration's rule)."""
-    return registrations.availability(event, session)
+    return availability(event, session)
 
 
-bp.add_app_template_global(registrations.refusal_reason, "refusal_reason")
+bp.add_app_template_global(refusal_reason, "refusal_reason")
 
 
 @bp.app_template_global()
-def register_label(event: Event, session: Session) -> str:
+def register_label(event: Event, session: EventSession) -> str:
     """The button's words: what pressing it does in this event's mode."""
     if event.registration_mode in _ACTION:
         return str(_ACTION[event.registration_mode])

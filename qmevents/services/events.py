@@ -15,10 +15,10 @@ from ..models import (
     District,
     Event,
     EventKind,
+    EventSession,
     EventStatus,
     Registration,
     RegistrationMode,
-    Session,
     Tally,
 )
 from ..models.registration import ENDED
@@ -203,7 +203,7 @@ def _validate_sessions(errors: dict, drafts: list[SessionDraft], existing: Event
             )
 
 
-def _has_registrations(sessions: list[Session]) -> bool:
+def _has_registrations(sessions: list[EventSession]) -> bool:
     """Also those waiting (waiting list, application): removing the session would delete them."""
     if not sessions:
         return False
@@ -339,7 +339,7 @@ def _apply(event: Event, draft: EventDraft) -> None:
     sessions = []
     for d in draft.sessions:
         s = by_id.get(d.id) if d.id is not None else None
-        s = s or Session(places_taken=0)
+        s = s or EventSession(places_taken=0)
         s.label = (d.label or "").strip()
         s.starts_at, s.ends_at, s.capacity = d.starts_at, d.ends_at, d.capacity
         s.registration_opens_at = d.registration_opens_at

@@ -10,7 +10,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import District, Event, EventKind, EventStatus, Session, User
+from ..models import District, Event, EventKind, EventSession, EventStatus, User
 from ..timeutil import SHANGHAI, from_local, utcnow
 from . import access
 from .errors import NotFound, ValidationFailed
@@ -37,13 +37,13 @@ def office_events(user: User, limit: int = 20, offset: int = 0) -> tuple[list[Of
     now = utcnow()
     totals = (
         select(
-            Session.event_id.label("event_id"),
-            func.min(case((Session.ends_at > now, Session.starts_at))).label("next_starts_at"),
-            func.sum(Session.places_taken).label("taken"),
-            func.sum(Session.capacity).label("capacity"),
-            func.count(Session.id).label("sessions"),
+            EventSession.event_id.label("event_id"),
+            func.min(case((EventSession.ends_at > now, EventSession.starts_at))).label("next_starts_at"),
+            func.sum(EventSession.places_taken).label("taken"),
+            func.sum(EventSession.capacity).label("capacity"),
+            func.count(EventSession.id).label("sessions"),
         )
-        .group_by(Session.event_id)
+        .group_by(EventSession.event_id)
         .subquery()
     )
     visible = access.events_visible_to(user).subquery()
@@ -131,20 +131,20 @@ def list_public_events(flt: ListingFilter, limit: int = 20, offset: int = 0,
     if errors:
         raise ValidationFailed(errors)
     now = utcnow()
-    conditions = [Session.ends_at > now]
+    conditions = [EventSession.ends_at > now]
     if flt.date_from:
-        conditions.append(Session.ends_at >= _start_of(flt.date_from))
+        conditions.append(EventSession.ends_at >= _start_of(flt.date_from))
     if flt.date_to:
-        conditions.append(Session.starts_at < _start_of(flt.date_to + timedelta(days=1)))
+        conditions.append(EventSession.starts_at < _start_of(flt.date_to + timedelta(days=1)))
     upcoming = (
         select(
-            Session.event_id.label("event_id"),
-            func.min(Session.starts_at).label("next_starts_at"),
-            func.sum(Session.capacity - Session.places_taken).label("places_left"),
-            func.count(Session.id).label("sessions"),
+            EventSession.event_id.label("event_id"),
+            func.min(EventSession.starts_at).label("next_starts_at"),
+            func.sum(EventSession.capacity - EventSession.places_taken).label("places_left"),
+            func.count(EventSession.id).label("sessions"),
         )
         .where(and_(*conditions))
-        .group_by(Session.event_id)
+        .group_by(EventSession.event_id)
         .subquery()
     )
     query = (
@@ -184,7 +184,7 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def upcoming_sessions(event: Event, now: datetime | None = None) -> list[Session]:
+def upcoming_sessions(event: Event, now: datetime | None = None) -> list[EventSession]:
     now = now or utcnow()
     return [s for s in event.sessions if s.ends_at > now]
 

@@ -29,11 +29,11 @@ from ..models import (
     Answer,
     AuditEntry,
     Event,
+    EventSession,
     Notification,
     NotificationKind,
     OneTimeCode,
     Registration,
-    Session,
 )
 from ..timeutil import utcnow
 from . import audit
@@ -95,10 +95,10 @@ def purge(days: int | None = None, *, dry_run: bool = False, now: datetime | Non
 
 def due_events(cutoff: datetime) -> list[tuple[int, str, datetime]]:
     """(id, title, end of the last session) of the events over by `cutoff` and not purged."""
-    ended = func.max(Session.ends_at)
+    ended = func.max(EventSession.ends_at)
     return [tuple(row) for row in db.session.execute(
         select(Event.id, Event.title, ended.label("ended_at"))
-        .join(Session, Session.event_id == Event.id)
+        .join(EventSession, EventSession.event_id == Event.id)
         .where(Event.personal_data_purged_at.is_(None))
         .group_by(Event.id, Event.title)
         .having(ended < cutoff)

@@ -4,7 +4,7 @@ import re
 from sqlalchemy import select
 
 from qmevents.extensions import db
-from qmevents.models import Notification, Registration, RegistrationStatus, Session
+from qmevents.models import EventSession, Notification, Registration, RegistrationStatus
 
 from .conftest import screenshot
 
@@ -54,7 +54,7 @@ def test_a_citizen_registers_downloads_the_ticket_and_finds_it_again(app, phone,
         registration = db.session.scalar(select(Registration).filter_by(code=code))
         assert registration.status == RegistrationStatus.CONFIRMED
         assert registration.party_size == 3
-        assert db.session.get(Session, registration.session_id).places_taken == 3
+        assert db.session.get(EventSession, registration.session_id).places_taken == 3
 
     # Later, on a phone that lost the link: find the ticket with a one-time code.
     page.context.clear_cookies()

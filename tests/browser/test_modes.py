@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from qmevents.extensions import db
 from qmevents.models import Registration
-from qmevents.models.event import Session
+from qmevents.models.event import EventSession
 from qmevents.services.events import SessionDraft
 from qmevents.timeutil import utcnow
 
@@ -113,7 +113,7 @@ def test_lottery_the_organiser_draws_once_registration_closes(phone, factory, ap
     assert "Places are given by lottery." in ticket(phone, paths["陈静"])
 
     with app.app_context():  # the window must be closed before a draw
-        db.session.execute(db.update(Session).where(Session.event_id == event_id)
+        db.session.execute(db.update(EventSession).where(EventSession.event_id == event_id)
                            .values(registration_closes_at=utcnow() - timedelta(minutes=1)))
         db.session.commit()
 

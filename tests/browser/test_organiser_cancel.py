@@ -3,7 +3,7 @@ says what it frees and that people already inside keep their places; the family 
 from sqlalchemy import select
 
 from qmevents.extensions import db
-from qmevents.models import Notification, Registration, Session
+from qmevents.models import EventSession, Notification, Registration
 from qmevents.services.registrations import register as reg
 
 from ..conftest import PASSWORD
@@ -13,7 +13,7 @@ from .conftest import screenshot
 def test_an_organiser_cancels_a_registration_on_a_phone(app, phone, factory):
     event_id = factory.event(title="菲林格尔质量开放日", max_party_size=4)
     with app.app_context():
-        session_id = db.session.scalar(select(Session.id).filter_by(event_id=event_id))
+        session_id = db.session.scalar(select(EventSession.id).filter_by(event_id=event_id))
         code = reg.register(reg.RegistrationRequest(
             event_id=event_id, session_id=session_id, name="王芳", phone="13812345678",
             party_size=3, consent=True)).code
@@ -37,7 +37,7 @@ def test_an_organiser_cancels_a_registration_on_a_phone(app, phone, factory):
     with app.app_context():
         registration = db.session.scalar(select(Registration).filter_by(code=code))
         assert registration.status == "cancelled"
-        assert db.session.get(Session, session_id).places_taken == 0
+        assert db.session.get(EventSession, session_id).places_taken == 0
         told = db.session.scalar(select(Notification.body).filter_by(
             registration_id=registration.id, kind="registration_cancelled"))
         assert "已被主办方取消" in told

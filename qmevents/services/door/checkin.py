@@ -66,10 +66,10 @@ from ...models import (
     AdmissionKind,
     Checkpoint,
     Event,
+    EventSession,
     EventStatus,
     Registration,
     RegistrationStatus,
-    Session,
     StaffAssignment,
     User,
 )
@@ -129,7 +129,7 @@ class Previous:
 
 
 @dataclass
-class Answer:
+class ScanAnswer:
     result: Result
     ticket: TicketView | None
     admitted_people: int  # let in by this scan
@@ -159,7 +159,7 @@ def read_code(raw: str) -> str | None:
 # building and caching a statement of this size anew costs more than running it.
 
 _event, _checkpoint = Event.__table__, Checkpoint.__table__
-_registration, _session = Registration.__table__, Session.__table__
+_registration, _session = Registration.__table__, EventSession.__table__
 _assignment, _admission = StaffAssignment.__table__, Admission.__table__
 _device_session, _ticket_event = _session.alias("device_session"), _event.alias("ticket_event")
 _at_checkpoint = bindparam("checkpoint_id", type_=Integer)  # 0: the entrance
@@ -299,7 +299,7 @@ def _scene(connection: Connection, ticket: tuple[str, object], event_id: int,
 
 def redeem(raw: str | None, *, event_id: int, session_id: int | None,
            checkpoint_id: int | None, people: int | None, staff: User,
-           ticket_id: int | None = None, override: bool = False) -> Answer:
+           ticket_id: int | None = None, override: bool = False) -> ScanAnswer:
     """Answer one scan and, when the ticket is good, let its people in. `people` None means all
     of the party still outside (at a station: those who came in, or the whole party).
 
@@ -336,7 +336,7 @@ def redeem(raw: str | None, *, event_id: int, session_id: int | None,
         return _already(_scene(connection, ticket, event_id, session_id, checkpoint_id, staff))
 
 
-def _refusal(scene: Row, event_id: int, session_id: int | None) -> Answer | None:
+def _refusal(scene: Row, event_id: int, session_id: int | None) -> ScanAnswer | None:
     """Every answer that lets nobody in, or None when the ticket is good here and now."""
     if scene.registration_id is None:
         return _answer(Result.UNKNOWN, None, _(
@@ -368,7 +368,7 @@ def _right_session(scene: Row, session_id: int | None) -> bool:
     return session_id is None or scene.session_id == session_id
 
 
-def _out_of_hours(scene: Row) -> Answer | None:
+def _out_of_hours(scene: Row) -> ScanAnswer | None:
     """A good ticket of the right session that the door does not admit now, or None. The door
     admits from its admission window (Event.admission_opens_minutes before the start) to the end
     of the day (Shanghai) on which the session ends: late-comers that day are let in, a
@@ -389,7 +389,7 @@ def _out_of_hours(scene: Row) -> Answer | None:
     return None
 
 
-def _record_override(scene: Row, refused: Answer, answer: Answer, staff: User) -> None:
+def _record_override(scene: Row, refused: ScanAnswer, answer: ScanAnswer, staff: User) -> None:
     """An admission staff made against the time rule: who, which ticket, what was overridden."""
     audit.record("admission_override", actor_id=staff.id, event_id=scene.ticket_event_id,
                  registration_id=scene.registration_id, admission_id=answer.admission_id,
@@ -398,7 +398,7 @@ def _record_override(scene: Row, refused: Answer, answer: Answer, staff: User) -
 
 
 def _enter(connection: Connection, scene: Row, event_id: int, people: int | None, staff: User,
-           lost_race: bool) -> Answer | None:
+           lost_race: bool) -> ScanAnswer | None:
     """Let people in at the entrance; None when another phone got there first (read again)."""
     remaining = scene.party_size - scene.admitted_people
     if remaining <= 0:
@@ -433,7 +433,7 @@ def _enter(connection: Connection, scene: Row, event_id: int, people: int | None
 
 
 def _reenter(connection: Connection, scene: Row, event_id: int, people: int,
-             staff: User) -> Answer:
+             staff: User) -> ScanAnswer:
     row = _admission_row(scene, event_id, AdmissionKind.REENTRY, people, staff)
     admission_id = connection.execute(_RECORD, row).scalar_one()
     _end(connection, written=True)
@@ -443,7 +443,7 @@ def _reenter(connection: Connection, scene: Row, event_id: int, people: int,
 
 
 def _visit(connection: Connection, scene: Row, event_id: int, people: int | None,
-           staff: User) -> Answer:
+           staff: User) -> ScanAnswer:
     """One visit per ticket per station; the unique index decides between racing phones."""
     n = people or scene.admitted_people or scene.party_size
     row = _admission_row(scene, event_id, AdmissionKind.VISIT, n, staff)
@@ -466,7 +466,7 @@ def _admission_row(scene: Row, event_id: int, kind: AdmissionKind, people: int,
             "kind": kind, "people": people, "at": utcnow(), "by_id": staff.id}
 
 
-def _already(scene: Row) -> Answer:
+def _already(scene: Row) -> ScanAnswer:
     """Nobody let in: the ticket is in already (here, at this checkpoint). Says when and by whom."""
     previous = last_admission(scene.registration_id, scene.checkpoint_id)
     ticket = ticket_view(scene)
@@ -511,8 +511,8 @@ def ticket_view(row: Any, admitted: int | None = None) -> TicketView:
 
 def _answer(result: Result, ticket: TicketView | None, message: str, *, admitted: int = 0,
             remaining: int = 0, previous: Previous | None = None,
-            admission_id: int | None = None, reentry: bool = False) -> Answer:
-    return Answer(result=result, ticket=ticket, admitted_people=admitted,
+            admission_id: int | None = None, reentry: bool = False) -> ScanAnswer:
+    return ScanAnswer(result=result, ticket=ticket, admitted_people=admitted,
                   remaining_people=remaining, previous=previous, message=message,
                   admission_id=admission_id, reentry=reentry)
 

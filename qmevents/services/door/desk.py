@@ -21,9 +21,9 @@ from ...models import (
     Admission,
     AdmissionKind,
     Event,
+    EventSession,
     Registration,
     RegistrationStatus,
-    Session,
     Tally,
     User,
 )
@@ -35,7 +35,7 @@ from ..registrations import waitlist
 from ..registrations.places import release_places
 from ..registrations.registrants import MAX_SEARCH, name_or_phone_matches
 from ..reporting import reports
-from .checkin import Answer, Result, TicketView, ticket_view
+from .checkin import Result, ScanAnswer, TicketView, ticket_view
 
 MAX_WALK_IN = 500  # people in one walk-in count: a school class, a bus of pensioners
 MAX_BUMP = 1000
@@ -85,7 +85,7 @@ def door_event(event_id: int, user: User) -> Event:
     return event
 
 
-def session_at_the_door(event: Event, now: datetime | None = None) -> Session | None:
+def session_at_the_door(event: Event, now: datetime | None = None) -> EventSession | None:
     """The session a door phone works by default: the one under way (from its admission window,
     Event.admission_opens_minutes before the start), else the next to come, else the last one
     held. (A walk-in without a session goes to the one running today nearest to now: see
@@ -126,7 +126,7 @@ def _check_session(event_id: int, session_id: int | None) -> None:
     if session_id is None:
         return
     found = is_row_id(session_id) and db.session.scalar(
-        select(Session.id).where(Session.id == session_id, Session.event_id == event_id))
+        select(EventSession.id).where(EventSession.id == session_id, EventSession.event_id == event_id))
     if not found:
         raise ValidationFailed({"session_id": _("Choose one of this event's sessions.")})
 
@@ -135,7 +135,7 @@ def _check_session(event_id: int, session_id: int | None) -> None:
 
 
 def walk_in(event_id: int, session_id: int | None, people: int, staff: User,
-            name: str | None = None, phone: str | None = None) -> Answer:
+            name: str | None = None, phone: str | None = None) -> ScanAnswer:
     """People without a ticket, let in on the spot: counted anonymously (+1, +N), or with a name
     and a mobile when they give them. No session given: the one running today (Shanghai)."""
     event = door_event(event_id, staff)
@@ -166,7 +166,7 @@ def walk_in(event_id: int, session_id: int | None, people: int, staff: User,
     who = f"{name} {mask_mobile(mobile)}".strip()
     message = (_("Walk-in: %(who)s, %(n)d people.", who=who, n=people) if who
                else _("Walk-in: %(n)d people counted.", n=people))
-    return Answer(result=Result.ADMITTED, ticket=None, admitted_people=people,
+    return ScanAnswer(result=Result.ADMITTED, ticket=None, admitted_people=people,
                   remaining_people=0, previous=None, message=message, admission_id=admission_id)
 
 
@@ -236,12 +236,12 @@ def search(event_id: int, session_id: int | None, query: str, limit: int = 20) -
         select(Registration.id.label("registration_id"), Registration.name, Registration.phone,
                Registration.party_size, Registration.status, Registration.admitted_people,
                Registration.event_id.label("ticket_event_id"), Registration.session_id,
-               Session.starts_at, Event.title.label("event_title"))
-        .join(Session, Session.id == Registration.session_id)
+               EventSession.starts_at, Event.title.label("event_title"))
+        .join(EventSession, EventSession.id == Registration.session_id)
         .join(Event, Event.id == Registration.event_id)
         .where(*where)
         .order_by(case((Registration.status == RegistrationStatus.CONFIRMED, 0), else_=1),
-                  Session.starts_at, Registration.name, Registration.id)
+                  EventSession.starts_at, Registration.name, Registration.id)
         .limit(max(1, min(limit, 100)))
     ).all()
     return [ticket_view(row) for row in rows]

@@ -18,7 +18,7 @@ from sqlalchemy import DateTime, String, select, type_coerce
 
 from ... import labels
 from ...extensions import db
-from ...models import Answer, Event, Question, QuestionKind, Registration, Session
+from ...models import Answer, Event, EventSession, Question, QuestionKind, Registration
 from ...timeutil import SHANGHAI, to_local
 from ..identity import mask_id_number, mask_mobile
 from ..registrations import registrants as registrant_rules
@@ -252,7 +252,7 @@ def registrants_document(event: Event, *, masked: bool) -> tuple[Document, int]:
     return document, rows
 
 
-def _session_label(session: Session) -> str:
+def _session_label(session: EventSession) -> str:
     local = to_local(session.starts_at)
     return f"{local:%Y-%m-%d %H:%M} {session.label}".strip()
 
@@ -266,10 +266,10 @@ def registrant_query(event_id: int):
                Registration.party_size, type_coerce(Registration.status, String),
                type_coerce(Registration.created_at, DateTime()),  # naive UTC, see WALL_TIME
                Registration.admitted_people, Answer.question_id, Answer.value)
-        .join(Session, Session.id == Registration.session_id)
+        .join(EventSession, EventSession.id == Registration.session_id)
         .outerjoin(Answer, Answer.registration_id == Registration.id)
         .where(Registration.event_id == event_id)
-        .order_by(Session.starts_at, Session.id, Registration.created_at, Registration.id)
+        .order_by(EventSession.starts_at, EventSession.id, Registration.created_at, Registration.id)
     )
 
 

@@ -21,7 +21,7 @@ from ...models import (
 )
 from ...timeutil import to_local
 from ..identity import normalise_name
-from . import outbox as notify
+from . import outbox
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +31,10 @@ MAX_TITLE = 40  # characters of an event title in an SMS
 def registration_confirmed(registration: Registration, ticket_url: str) -> Notification | None:
     """The message after registering: the ticket link, or where the application stands."""
     draft = draft_registration_confirmed(registration, ticket_url)
-    return notify.queue_and_deliver(*draft.fields(), registration.id) if draft else None
+    return outbox.queue_and_deliver(*draft.fields(), registration.id) if draft else None
 
 
-def draft_registration_confirmed(registration: Registration, ticket_url: str) -> notify.Draft | None:
+def draft_registration_confirmed(registration: Registration, ticket_url: str) -> outbox.Draft | None:
     """The text of `registration_confirmed`, composed before the registration's transaction so
     that nothing but writes happens while places are held (see services.registration)."""
     def compose(r: Registration, when: str, title: str) -> tuple[str, str]:
@@ -77,10 +77,10 @@ def promoted(registration: Registration, ticket_url: str) -> Notification | None
     """A place came free for a party on the waiting list: theirs now, or theirs to confirm by a
     deadline."""
     draft = draft_promoted(registration, ticket_url)
-    return notify.queue_and_deliver(*draft.fields(), registration.id) if draft else None
+    return outbox.queue_and_deliver(*draft.fields(), registration.id) if draft else None
 
 
-def draft_promoted(registration: Registration, ticket_url: str) -> notify.Draft | None:
+def draft_promoted(registration: Registration, ticket_url: str) -> outbox.Draft | None:
     """The text of `promoted`, for services.waitlist to store with the promotion itself."""
     def compose(r: Registration, when: str, title: str) -> tuple[str, str]:
         if r.status == RegistrationStatus.OFFERED and r.offer_expires_at:
@@ -93,7 +93,7 @@ def draft_promoted(registration: Registration, ticket_url: str) -> notify.Draft 
     return _draft_about(registration, NotificationKind.WAITLIST_PROMOTED, compose)
 
 
-def draft_offer_expired(registration: Registration, ticket_url: str) -> notify.Draft | None:
+def draft_offer_expired(registration: Registration, ticket_url: str) -> outbox.Draft | None:
     """An offered place not confirmed in time: it has gone to the next party in line."""
     def compose(r: Registration, when: str, title: str) -> tuple[str, str]:
         return ("候补名额已过期", f"{addressee(r)}，您在「{title}」{when}的候补名额未在截止时间前确认，"
@@ -158,33 +158,33 @@ def one_time_code(phone: str, code: str) -> Notification | None:
     """The code that lets a citizen see their tickets; never raises."""
     minutes = max(int(current_app.config["OTP_TTL_SECONDS"]) // 60, 1)
     body = f"{_signature()}您的验证码为{code}，{minutes}分钟内有效，仅用于查看您的报名。请勿告诉他人。"
-    return notify.queue_and_deliver(NotificationChannel.SMS, phone, NotificationKind.ONE_TIME_CODE,
+    return outbox.queue_and_deliver(NotificationChannel.SMS, phone, NotificationKind.ONE_TIME_CODE,
                               "验证码", body)
 
 
-def draft_registration_code(phone: str, code: str) -> notify.Draft:
+def draft_registration_code(phone: str, code: str) -> outbox.Draft:
     """The code that proves the registrant holds the phone. Our words only: the number asked
     for gets nothing else from us, whoever asked."""
     minutes = max(int(current_app.config["OTP_TTL_SECONDS"]) // 60, 1)
     body = (f"{_signature()}您的报名验证码为{code}，{minutes}分钟内有效。如非本人操作，请忽略本短信。"
             "请勿告诉他人。")
-    return notify.Draft(NotificationChannel.SMS, phone, NotificationKind.REGISTRATION_CODE,
+    return outbox.Draft(NotificationChannel.SMS, phone, NotificationKind.REGISTRATION_CODE,
                         "报名验证码", body)
 
 
 def _about_registration(registration: Registration, kind: NotificationKind, compose,
-                        staged: bool = False) -> Notification | notify.Staged | None:
+                        staged: bool = False) -> Notification | outbox.Staged | None:
     """Compose and send a message about a registration. `staged`: only add it to the caller's
     transaction (the caller commits, then calls `dispatch` with what this returns)."""
     draft = _draft_about(registration, kind, compose)
     if draft is None:
         return None
     if staged:
-        return notify.stage(*draft.fields(), registration.id)
-    return notify.queue_and_deliver(*draft.fields(), registration.id)
+        return outbox.stage(*draft.fields(), registration.id)
+    return outbox.queue_and_deliver(*draft.fields(), registration.id)
 
 
-def _draft_about(registration: Registration, kind: NotificationKind, compose) -> notify.Draft | None:
+def _draft_about(registration: Registration, kind: NotificationKind, compose) -> outbox.Draft | None:
     """An SMS about a registration, composed but not stored. None when there is nobody to tell
     or it cannot be composed (logged: a message never turns a registration into an error)."""
     try:
@@ -199,7 +199,7 @@ def _draft_about(registration: Registration, kind: NotificationKind, compose) ->
     except Exception:
         log.exception("could not compose a %s message", kind)
         return None
-    return notify.Draft(NotificationChannel.SMS, registration.phone, kind, subject, _signature() + text)
+    return outbox.Draft(NotificationChannel.SMS, registration.phone, kind, subject, _signature() + text)
 
 
 def addressee(registration: Registration) -> str:

@@ -32,11 +32,11 @@ from ...ids import is_row_id
 from ...models import (
     AuditEntry,
     Event,
+    EventSession,
     EventStatus,
     Registration,
     RegistrationMode,
     RegistrationStatus,
-    Session,
     User,
 )
 from ...numbers import whole_number
@@ -52,7 +52,7 @@ from ..errors import (
 from ..identity import mask_mobile
 from ..messaging import messages
 from . import codes, places
-from . import register as registration_rules
+from .register import Registered, check_party
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +185,7 @@ def admit(event_id: int, registration_ids: object, actor: User,
 def _refuse_batch(session_id: int, needed: int) -> None:
     """Roll the whole batch back and say how many places the session has left."""
     db.session.rollback()
-    session = db.session.get(Session, session_id, populate_existing=True)
+    session = db.session.get(EventSession, session_id, populate_existing=True)
     left = session.places_left
     when = " ".join(filter(None, [format_datetime(session.starts_at, "short"), session.label]))
     if left:
@@ -219,7 +219,7 @@ def decline(event_id: int, registration_ids: object, actor: User,
 
 
 def invite(event_id: int, session_id: object, name: object, phone: object, party_size: object,
-           actor: User) -> registration_rules.Registered:
+           actor: User) -> Registered:
     """A confirmed ticket for someone the organiser names, without applying or competing: it
     takes its places like any registration, and is refused when they are not left."""
     event = access.editable_event(actor, event_id)
@@ -234,7 +234,7 @@ def invite(event_id: int, session_id: object, name: object, phone: object, party
 
     if not places.claim_places(session.id, clean["party_size"]):
         db.session.rollback()
-        left = db.session.get(Session, session.id, populate_existing=True).places_left
+        left = db.session.get(EventSession, session.id, populate_existing=True).places_left
         raise SessionFull(
             _("Only %(n)d places are left in this session: fewer than the party.", n=left)
             if left else _("This session is full."), places_left=left)
@@ -258,11 +258,11 @@ def invite(event_id: int, session_id: object, name: object, phone: object, party
                 _("This phone number already has a registration for this session.")) from None
         raise
     _tell(lambda r: messages.invited(r, links.ticket_url(r.code)), [registration.id])
-    return registration_rules.Registered(code=registration.code, status=registration.status,
+    return Registered(code=registration.code, status=registration.status,
                                          registration_id=registration.id)
 
 
-def _session_of(event: Event, session_id: object) -> Session:
+def _session_of(event: Event, session_id: object) -> EventSession:
     if isinstance(session_id, str):
         session_id = whole_number(session_id)
     session = next((s for s in event.sessions if s.id == session_id), None)
@@ -274,7 +274,7 @@ def _session_of(event: Event, session_id: object) -> Session:
 def _invitee(event: Event, name: object, phone: object, party_size: object) -> dict:
     """Name, phone and party size checked exactly as registering checks them (the event's own
     questions and the privacy consent are the citizen's to answer)."""
-    clean, errors = registration_rules.check_party(event, name, phone, party_size)
+    clean, errors = check_party(event, name, phone, party_size)
     if errors:
         raise ValidationFailed(errors)
     return clean
@@ -301,7 +301,7 @@ def _tell(message: Callable[[Registration], object], registration_ids: list[int]
 class SessionDemand:
     """A session's places left against the applications still waiting for a decision."""
 
-    session: Session
+    session: EventSession
     applied_parties: int
     applied_people: int
 

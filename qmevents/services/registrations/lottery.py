@@ -42,18 +42,17 @@ from ... import links
 from ...extensions import db
 from ...models import (
     Event,
+    EventSession,
     EventStatus,
     LotteryDraw,
     Registration,
     RegistrationMode,
     RegistrationStatus,
-    Session,
 )
 from ...timeutil import to_local, utcnow
 from .. import audit
 from ..errors import DomainError, NotFound, ValidationFailed
-from ..messaging import messages
-from ..messaging import outbox as notify
+from ..messaging import messages, outbox
 from .places import claim_places
 
 log = logging.getLogger(__name__)
@@ -154,7 +153,7 @@ class DrawRefused(DomainError):
         self.reason = reason
 
 
-def refusal(event: Event, session: Session, *, drawn: bool, applications: int,
+def refusal(event: Event, session: EventSession, *, drawn: bool, applications: int,
             now: datetime | None = None) -> DrawRefused | None:
     """Why `session` cannot be drawn now, or None: the one rule, for the draw and the pages."""
     now = now or utcnow()
@@ -192,7 +191,7 @@ def draw(session_id: int, actor_id: int | None = None, seed: str | None = None,
     ranking order, the draw stored and audited, all in one transaction; then everyone is told.
     `actor_id` None is the scheduled draw (`run_due`)."""
     now = now or utcnow()
-    session = db.session.get(Session, session_id)
+    session = db.session.get(EventSession, session_id)
     if session is None:
         raise NotFound(_("No such session."))
     event = session.event
@@ -216,7 +215,7 @@ def draw(session_id: int, actor_id: int | None = None, seed: str | None = None,
     messages = _settle(record, event, session_id, actor_id)
     db.session.commit()
     for message in messages:
-        notify.dispatch(message)
+        outbox.dispatch(message)
     return record
 
 
@@ -233,7 +232,7 @@ def _settle(record: LotteryDraw, event: Event, session_id: int, actor_id: int | 
         _changed_under_us()
     applicants = [[r.id, r.party_size] for r in rows]
     places = max(db.session.scalar(
-        select(Session.capacity - Session.places_taken).where(Session.id == session_id)) or 0, 0)
+        select(EventSession.capacity - EventSession.places_taken).where(EventSession.id == session_id)) or 0, 0)
     outcome = verify(record.seed, places, applicants)
     sizes = dict(rows)
     won, waiting = outcome.ranking[:outcome.winners], outcome.ranking[outcome.winners:]
@@ -304,15 +303,15 @@ def run_due(now: datetime | None = None) -> list[tuple[int, LotteryDraw | DrawRe
     and no draw yet (cron runs `flask lottery run-due`). A refusal is reported, not raised."""
     now = now or utcnow()
     due = db.session.scalars(
-        select(Session.id).join(Event, Event.id == Session.event_id)
+        select(EventSession.id).join(Event, Event.id == EventSession.event_id)
         .where(Event.registration_mode == RegistrationMode.LOTTERY,
                Event.status == EventStatus.PUBLISHED,
-               Session.starts_at > now,
-               Session.registration_closes_at <= now,
-               ~exists().where(LotteryDraw.session_id == Session.id),
-               exists().where(Registration.session_id == Session.id,
+               EventSession.starts_at > now,
+               EventSession.registration_closes_at <= now,
+               ~exists().where(LotteryDraw.session_id == EventSession.id),
+               exists().where(Registration.session_id == EventSession.id,
                               Registration.status == RegistrationStatus.APPLIED))
-        .order_by(Session.registration_closes_at, Session.id)
+        .order_by(EventSession.registration_closes_at, EventSession.id)
     ).all()
     results: list[tuple[int, LotteryDraw | DrawRefused]] = []
     for session_id in due:

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from ...extensions import db
-from ...models import Event, LotteryDraw, Registration, RegistrationStatus, Session
+from ...models import Event, EventSession, LotteryDraw, Registration, RegistrationStatus
 from ..identity import mask_mobile
 from . import lottery
 
@@ -41,7 +41,7 @@ def standing(registration: Registration) -> Standing | None:
 
 @dataclass
 class SessionLottery:
-    session: Session
+    session: EventSession
     applications: int
     people: int
     places: int  # places to be drawn (before), or drawn for (after)
@@ -57,7 +57,7 @@ def overview(event: Event, now: datetime | None = None) -> list[SessionLottery]:
                Registration.status == RegistrationStatus.APPLIED)
         .group_by(Registration.session_id))}
     draws = {d.session_id: d for d in db.session.scalars(
-        select(LotteryDraw).join(Session).where(Session.event_id == event.id))}
+        select(LotteryDraw).join(EventSession).where(EventSession.event_id == event.id))}
     rows = []
     for s in event.sessions:
         found = draws.get(s.id)

@@ -17,8 +17,7 @@ from ...extensions import db
 from ...models import OneTimeCodePurpose
 from .. import otp
 from ..identity import mask_mobile, normalise_mobile
-from ..messaging import messages
-from ..messaging import outbox as notify
+from ..messaging import messages, outbox
 
 
 @dataclass(frozen=True)
@@ -34,7 +33,7 @@ def send(phone: object) -> Sent:
     clean = normalise_mobile(phone)
     # The code and its message commit together (one transaction), then the message is sent.
     draft = messages.draft_registration_code(clean, code)
-    staged = notify.stage(*draft.fields())
+    staged = outbox.stage(*draft.fields())
     db.session.commit()
-    notify.dispatch(staged)
+    outbox.dispatch(staged)
     return Sent(masked=mask_mobile(clean), expires_in=int(current_app.config["OTP_TTL_SECONDS"]))

@@ -12,14 +12,14 @@ from __future__ import annotations
 from sqlalchemy import bindparam, update
 
 from ...extensions import db
-from ...models import Session
+from ...models import EventSession
 
 # Built once: a registration surge runs it thousands of times a minute.
 _CLAIM = (
-    update(Session.__table__)
-    .where(Session.__table__.c.id == bindparam("session_id"),
-           Session.__table__.c.places_taken + bindparam("people") <= Session.__table__.c.capacity)
-    .values(places_taken=Session.__table__.c.places_taken + bindparam("people"))
+    update(EventSession.__table__)
+    .where(EventSession.__table__.c.id == bindparam("session_id"),
+           EventSession.__table__.c.places_taken + bindparam("people") <= EventSession.__table__.c.capacity)
+    .values(places_taken=EventSession.__table__.c.places_taken + bindparam("people"))
 )
 
 
@@ -32,8 +32,8 @@ def claim_places(session_id: int, people: int) -> bool:
 def release_places(session_id: int, people: int) -> None:
     """Give back `people` places; never below zero."""
     db.session.execute(
-        update(Session)
-        .where(Session.id == session_id, Session.places_taken >= people)
-        .values(places_taken=Session.places_taken - people)
+        update(EventSession)
+        .where(EventSession.id == session_id, EventSession.places_taken >= people)
+        .values(places_taken=EventSession.places_taken - people)
         .execution_options(synchronize_session=False)
     )

@@ -37,12 +37,12 @@ from ...models import (
     HOLDS_PLACES,
     Answer,
     Event,
+    EventSession,
     EventStatus,
     OneTimeCodePurpose,
     Registration,
     RegistrationMode,
     RegistrationStatus,
-    Session,
 )
 from ...numbers import ascii_digits, whole_number
 from ...timeutil import utcnow
@@ -55,8 +55,7 @@ from ..errors import (
     ValidationFailed,
 )
 from ..identity import name_refusal, normalise_mobile, normalise_name
-from ..messaging import messages
-from ..messaging import outbox as notify
+from ..messaging import messages, outbox
 from . import places, questions, waitlist
 from .codes import new_code
 
@@ -158,7 +157,7 @@ class Availability(enum.StrEnum):
     EVENT_NOT_PUBLISHED = "event_not_published"
 
 
-def availability(event: Event, session: Session, now: datetime | None = None) -> Availability:
+def availability(event: Event, session: EventSession, now: datetime | None = None) -> Availability:
     """The rule, in the order a citizen would want to hear the reasons. A waiting list, an
     application or a lottery still takes registrations when the places are gone."""
     now = now or utcnow()
@@ -190,7 +189,7 @@ def refusal_reason(state: Availability) -> str:
     return reasons.get(state, "")
 
 
-def _refuse_unless_open(event: Event, session: Session, now: datetime) -> None:
+def _refuse_unless_open(event: Event, session: EventSession, now: datetime) -> None:
     state = availability(event, session, now)
     if state == Availability.FULL:
         raise SessionFull(refusal_reason(state), places_left=0)
@@ -224,7 +223,7 @@ def register(req: RegistrationRequest) -> Registered:
     if written is None:
         _refuse_full(session.id)
     registration_id, message = written
-    notify.dispatch(message)
+    outbox.dispatch(message)
     return Registered(code=code, status=status, registration_id=registration_id)
 
 
@@ -235,7 +234,7 @@ def _first_status(event: Event) -> RegistrationStatus:
     return RegistrationStatus.CONFIRMED
 
 
-def _write(event: Event, session: Session, clean: dict, code: str,
+def _write(event: Event, session: EventSession, clean: dict, code: str,
            status: RegistrationStatus, source: str, now: datetime):
     """The registration, its answers, its message and its places, in one short transaction:
     everything is prepared before the first write, and the hot session row is updated last, so
@@ -267,7 +266,7 @@ def _write(event: Event, session: Session, clean: dict, code: str,
             {"registration_id": registration_id, "question_id": qid, "value": value}
             for qid, value in clean["answers"].items()
         ])
-    message = notify.stage(*draft.fields(), registration_id) if draft else None
+    message = outbox.stage(*draft.fields(), registration_id) if draft else None
     if status in HOLDS_PLACES and not places.claim_places(session.id, clean["party_size"]):
         db.session.rollback()
         return None
@@ -282,7 +281,7 @@ def _write(event: Event, session: Session, clean: dict, code: str,
 
 def _refuse_full(session_id: int) -> None:
     left = db.session.scalar(
-        select(Session.capacity - Session.places_taken).where(Session.id == session_id)
+        select(EventSession.capacity - EventSession.places_taken).where(EventSession.id == session_id)
     )
     if left:
         raise SessionFull(
@@ -292,7 +291,7 @@ def _refuse_full(session_id: int) -> None:
     raise SessionFull(_("This session is full."), places_left=0)
 
 
-def _event_and_session(event_id, session_id: int | None) -> tuple[Event | None, Session | None]:
+def _event_and_session(event_id, session_id: int | None) -> tuple[Event | None, EventSession | None]:
     """The event with its questions, and the session when it is one of the event's: one query,
     since every registration in a surge asks for them."""
     if not is_row_id(event_id):
@@ -300,9 +299,9 @@ def _event_and_session(event_id, session_id: int | None) -> tuple[Event | None, 
     if not is_row_id(session_id):
         session_id = None
     row = db.session.execute(
-        select(Event, Session)
-        .outerjoin(Session, and_(Session.event_id == Event.id,
-                                 Session.id == session_id if session_id else false()))
+        select(Event, EventSession)
+        .outerjoin(EventSession, and_(EventSession.event_id == Event.id,
+                                 EventSession.id == session_id if session_id else false()))
         .where(Event.id == event_id)
         # Only what registering reads: not the organisation and district joined by default.
         .options(joinedload(Event.questions), lazyload(Event.organisation),

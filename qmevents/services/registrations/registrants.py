@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...ids import is_row_id
-from ...models import Question, QuestionKind, Registration, RegistrationStatus, Session
+from ...models import EventSession, Question, QuestionKind, Registration, RegistrationStatus
 from ...numbers import ascii_digits
 from ..errors import NotFound, ValidationFailed
 from ..identity import mask_id_number, mask_mobile, normalise_mobile
@@ -86,9 +86,9 @@ def registrants(event_id: int, session_id: int | None = None, status: str | None
     matching = db.session.scalar(select(func.count(Registration.id)).where(*where)) or 0
     found = db.session.scalars(
         select(Registration)
-        .join(Session, Session.id == Registration.session_id)
+        .join(EventSession, EventSession.id == Registration.session_id)
         .where(*where)
-        .order_by(Session.starts_at, Session.id, Registration.created_at, Registration.id)
+        .order_by(EventSession.starts_at, EventSession.id, Registration.created_at, Registration.id)
         .limit(limit)
         .offset(offset)
         .options(selectinload(Registration.answers))
@@ -116,7 +116,7 @@ def registrant(event_id: int, registration_id: int) -> RegistrantRow:
 
 def _session_of(event_id: int, session_id: int) -> bool:
     return db.session.scalar(
-        select(Session.id).where(Session.id == session_id, Session.event_id == event_id)
+        select(EventSession.id).where(EventSession.id == session_id, EventSession.event_id == event_id)
     ) is not None
 
 
@@ -190,9 +190,9 @@ def _shown(question: Question, value: str) -> str:
 
 
 def by_session(rows: list[RegistrantRow],
-               sessions: dict[int, Session]) -> list[tuple[Session, list]]:
+               sessions: dict[int, EventSession]) -> list[tuple[EventSession, list]]:
     """The page's rows under their session, keeping the service's order (sessions by time)."""
-    groups: list[tuple[Session, list]] = []
+    groups: list[tuple[EventSession, list]] = []
     for row in rows:
         if not groups or groups[-1][0].id != row.session_id:
             groups.append((sessions[row.session_id], []))

@@ -32,17 +32,16 @@ from ... import links
 from ...extensions import db
 from ...models import (
     Event,
+    EventSession,
     EventStatus,
     Registration,
     RegistrationMode,
     RegistrationStatus,
-    Session,
 )
 from ...timeutil import utcnow
 from .. import audit
 from ..errors import NotFound, RegistrationClosed, ValidationFailed
-from ..messaging import messages
-from ..messaging import outbox as notify
+from ..messaging import messages, outbox
 from . import codes, lottery, places
 
 log = logging.getLogger(__name__)
@@ -57,7 +56,7 @@ class Promotion:
     sent by `announce` after the commit."""
 
     registration: Registration
-    message: notify.Staged | None
+    message: outbox.Staged | None
 
 
 # --- the deadline to confirm ------------------------------------------------------------------
@@ -98,7 +97,7 @@ def promote(session_id: int, offer_until: datetime | None = None) -> list[Regist
     each is told after its commit. `offer_until` (or the configured window) makes the promotions
     offers to confirm by then; a deadline in the past is refused before anything changes."""
     now = utcnow()
-    starts_at = db.session.scalar(select(Session.starts_at).where(Session.id == session_id))
+    starts_at = db.session.scalar(select(EventSession.starts_at).where(EventSession.id == session_id))
     if starts_at is None:
         raise NotFound(_("No such session."))
     if offer_until is None:
@@ -155,15 +154,15 @@ def _promote_here(session_id: int, now: datetime, deadline: datetime | None,
 def announce(promotions: list[Promotion]) -> None:
     """After the commit: send the promoted their messages."""
     for promotion in promotions:
-        notify.dispatch(promotion.message)
+        outbox.dispatch(promotion.message)
 
 
 def _promotable(session_id: int, now: datetime):
     """The session's start and its event's mode when promoting makes sense (the event is on,
     the session ahead); None otherwise."""
     row = db.session.execute(
-        select(Session.starts_at, Event.status, Event.registration_mode)
-        .join(Event, Event.id == Session.event_id).where(Session.id == session_id)
+        select(EventSession.starts_at, Event.status, Event.registration_mode)
+        .join(Event, Event.id == EventSession.event_id).where(EventSession.id == session_id)
     ).first()
     if row is None or row.status != EventStatus.PUBLISHED or row.starts_at <= now:
         return None
@@ -179,8 +178,8 @@ def _hold(session_id: int) -> None:
     """Hold the session's row until the commit: whoever else frees, takes or waits for places in
     this session waits for us, and then sees what we did."""
     db.session.execute(
-        update(Session).where(Session.id == session_id)
-        .values(places_taken=Session.places_taken)
+        update(EventSession).where(EventSession.id == session_id)
+        .values(places_taken=EventSession.places_taken)
         .execution_options(synchronize_session=False)
     )
 
@@ -188,7 +187,7 @@ def _hold(session_id: int) -> None:
 def _next_in_line(session_id: int, drawn: list[int]) -> Registration | None:
     """The first waiting party, in order, that fits the places left now."""
     left = db.session.scalar(
-        select(Session.capacity - Session.places_taken).where(Session.id == session_id))
+        select(EventSession.capacity - EventSession.places_taken).where(EventSession.id == session_id))
     if not left or left <= 0:
         return None
     fitting = (Registration.session_id == session_id, Registration.status == WAITING,
@@ -237,11 +236,11 @@ def _move(candidate: Registration, deadline: datetime | None, now: datetime) -> 
     return True
 
 
-def _stage(draft, registration: Registration) -> notify.Staged | None:
+def _stage(draft, registration: Registration) -> outbox.Staged | None:
     """A message about `registration`, added to the open transaction; None if it could not be
     composed (logged by notify: a message never undoes a promotion)."""
     message = draft(registration, links.ticket_url(registration.code))
-    return notify.stage(*message.fields(), registration.id) if message else None
+    return outbox.stage(*message.fields(), registration.id) if message else None
 
 
 # --- the citizen confirms; offers run out -----------------------------------------------------
@@ -279,7 +278,7 @@ def confirm_offer(code: str) -> Registration:
     db.session.refresh(registration)
     message = _stage(messages.draft_registration_confirmed, registration)
     db.session.commit()
-    notify.dispatch(message)
+    outbox.dispatch(message)
     return registration
 
 
@@ -323,7 +322,7 @@ def _expire(registration_id: int, now: datetime) -> bool:
     message = _stage(messages.draft_offer_expired, registration)
     promotions = promote_in_transaction(registration.session_id, now=now)
     db.session.commit()
-    notify.dispatch(message)
+    outbox.dispatch(message)
     announce(promotions)
     return True
 

@@ -20,10 +20,10 @@ from ...models import (
     District,
     Event,
     EventKind,
+    EventSession,
     EventStatus,
     Organisation,
     Registration,
-    Session,
     Tally,
 )
 from ...timeutil import SHANGHAI, from_local
@@ -169,10 +169,10 @@ def _counted_sessions(flt: DashboardFilter):
     if flt.organisation_id is not None:
         conditions.append(Event.organisation_id == flt.organisation_id)
     if flt.date_from is not None:
-        conditions.append(Session.starts_at >= _midnight(flt.date_from))
+        conditions.append(EventSession.starts_at >= _midnight(flt.date_from))
     if flt.date_to is not None:
-        conditions.append(Session.starts_at < _midnight(flt.date_to + timedelta(days=1)))
-    return (select(Session.id, Session.event_id).join(Event, Event.id == Session.event_id)
+        conditions.append(EventSession.starts_at < _midnight(flt.date_to + timedelta(days=1)))
+    return (select(EventSession.id, EventSession.event_id).join(Event, Event.id == EventSession.event_id)
             .where(*conditions).cte("counted_sessions"))
 
 

@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 
 from ...extensions import db
-from ...models import District, Event, EventKind, EventStatus, Organisation, Session
+from ...models import District, Event, EventKind, EventSession, EventStatus, Organisation
 from ...timeutil import SHANGHAI, from_local, to_local, utcnow
 from . import dashboards, reports
 from .phrases import EN, ZH, Phrases, press_round
@@ -92,15 +92,15 @@ def _held_events(flt: dashboards.DashboardFilter) -> list[int]:
     query = (
         select(Event.id)
         .join(District, District.id == Event.district_id)
-        .join(Session, Session.event_id == Event.id)
-        .where(Event.status == EventStatus.PUBLISHED, Session.starts_at <= utcnow())
+        .join(EventSession, EventSession.event_id == Event.id)
+        .where(Event.status == EventStatus.PUBLISHED, EventSession.starts_at <= utcnow())
         .group_by(Event.id, District.position)
-        .order_by(District.position, func.min(Session.starts_at), Event.id)
+        .order_by(District.position, func.min(EventSession.starts_at), Event.id)
     )
     if flt.date_from:
-        query = query.where(Session.starts_at >= _start_of(flt.date_from))
+        query = query.where(EventSession.starts_at >= _start_of(flt.date_from))
     if flt.date_to:
-        query = query.where(Session.starts_at < _start_of(flt.date_to + timedelta(days=1)))
+        query = query.where(EventSession.starts_at < _start_of(flt.date_to + timedelta(days=1)))
     if flt.kind:
         query = query.where(Event.kind == EventKind(flt.kind))
     if flt.district_id:

@@ -36,11 +36,11 @@ from ...models import (
     District,
     Event,
     EventKind,
+    EventSession,
     EventStatus,
     Organisation,
     Registration,
     RegistrationStatus,
-    Session,
     Tally,
 )
 from ...timeutil import utcnow
@@ -198,7 +198,7 @@ def registered_by(key, now: datetime | None = None) -> Select:
     cannot cancel then: services.registration). Admitted: their people let in at the entrance.
     No-show: of sessions that have ended by `now`, registered parties with nobody let in, and
     registered people not let in."""
-    ended = Session.ends_at <= (now or utcnow())
+    ended = EventSession.ends_at <= (now or utcnow())
     confirmed = Registration.status == RegistrationStatus.CONFIRMED
     people = case((confirmed, Registration.party_size), else_=Registration.admitted_people)
     return (
@@ -212,7 +212,7 @@ def registered_by(key, now: datetime | None = None) -> Select:
                .label("no_show_parties"),
                func.sum(case((ended, people - Registration.admitted_people), else_=0))
                .label("no_show_people"))
-        .join(Session, Session.id == Registration.session_id)
+        .join(EventSession, EventSession.id == Registration.session_id)
         .where(or_(confirmed, Registration.admitted_people > 0))
         .group_by(key)
     )
@@ -256,14 +256,14 @@ def session_lines(event_id: int, session_id: int | None = None) -> list[SessionL
                   .where(Registration.event_id == event_id).subquery())
     admissions = counted_admissions(Admission.event_id == event_id)
     walk_ins = walk_ins_by(admissions, admissions.c.session_id)
-    only = [] if session_id is None else [Session.id == session_id]
+    only = [] if session_id is None else [EventSession.id == session_id]
     rows = db.session.execute(
-        select(Session.id, Session.label, Session.starts_at, Session.ends_at, Session.capacity,
+        select(EventSession.id, EventSession.label, EventSession.starts_at, EventSession.ends_at, EventSession.capacity,
                *figure_columns(registered, walk_ins))
-        .outerjoin(registered, registered.c.key == Session.id)
-        .outerjoin(walk_ins, walk_ins.c.key == Session.id)
-        .where(Session.event_id == event_id, *only)
-        .order_by(Session.starts_at, Session.id)
+        .outerjoin(registered, registered.c.key == EventSession.id)
+        .outerjoin(walk_ins, walk_ins.c.key == EventSession.id)
+        .where(EventSession.event_id == event_id, *only)
+        .order_by(EventSession.starts_at, EventSession.id)
     ).all()
     return [SessionLine(session_id=r.id, label=r.label, starts_at=r.starts_at,
                         ends_at=r.ends_at, capacity=r.capacity, figures=Attendance.of(r))
