@@ -15,6 +15,7 @@ import pytest
 from qmevents.extensions import db
 from qmevents.models import Admission, Registration, StaffAssignment
 from qmevents.services import events
+from qmevents.services.door import checkin
 from qmevents.services.door import desk as door
 from qmevents.services.registrations import register as registrations
 from qmevents.timeutil import utcnow
@@ -155,8 +156,15 @@ def test_the_page_hands_its_script_ids_addresses_and_words(scene, client):
         r'<script type="application/json" id="door-config">(.*?)</script>', page, re.S).group(1))
     assert config["eventId"] == scene.event_id and config["sessionId"] == scene.session_id
     assert config["checkpointId"] == scene.entrance_id
-    assert config["urls"]["checkin"] == "/api/v1/checkins"
-    assert config["urls"]["vendor"] == "/static/vendor/"
+    # Built by the API blueprint's own routes (url_for); the script fills in {id}.
+    event = f"/api/v1/events/{scene.event_id}"
+    assert config["urls"] == {
+        "checkin": "/api/v1/checkins", "undo": "/api/v1/checkins/{id}/undo",
+        "attendance": f"{event}/attendance?session_id={scene.session_id}",
+        "walkIns": f"{event}/walk-ins", "bump": f"{event}/tallies/{{id}}/bump",
+        "search": f"{event}/search", "vendor": "/static/vendor/",
+    }
+    assert f'maxlength="{checkin.MAX_SCAN}"' in page  # the code field takes what the server reads
     assert config["undoSeconds"] == 300
     assert config["text"]["results"]["already_admitted"] == "Already admitted"
 

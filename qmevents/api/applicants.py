@@ -23,7 +23,7 @@ from ..services.registrations import registrants as registrant_rules
 from . import schemas
 from .auth import require_token, token_user
 from .blueprint import MAX_PAGE, MAX_PER_PAGE, bp, json_object
-from .registrations import registration_request
+from .schemas import registration_request
 
 DEFAULT_PER_PAGE = 50
 

@@ -8,8 +8,6 @@ there by a conditional UPDATE, so the count holds across gunicorn workers and se
 """
 from __future__ import annotations
 
-from typing import Any
-
 from flask import jsonify
 from flask_babel import gettext as _
 
@@ -21,10 +19,9 @@ from ..models import Event, EventStatus
 from ..ratelimits import limit_otp, limit_registration
 from ..services.errors import NotFound, RegistrationRefused, ValidationFailed
 from ..services.registrations import phone_codes
-from ..services.registrations.register import RegistrationRequest, register
+from ..services.registrations.register import register
 from .blueprint import bp, json_object
-
-Errors = dict[str, str]
+from .schemas import registration_request
 
 
 @bp.post("/events/<int:event_id>/registrations")
@@ -50,37 +47,6 @@ def create_registration(event_id: int):
     return response
 
 
-def registration_request(event_id: int, data: dict[str, Any]) -> tuple[RegistrationRequest, Errors]:
-    """The service's request from the JSON body, and the type errors by field path. Values of
-    the right type go to the service as they are: it says what is wrong with them."""
-    errors: Errors = {}
-    session_id = data.get("session_id")
-    if session_id is None:
-        errors["session_id"] = _("This field is required.")
-    elif not _is_int(session_id):
-        errors["session_id"] = _("Must be an integer: the id of one of the event's sessions.")
-    for key in ("name", "phone", "phone_code"):
-        if data.get(key) is not None and not isinstance(data[key], str):
-            errors[key] = _("Must be a string.")
-    party_size = data.get("party_size")
-    if party_size is not None and not (_is_int(party_size) or isinstance(party_size, str)):
-        errors["party_size"] = _("Must be a whole number of people.")
-    answers = data.get("answers")
-    if answers is None:
-        answers = {}
-    elif not isinstance(answers, dict):
-        errors["answers"] = _("Must be an object: {question id: answer}.")
-    consent = data.get("consent", True)
-    if not isinstance(consent, bool):
-        errors["consent"] = _("Must be true or false.")
-    req = RegistrationRequest(
-        event_id=event_id, session_id=session_id, name=data.get("name"),
-        phone=data.get("phone"), party_size=party_size, answers=answers,
-        consent=consent is True, source="api", phone_code=data.get("phone_code"),
-    )
-    return req, errors
-
-
 @bp.post("/phone-codes")
 @limit_otp
 def send_phone_code():
@@ -97,12 +63,9 @@ def send_phone_code():
     return response
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _refuse_unknown_event(event_id: int) -> None:
     event = db.session.get(Event, event_id) if is_row_id(event_id) else None
     if event is None or event.status == EventStatus.DRAFT:
         raise NotFound(_("No such event."))
-

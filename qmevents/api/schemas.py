@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 
 from ..models import Checkpoint, Event, EventSession, RegistrationMode, Tally
 from ..services.events import DEFAULT_ADMISSION_OPENS_MINUTES, EventDraft, SessionDraft
+from ..services.registrations.register import RegistrationRequest
 from ..timeutil import parse_iso, to_local
 
 Errors = dict[str, str]
@@ -244,3 +245,41 @@ def parse_positive(value: str | None, key: str, default: int, high: int, errors:
         return int(value)
     errors[key] = _("Must be a whole number from 1 to %(max)d.", max=high)
     return default
+
+
+# --- a registration ---------------------------------------------------------------------------
+
+
+def registration_request(event_id: int, data: dict[str, Any]) -> tuple[RegistrationRequest, Errors]:
+    """The service's request from the JSON body, and the type errors by field path. Values of
+    the right type go to the service as they are: it says what is wrong with them."""
+    errors: Errors = {}
+    session_id = data.get("session_id")
+    if session_id is None:
+        errors["session_id"] = _("This field is required.")
+    elif not _is_int(session_id):
+        errors["session_id"] = _("Must be an integer: the id of one of the event's sessions.")
+    for key in ("name", "phone", "phone_code"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            errors[key] = _("Must be a string.")
+    party_size = data.get("party_size")
+    if party_size is not None and not (_is_int(party_size) or isinstance(party_size, str)):
+        errors["party_size"] = _("Must be a whole number of people.")
+    answers = data.get("answers")
+    if answers is None:
+        answers = {}
+    elif not isinstance(answers, dict):
+        errors["answers"] = _("Must be an object: {question id: answer}.")
+    consent = data.get("consent", True)
+    if not isinstance(consent, bool):
+        errors["consent"] = _("Must be true or false.")
+    req = RegistrationRequest(
+        event_id=event_id, session_id=session_id, name=data.get("name"),
+        phone=data.get("phone"), party_size=party_size, answers=answers,
+        consent=consent is True, source="api", phone_code=data.get("phone_code"),
+    )
+    return req, errors
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

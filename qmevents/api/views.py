@@ -148,8 +148,3 @@ def _organisation_id(user: User, data: dict[str, Any], errors: dict[str, str]) -
 @bp.get("/openapi.json")
 def openapi_document():
     return jsonify(openapi.document())
-
-
-# Routes in their own modules, added to bp on import: POST /events/<id>/registrations; the door's
-# /checkins, attendance, walk-ins, tallies and search; the organiser's applicants and invitations.
-from . import applicants, checkins, registrations  # noqa: E402,F401

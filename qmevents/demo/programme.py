@@ -1,4 +1,5 @@
-"""Demo programme for qmevents: Shanghai's district Quality Month (质量月) activities.
+"""Demo programme for qmevents: Shanghai's district Quality Month (质量月) activities. (Over 400
+lines on purpose: it is data, one entry per activity of the press digest.)
 
 The programme is derived from the press digest 《上海“质量月”区县活动集锦》 covering one
 year's Quality Month (September 2019).  That September's dates are not used: every

@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import labels
 from ..extensions import db
+from ..ids import MAX_ID
 from ..models import Checkpoint, Event, EventSession, EventStatus
 from ..numbers import whole_number
 from ..services import access
@@ -147,6 +148,7 @@ def _scanner_page(event: Event, session: EventSession | None, checkpoint: Checkp
         answer=answer,
         door_config=_client_config(event, session, checkpoint),
         statuses=labels.REGISTRATION_STATUS,
+        max_scan=checkin.MAX_SCAN,
     ), status
 
 
@@ -187,22 +189,29 @@ def _people(raw: str | None) -> int | None:
 def _client_config(event: Event, session: EventSession | None,
                    checkpoint: Checkpoint | None) -> dict:
     """What static/js/scanner.js needs: ids, addresses and the words it shows."""
-    api = "/api/v1"  # the API blueprint's prefix (qmevents/__init__.py)
-    session_query = f"?session_id={session.id}" if session else ""
+    query = {"session_id": session.id} if session else {}
     return {
         "eventId": event.id,
         "sessionId": session.id if session else None,
         "checkpointId": checkpoint.id if checkpoint else None,
         "undoSeconds": int(current_app.config["DOOR_UNDO_MINUTES"] * 60),
         "maxWalkIn": desk.MAX_WALK_IN,
+        # The API's addresses as the API blueprint builds them; static/js/door fills in `{id}`.
         "urls": {
-            "checkin": f"{api}/checkins",
-            "undo": f"{api}/checkins/{{id}}/undo",
-            "attendance": f"{api}/events/{event.id}/attendance{session_query}",
-            "walkIns": f"{api}/events/{event.id}/walk-ins",
-            "bump": f"{api}/events/{event.id}/tallies/{{id}}/bump",
-            "search": f"{api}/events/{event.id}/search",
+            "checkin": url_for("api.create_checkin"),
+            "undo": _with_placeholder("api.undo_checkin", "admission_id"),
+            "attendance": url_for("api.attendance", event_id=event.id, **query),
+            "walkIns": url_for("api.create_walk_in", event_id=event.id),
+            "bump": _with_placeholder("api.bump_tally", "tally_id", event_id=event.id),
+            "search": url_for("api.search_tickets", event_id=event.id),
             "vendor": url_for("static", filename="vendor/"),
         },
         "text": client_text(),
     }
+
+
+def _with_placeholder(endpoint: str, id_arg: str, **values) -> str:
+    """The URL of `endpoint` with `{id}` where `id_arg` goes, for the page's JavaScript to fill:
+    built by url_for (with an id no row has), so it follows the route wherever it moves."""
+    head, _id, tail = url_for(endpoint, **values, **{id_arg: MAX_ID}).rpartition(f"/{MAX_ID}")
+    return f"{head}/{{id}}{tail}"

@@ -14,7 +14,7 @@ from ..services import access, listings
 from ..services.errors import NotFound, ValidationFailed
 from ..services.reporting import digest
 from .blueprint import bp
-from .reports import ARG_OF, scoped_filter
+from .filters import ARG_OF, scoped_filter
 
 SUMMARY_ARGS = ("from", "to", "kind", "district")
 

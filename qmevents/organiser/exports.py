@@ -19,7 +19,7 @@ from ..models import Event
 from ..services import access, exports
 from ..services.errors import Forbidden, NotFound, ValidationFailed
 from .blueprint import bp, editable_event
-from .reports import FILTER_ARGS, scoped_filter
+from .filters import FILTER_ARGS, scoped_filter
 
 
 class RegistrantExportForm(FlaskForm):

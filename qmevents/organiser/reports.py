@@ -8,25 +8,24 @@ organisation, whatever the query says) and admins (everything, by district and o
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 
 from flask import abort, render_template, request
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
 from .. import labels
 from ..models import EventKind
 from ..services import access, listings
-from ..services.errors import Forbidden, NotFound, ValidationFailed
+from ..services.errors import NotFound, ValidationFailed
 from ..services.reporting import dashboards, reports
 from ..timeutil import to_local
 from .blueprint import bp, organisation_choices, visible_event
+from .filters import ARG_OF, FILTER_ARGS, allowed_args, scoped_filter
 
 REFRESH_SECONDS = 60  # while a session is under way, the report reloads itself (no script)
-FILTER_ARGS = ("from", "to", "kind", "district", "organisation")
 
 
 @bp.route("/events/<int:event_id>/report", endpoint="report")
@@ -115,48 +114,8 @@ def dashboard_page():
         kinds=list(EventKind), districts=listings.districts(),
         organisations=organisation_choices() or [],
         export_scope="dashboard",
-        filter_args={k: v for k, v in typed.items() if v and k in _allowed_args(is_admin)},
+        filter_args={k: v for k, v in typed.items() if v and k in allowed_args(is_admin)},
     ), 400 if errors else 200
-
-
-ARG_OF = {"date_from": "from", "date_to": "to", "district_id": "district",
-           "organisation_id": "organisation"}
-
-
-def _allowed_args(is_admin: bool) -> tuple[str, ...]:
-    return FILTER_ARGS if is_admin else FILTER_ARGS[:-1]
-
-
-def scoped_filter(typed: MultiDict) -> tuple[dashboards.DashboardFilter, dict[str, str]]:
-    """The query's filter, scoped to what the signed-in user may see (403 for door staff), and
-    what is wrong with it, per argument. The dashboard, its downloads and the campaign summary
-    read their query strings with it, so a download holds what the page shows."""
-    errors: dict[str, str] = {}
-    flt = dashboards.DashboardFilter(kind=typed["kind"] or None)
-    for arg, attr in (("from", "date_from"), ("to", "date_to")):
-        if typed[arg]:
-            try:
-                setattr(flt, attr, date.fromisoformat(typed[arg]))
-            except ValueError:
-                errors[arg] = _("Enter a date as YYYY-MM-DD, e.g. 2026-09-01.")
-    flt.district_id = _id_arg(typed, "district", errors)
-    if access.may_choose_organisation(current_user):
-        flt.organisation_id = _id_arg(typed, "organisation", errors)
-    try:
-        scope = access.dashboard_scope(current_user, flt.organisation_id)
-        return replace(flt, organisation_id=scope), errors
-    except Forbidden:
-        abort(403)
-
-
-def _id_arg(typed: MultiDict, arg: str, errors: dict[str, str]) -> int | None:
-    value = typed[arg]
-    if not value:
-        return None
-    if not value.isascii() or not value.isdigit() or len(value) > 10:
-        errors[arg] = _("Choose one from the list.")
-        return None
-    return int(value)
 
 
 def _dashboard_charts(board: dashboards.Dashboard) -> dict[str, list[Point]]:

@@ -1,5 +1,6 @@
 """Check-in at the door (签到): one scan, one answer — the one place the admission rules live. The
-door page, the API for scanning devices and the tests all call redeem().
+door page, the API for scanning devices and the tests all call redeem(). (Over 400 lines on
+purpose: every admission rule and the statements that enforce them are read together, here.)
 
 What a scan answers, in this order: `unknown` (unreadable, or no ticket has the code),
 `wrong_event`, `cancelled` (the ticket, or the whole event), `not_confirmed` (waiting list, offered,
@@ -79,7 +80,10 @@ from ..errors import Forbidden, NotFound, ValidationFailed
 from ..identity import mask_mobile
 from ..registrations.codes import normalise_code
 
-MAX_SCAN = 2000  # characters; longer is not a ticket, whatever it holds
+# Characters; longer is not a ticket, whatever it holds. Changes together with the door page:
+# static/js/door/codes.js refuses more than its MAX_LENGTH before sending (at most MAX_SCAN, at
+# least a ticket URL), and templates/door/scan.html's field holds MAX_SCAN (tests/test_layout.py).
+MAX_SCAN = 2000
 MAX_PEOPLE = 20  # services.events.MAX_PARTY: nobody admits more people on one ticket
 _TICKET_PATH = re.compile(r"/t/([^/?#\s]+)")
 _RACE_RETRIES = 3

@@ -2,7 +2,9 @@
 // code is (services.checkin.read_code takes a ticket URL or the bare code); here we only catch
 // what cannot be a ticket, and a Chinese input method that swallowed a hand scanner's keys.
 
-export const MAX_LENGTH = 512; // a ticket URL is ~60 characters; anything this long is not one
+// A ticket URL is ~60 characters: anything this long is not one. Changes together with the
+// server's MAX_SCAN (services/door/checkin.py), which must be at least this (tests/test_layout.py).
+export const MAX_LENGTH = 512;
 export const REPEAT_MS = 1500; // the same code again within this time is the same scan
 
 // Chinese characters and CJK punctuation: an input method turned the keystrokes into words.
