@@ -248,7 +248,7 @@ def open_doors(scans: int, rng: random.Random) -> list[Door]:
              "status": RegistrationStatus.CONFIRMED, "source": "web", "consent_at": now,
              "created_at": now, "updated_at": now, "admitted_people": 0}
             for i, (code, size) in enumerate(zip(codes, parties, strict=True))])
-        # The day of the event: the door's session is under way (services.checkin admits a
+        # The day of the event: the door's session is under way (services.door.checkin admits a
         # session's tickets on its day, from an hour before it starts).
         db.session.execute(update(EventSession).where(EventSession.id == session.id).values(
             capacity=EventSession.capacity + sum(parties),

@@ -48,7 +48,7 @@ def _unstorable_path(value: Any, path: str) -> tuple[str, str] | None:
     return None
 
 
-# A scanner sends whatever a QR code holds, binary too: services.checkin.read_code reduces it to
+# A scanner sends whatever a QR code holds, binary too: services.door.checkin.read_code reduces it to
 # a ticket code's alphabet before any query, and the door answers "unknown ticket" on screen.
 SCANNED = {"door.scan": "code", "api.create_checkin": "code"}
 

@@ -147,7 +147,7 @@ def demo(runner) -> str:
 def on_the_day(app, session_id: int, minutes: int = 10) -> Iterator[None]:
     """The door's clock (scans, walk-ins) `minutes` into a session: arrangements register for
     sessions days ahead, and the door admits a session's tickets on its day only
-    (services.checkin)."""
+    (services.door.checkin)."""
     with app.app_context():
         start = db.session.get(EventSession, session_id).starts_at
     clock = lambda: start + timedelta(minutes=minutes)  # noqa: E731

@@ -1,5 +1,5 @@
 """A volunteer at the gate scans tickets: every answer the door can give, through
-services.checkin.redeem — the function the door page and the API both call."""
+services.door.checkin.redeem — the function the door page and the API both call."""
 from __future__ import annotations
 
 from collections.abc import Iterator

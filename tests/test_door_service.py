@@ -1,4 +1,4 @@
-"""The rest of the door, through services.door: walk-ins, service tallies, the live figures,
+"""The rest of the door, through services.door.desk: walk-ins, service tallies, the live figures,
 finding a ticket without its code, undoing a mistake; and tallies and re-entry set up in the
 organiser's event form."""
 from __future__ import annotations

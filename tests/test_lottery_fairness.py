@@ -1,4 +1,4 @@
-"""The lottery is unbiased: a statistical check of services.lottery's algorithm, the same function
+"""The lottery is unbiased: a statistical check of services.registrations.lottery's algorithm, the same function
 every draw uses (`verify`), with no database.
 
 The pool: 40 applications with consecutive registration ids (as real ones are), ten each of party

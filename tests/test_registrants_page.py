@@ -1,5 +1,5 @@
 """The organiser's list of who registered: per session, masked phones and ID numbers, totals by
-status, filters and search, computed in the database by services.registrants."""
+status, filters and search, computed in the database by services.registrations.registrants."""
 from __future__ import annotations
 
 import re

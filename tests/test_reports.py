@@ -1,4 +1,4 @@
-"""After the day the district office reports what happened: services.reports' event report and
+"""After the day the district office reports what happened: services.reporting.reports' event report and
 dashboards, with figures made by the real door (check-in, walk-ins, tallies)."""
 from __future__ import annotations
 

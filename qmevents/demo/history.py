@@ -3,7 +3,7 @@ the previous year, with registrations, admissions and door tallies, so that repo
 and the campaign digest have something to show.
 
 The figures are designed, not drawn: each event's plan below fixes who came and what was counted,
-sized so that the campaign digest (services/digest.py) reads like the 2019 press digest in
+sized so that the campaign digest (services/reporting/digest.py) reads like the 2019 press digest in
 /work/shared/seed/ where that gives figures (普陀 "至少200个家庭、400余人次", 崇明 "3000余份",
 静安 "1200余份 / 130余人次 / 80余人次", 青浦 "500余人次", 杨浦 "300余人"…); elsewhere they are
 plausible. Only the order of arrivals, party sizes and who visited which tour station come from

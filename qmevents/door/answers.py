@@ -2,7 +2,7 @@
 language, handed to it as JSON) and the answer page of the plain form without JavaScript.
 
 Both show the same things for the same result: a colour (tone), an icon, big words, the party.
-The rules that decide the result live in services.checkin, not here."""
+The rules that decide the result live in services.door.checkin, not here."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -121,7 +121,7 @@ def refused(message: str) -> AnswerView:
 
 
 def answer_page(answer: ScanAnswer) -> AnswerView:
-    """The page's view of services.checkin's answer: the same words as the script's overlay."""
+    """The page's view of services.door.checkin's answer: the same words as the script's overlay."""
     name = answer.result.value
     view = AnswerView(name, TONES.get(name, "bad"), result_titles().get(name, name))
     ticket = answer.ticket

@@ -2,7 +2,7 @@
 
 The scanner page is one HTML page whose script (static/js/scanner.js) talks to the JSON API;
 without JavaScript its code field is a plain form posted here, answered by a page. Both paths
-call services.checkin.redeem: the rules of admission live there, never here.
+call services.door.checkin.redeem: the rules of admission live there, never here.
 """
 from __future__ import annotations
 

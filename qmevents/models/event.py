@@ -78,9 +78,9 @@ class Event(db.Model):
     # When `flask purge` anonymised its registrants and walk-ins (services.purge); None: not yet.
     personal_data_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A place is final only for a phone that proved, with a code sent to it, that the registrant
-    # holds it (services.registration). Off: registering takes the number as typed.
+    # holds it (services.registrations.register). Off: registering takes the number as typed.
     verify_phone: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
-    # The door admits a session's tickets from this many minutes before it starts (services.checkin);
+    # The door admits a session's tickets from this many minutes before it starts (services.door.checkin);
     # earlier, or on another day, only when staff deliberately override.
     admission_opens_minutes: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
 

@@ -105,7 +105,7 @@ class Registration(db.Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A place offered from the waiting list is held until then, and passes on after it.
     offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # People of the party let in at the entrance so far. Changed only by services.checkin's
+    # People of the party let in at the entrance so far. Changed only by services.door.checkin's
     # conditional UPDATE (… WHERE admitted_people + n <= party_size), whose row count decides.
     admitted_people: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 

@@ -1,6 +1,6 @@
 """The organiser decides who comes: the applications of an event by approval (filter, search,
 admit or decline several at once with an optional note), invitations by phone number, and the
-event's audit log. Who may act and every rule about places are services.approval's; these views
+event's audit log. Who may act and every rule about places are services.registrations.approval's; these views
 parse, call it and render. Door staff may look at the event but get a 403 here."""
 from __future__ import annotations
 
@@ -130,7 +130,7 @@ def _render_applicants(event: Event, filters: RegistrantFilterForm, decision: di
 
 
 class InviteForm(FlaskForm):
-    """Who to invite. Only parsed here: services.approval.invite checks the values exactly as
+    """Who to invite. Only parsed here: services.registrations.approval.invite checks the values exactly as
     registering does, and its messages go back next to the fields."""
 
     session_id = StringField(_l("Session"))  # radios of the event's sessions, in the template

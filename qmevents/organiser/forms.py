@@ -253,7 +253,7 @@ def data_from_event(event: Event) -> dict:
 
 
 # --- the event's own questions, and the registrants' filter (organiser/questions.py,
-# --- organiser/registrants.py). The rules live in services.questions and services.registrants.
+# --- organiser/registrants.py). The rules live in services.registrations.questions and services.registrations.registrants.
 
 
 class QuestionForm(Form):

@@ -1,6 +1,6 @@
 """The organiser's lottery page (摇号): per session the applications, the places and the window;
 "Draw now" once registration has closed; and the results with the seed. The draw itself, and
-every rule about when it may run, is services.lottery's."""
+every rule about when it may run, is services.registrations.lottery's."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for

@@ -1,6 +1,6 @@
 """A citizen registers a party for one session (场次): the form, and the refusals with reasons.
 
-Every rule is services.registration's: whether the session is open (`availability`), what a
+Every rule is services.registrations.register's: whether the session is open (`availability`), what a
 valid name, phone, party or answer is, whether places are left. This page only shows the form,
 hands what was typed to `register`, and puts the answer where a person looks for it.
 """
@@ -158,7 +158,7 @@ def find_tickets_url() -> str:
 
 @bp.app_template_global()
 def session_availability(event: Event, session: EventSession) -> Availability:
-    """Whether `session` takes registrations now, or why not (services.registration's rule)."""
+    """Whether `session` takes registrations now, or why not (services.registrations.register's rule)."""
     return availability(event, session)
 
 

@@ -71,7 +71,7 @@ class EventDraft:
     # Services counted at the door (血压测量, 资料发放…), in the order the door page shows them.
     tallies: list[str] = field(default_factory=list)
     allow_reentry: bool = False  # may a ticket already let in pass the entrance again
-    # A place is final only for a phone proven with a code (services.registration).
+    # A place is final only for a phone proven with a code (services.registrations.register).
     verify_phone: bool = True
     # The door admits a session's tickets from this many minutes before it starts.
     admission_opens_minutes: int | None = DEFAULT_ADMISSION_OPENS_MINUTES

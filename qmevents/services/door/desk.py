@@ -1,4 +1,4 @@
-"""Everything at the door besides a scan (services/checkin.py): walk-ins, service tallies, the live
+"""Everything at the door besides a scan (services/door/checkin.py): walk-ins, service tallies, the live
 figures, finding a ticket by name or phone, and undoing a mistaken admission.
 
 Counts stay right with many phones at once: a tally changes only by `UPDATE … SET count = count
@@ -106,7 +106,7 @@ def session_at_the_door(event: Event, now: datetime | None = None) -> EventSessi
 
 def attendance(event_id: int, session_id: int | None = None) -> Figures:
     """People and parties registered and let in, walk-ins, tallies and people per checkpoint, for
-    the event or one of its sessions: the event report's own queries (services.reports), so the
+    the event or one of its sessions: the event report's own queries (services.reporting.reports), so the
     door and the report never disagree. Three aggregate queries, whatever the crowd."""
     _check_session(event_id, session_id)
     totals = reports.Attendance.total_of(
@@ -283,7 +283,7 @@ def undo(admission_id: int, staff: User) -> None:
             .execution_options(synchronize_session=False)
         ).scalar()
         if status is not None and status not in HOLDS_PLACES:
-            # Cancelled by the organiser after they came in (services.cancellation): these
+            # Cancelled by the organiser after they came in (services.registrations.cancellation): these
             # people kept their places as long as they were counted inside; not any more.
             release_places(admission.session_id, admission.people)
             promotions = waitlist.promote_in_transaction(admission.session_id)

@@ -6,8 +6,8 @@ entry (who, what, in which format, masked or not, for which purpose, how many ro
 it, and only then hands back a body to stream. Registrant lists are masked (138****1234,
 310101********123X) unless the event's organiser or an admin asks otherwise, with a purpose.
 
-The formats live beside it: exports_data (what a file holds), exports_csv, exports_xlsx and
-exports_pdf (how each format writes it)."""
+The formats live beside it: data.py (what a file holds), csv.py, xlsx.py and
+pdf.py (how each format writes it)."""
 from __future__ import annotations
 
 import enum

@@ -1,6 +1,6 @@
 """What an export holds, whatever its format: a Document of key figures, tables and charts, built
-from services.reports' dataclasses or streamed from the registrations. Each format
-(exports_csv, exports_xlsx, exports_pdf) renders a Document; none of them knows the domain.
+from services.reporting.reports' dataclasses or streamed from the registrations. Each format
+(csv.py, xlsx.py, pdf.py) renders a Document; none of them knows the domain.
 
 Headers and labels are translated here, once, while building; the rows of the registrant list
 come from one Core SELECT read in batches (never 100,000 ORM objects), answers merged in order.

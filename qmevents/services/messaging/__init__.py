@@ -1,0 +1,2 @@
+"""What citizens are told: the texts and when they are sent (messages.py), the outbox that stores
+them in the caller's transaction and sends them after it (outbox.py), the ways out (backends.py)."""

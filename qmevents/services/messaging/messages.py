@@ -36,7 +36,7 @@ def registration_confirmed(registration: Registration, ticket_url: str) -> Notif
 
 def draft_registration_confirmed(registration: Registration, ticket_url: str) -> outbox.Draft | None:
     """The text of `registration_confirmed`, composed before the registration's transaction so
-    that nothing but writes happens while places are held (see services.registration)."""
+    that nothing but writes happens while places are held (see services.registrations.register)."""
     def compose(r: Registration, when: str, title: str) -> tuple[str, str]:
         if r.status == RegistrationStatus.WAITLISTED:
             return ("候补登记", f"{addressee(r)}，「{title}」{when}已满，您已进入候补名单（{r.party_size}人），"
@@ -60,7 +60,7 @@ def registration_cancelled(registration: Registration, ticket_url: str) -> Notif
 
 def cancelled_by_organiser(registration: Registration,
                            ticket_url: str) -> Notification | None:
-    """The organiser cancelled the registration (services.cancellation)."""
+    """The organiser cancelled the registration (services.registrations.cancellation)."""
     def compose(r: Registration, when: str, title: str) -> tuple[str, str]:
         return ("报名已被主办方取消", f"{addressee(r)}，您报名的「{title}」{when}已被主办方取消。"
                                    f"如有疑问请联系主办方。详情：{ticket_url}")
@@ -81,7 +81,7 @@ def promoted(registration: Registration, ticket_url: str) -> Notification | None
 
 
 def draft_promoted(registration: Registration, ticket_url: str) -> outbox.Draft | None:
-    """The text of `promoted`, for services.waitlist to store with the promotion itself."""
+    """The text of `promoted`, for services.registrations.waitlist to store with the promotion itself."""
     def compose(r: Registration, when: str, title: str) -> tuple[str, str]:
         if r.status == RegistrationStatus.OFFERED and r.offer_expires_at:
             return ("候补空位待确认", f"{addressee(r)}，「{title}」{when}有空位了，已为您保留{r.party_size}个名额，"

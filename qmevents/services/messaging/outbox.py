@@ -5,7 +5,7 @@ delivery leaves the row pending with the error and a time for the next try (`del
 `flask notify retry`), and after NOTIFY_MAX_ATTEMPTS it is "failed" — still there for admins.
 Nothing here ever raises into a registration: it has been committed before we are called.
 
-The backends ("outbox", "smtp", "sms") live in services/notify_backends.py.
+The backends ("outbox", "smtp", "sms") live in services/messaging/backends.py.
 """
 from __future__ import annotations
 

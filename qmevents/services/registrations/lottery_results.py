@@ -1,6 +1,6 @@
 """What a draw shows: where an application stands (the ticket page), each session's lottery for
 the organiser (applications, places, whether "Draw now" may run) and the ranking with who is in
-it, phones masked. The draw itself and its verification are services/lottery.py."""
+it, phones masked. The draw itself and its verification are services/registrations/lottery.py."""
 from __future__ import annotations
 
 from dataclasses import dataclass

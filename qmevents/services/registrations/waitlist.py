@@ -2,7 +2,7 @@
 promoted at once, and told.
 
 Order: the order of registering (created_at, then id), or, in a session that has been drawn, the
-lottery's ranking (services.lottery.waitlist_order). A party that does not fit the places left is
+lottery's ranking (services.registrations.lottery.waitlist_order). A party that does not fit the places left is
 passed over for now, and a smaller one behind it may go first: no place stays empty while someone
 who fits is waiting.
 

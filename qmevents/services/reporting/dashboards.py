@@ -1,6 +1,6 @@
 """The district and campaign dashboards: per district and per organisation, the events, sessions,
 registrations, admissions, families, walk-ins and tallies, filtered by dates, kind, district and
-organisation. SQL aggregates over the pieces of services/reports.py, a fixed handful of queries.
+organisation. SQL aggregates over the pieces of services/reporting/reports.py, a fixed handful of queries.
 
 Only published events count (a draft never happened, a cancelled event did not take place).
 """

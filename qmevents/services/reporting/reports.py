@@ -1,5 +1,5 @@
 """What happened at an event: its attendance report (live during the event, final after it), and
-the SQL pieces that define each figure once, for the report, the dashboards (services/dashboards.py)
+the SQL pieces that define each figure once, for the report, the dashboards (services/reporting/dashboards.py)
 and the door's live figures. Every figure is an SQL aggregate; no loop over registrations.
 
 A registration is one party (一个家庭); its people are `party_size`. "Registered" means confirmed
@@ -9,10 +9,10 @@ a ticket, and each walk-in admission is one group (a family). A no-show is a reg
 person of a session that has ended and nobody came: an upcoming session, or one under way, has
 registrations, not no-shows.
 
-The exporters (services/exports.py) and the campaign digest (services/digest.py) read these
+The exporters (services/exports/) and the campaign digest (services/reporting/digest.py) read these
 dataclasses; the pages render them. Callers decide who may see what before asking.
 
-One number, one way: the door's live figures (services.door.attendance) are these same queries.
+One number, one way: the door's live figures (services.door.desk.attendance) are these same queries.
 An event's own report is there whatever its status.
 """
 from __future__ import annotations
@@ -195,7 +195,7 @@ def registered_by(key, now: datetime | None = None) -> Select:
 
     Registered: confirmed registrations (parties holding places), and those an organiser
     cancelled after some of their people came in, counted for the people who came (the holder
-    cannot cancel then: services.registration). Admitted: their people let in at the entrance.
+    cannot cancel then: services.registrations.register). Admitted: their people let in at the entrance.
     No-show: of sessions that have ended by `now`, registered parties with nobody let in, and
     registered people not let in."""
     ended = EventSession.ends_at <= (now or utcnow())

@@ -13,7 +13,7 @@ const TONES = {
   wrong_day: "bad",
   not_yet_open: "wait",
 };
-// A good ticket refused only for the time (services.checkin.OVERRIDABLE): staff may admit it.
+// A good ticket refused only for the time (services.door.checkin.OVERRIDABLE): staff may admit it.
 const OVERRIDABLE = new Set(["wrong_day", "not_yet_open"]);
 
 /** "3人" / "3 people", from the page's two templates. */

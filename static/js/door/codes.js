@@ -1,5 +1,5 @@
 // What a scan or a keyboard gave us, before it goes to the server. The server decides what a
-// code is (services.checkin.read_code takes a ticket URL or the bare code); here we only catch
+// code is (services.door.checkin.read_code takes a ticket URL or the bare code); here we only catch
 // what cannot be a ticket, and a Chinese input method that swallowed a hand scanner's keys.
 
 // A ticket URL is ~60 characters: anything this long is not one. Changes together with the
