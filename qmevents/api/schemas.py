@@ -54,23 +54,12 @@ def tally_json(tally: Tally) -> dict[str, Any]:
 def event_json(event: Event) -> dict[str, Any]:
     return {
         "id": event.id,
-        "title": event.title,
-        "kind": event.kind.value,
-        "district": event.district.name,
-        "venue": event.venue,
-        "address": event.address,
-        "host": event.host,
-        "description": event.description,
+        **event.plain_fields(),
         "status": event.status.value,
-        "max_party_size": event.max_party_size,
-        "registration_mode": event.registration_mode.value,
         "organisation": event.organisation.name,
         "sessions": [session_json(s) for s in event.sessions],
         "checkpoints": [checkpoint_json(c) for c in event.checkpoints],
-        "allow_reentry": event.allow_reentry,
         "tallies": [tally_json(t) for t in event.tallies],
-        "verify_phone": event.verify_phone,
-        "admission_opens_minutes": event.admission_opens_minutes,
     }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import mimetypes
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import abort, current_app, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -83,23 +84,21 @@ def _door_events() -> list[DoorEvent]:
 def _session_of(event: Event, raw: str | None) -> EventSession | None:
     """The session asked for (404 when it is not this event's), or the one happening now, or
     the next to come, or the last one held."""
-    if raw:
-        wanted = _as_id(raw)
-        for session in event.sessions:
-            if session.id == wanted:
-                return session
-        abort(404)
-    return desk.session_at_the_door(event)
+    return _one_of(event.sessions, raw) if raw else desk.session_at_the_door(event)
 
 
 def _checkpoint_of(event: Event, raw: str | None) -> Checkpoint | None:
-    if raw:
-        wanted = _as_id(raw)
-        for checkpoint in event.checkpoints:
-            if checkpoint.id == wanted:
-                return checkpoint
-        abort(404)
-    return event.entrance
+    """The checkpoint asked for (404 when it is not this event's), or the entrance."""
+    return _one_of(event.checkpoints, raw) if raw else event.entrance
+
+
+def _one_of(rows: list, raw: str) -> Any:
+    """The row whose id was typed or linked: 404 when it is none of `rows`."""
+    wanted = _as_id(raw)
+    for row in rows:
+        if row.id == wanted:
+            return row
+    abort(404)
 
 
 def _as_id(raw: str) -> int:

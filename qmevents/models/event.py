@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -98,6 +99,18 @@ class Event(db.Model):
     tallies: Mapped[list[Tally]] = relationship(  # noqa: F821
         back_populates="event", order_by="Tally.position", cascade="all, delete-orphan"
     )
+
+    def plain_fields(self) -> dict[str, Any]:
+        """The event's own settings as plain values (enums by value, the district by name): what
+        the API shows of it and what the organiser's edit form starts with."""
+        return {
+            "title": self.title, "kind": self.kind.value, "district": self.district.name,
+            "venue": self.venue, "address": self.address, "host": self.host,
+            "description": self.description, "max_party_size": self.max_party_size,
+            "registration_mode": self.registration_mode.value, "allow_reentry": self.allow_reentry,
+            "verify_phone": self.verify_phone,
+            "admission_opens_minutes": self.admission_opens_minutes,
+        }
 
     @property
     def entrance(self) -> Checkpoint | None:

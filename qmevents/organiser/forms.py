@@ -223,15 +223,7 @@ def _local(stored: datetime | None) -> datetime | None:
 def data_from_event(event: Event) -> dict:
     """What the edit form starts with: the stored event, times in Shanghai."""
     return {
-        "title": event.title,
-        "kind": event.kind.value,
-        "district": event.district.name,
-        "venue": event.venue,
-        "address": event.address,
-        "host": event.host,
-        "description": event.description,
-        "max_party_size": event.max_party_size,
-        "registration_mode": event.registration_mode.value,
+        **event.plain_fields(),
         "sessions": [
             {
                 "id": str(s.id),
@@ -246,14 +238,12 @@ def data_from_event(event: Event) -> dict:
         ],
         "checkpoints": "\n".join(c.name for c in event.checkpoints),
         "tallies": "\n".join(t.name for t in event.tallies),
-        "allow_reentry": event.allow_reentry,
-        "verify_phone": event.verify_phone,
-        "admission_opens_minutes": event.admission_opens_minutes,
     }
 
 
 # --- the event's own questions, and the registrants' filter (organiser/questions.py,
-# --- organiser/registrants.py). The rules live in services.registrations.questions and services.registrations.registrants.
+# --- organiser/registrants.py). The rules live in services.registrations: questions.py and
+# --- registrants.py.
 
 
 class QuestionForm(Form):

@@ -161,10 +161,7 @@ def _decide(ids: list[int], to: RegistrationStatus) -> list[int]:
 def admit(event_id: int, registration_ids: object, actor: User,
           message: object = None) -> AdmitResult:
     """Confirm the selected applications and take their places, all of them or none."""
-    event = access.editable_event(actor, event_id)
-    ids, note = _ids(registration_ids), _message(message)
-    _decisions_allowed(event)
-    found = _applications(event, ids)
+    event, ids, note, found = _batch(event_id, registration_ids, actor, message)
     admitted = _decide(ids, RegistrationStatus.CONFIRMED)
     needed: dict[int, int] = defaultdict(int)
     for registration_id in admitted:
@@ -180,6 +177,16 @@ def admit(event_id: int, registration_ids: object, actor: User,
     _tell(lambda r: messages.admitted(r, links.ticket_url(r.code), note), admitted)
     return AdmitResult(admitted=admitted, people=sum(needed.values()),
                        unchanged=[i for i in ids if i not in admitted])
+
+
+def _batch(event_id: int, registration_ids: object, actor: User,
+           message: object) -> tuple[Event, list[int], str | None, dict[int, Registration]]:
+    """What admitting and declining check first: the event (the actor may decide about it, and
+    decisions are open), the ids asked for, the note to the applicants, the applications found."""
+    event = access.editable_event(actor, event_id)
+    ids, note = _ids(registration_ids), _message(message)
+    _decisions_allowed(event)
+    return event, ids, note, _applications(event, ids)
 
 
 def _refuse_batch(session_id: int, needed: int) -> None:
@@ -201,10 +208,7 @@ def _refuse_batch(session_id: int, needed: int) -> None:
 def decline(event_id: int, registration_ids: object, actor: User,
             message: object = None) -> DeclineResult:
     """Decline the selected applications; each applicant gets a polite message."""
-    event = access.editable_event(actor, event_id)
-    ids, note = _ids(registration_ids), _message(message)
-    _decisions_allowed(event)
-    found = _applications(event, ids)
+    event, ids, note, found = _batch(event_id, registration_ids, actor, message)
     declined = _decide(ids, RegistrationStatus.DECLINED)
     for registration_id in declined:
         r = found[registration_id]
