@@ -110,6 +110,8 @@ def searcher_key() -> str:
     a user's devices)."""
     from flask_login import current_user
 
+    # Here, not at the top: importing qmevents.api runs its package, whose route modules import
+    # this module for their limits.
     from .api.auth import bearer_token, token_user
 
     if bearer_token() is not None:

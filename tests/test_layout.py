@@ -8,9 +8,11 @@ function), not by importing: a circle hidden in a function is still a circle.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
+from qmevents.door import answers
 from qmevents.services.door import checkin
 from qmevents.services.registrations import codes
 
@@ -55,6 +57,7 @@ def _imports(name: str, path: Path) -> list[tuple[str, str | None, int]]:
             if target in MODULES and target != name]
 
 
+@functools.cache
 def _graph() -> dict[str, set[str]]:
     return {name: {target for target, _taken, _line in _imports(name, path)}
             for name, path in MODULES.items()}
@@ -163,3 +166,15 @@ def test_the_door_scripts_limit_on_a_scan_fits_the_servers_and_a_ticket_url():
     assert len(longest_url) <= max_length <= checkin.MAX_SCAN
     template = (ROOT / "templates" / "door" / "scan.html").read_text(encoding="utf-8")
     assert 'maxlength="{{ max_scan }}"' in template
+
+
+def test_every_scan_result_has_the_same_tone_on_both_faces_of_the_door():
+    """checkin.Result, the no-JavaScript page's TONES and the scanner's TONES and OVERRIDABLE
+    (static/js/door/answer.js) change together."""
+    script = (ROOT / "static" / "js" / "door" / "answer.js").read_text(encoding="utf-8")
+    table = re.search(r"const TONES = \{(.*?)\};", script, re.S).group(1)
+    script_tones = dict(re.findall(r"(\w+): \"(\w+)\"", table))
+    assert script_tones == answers.TONES
+    assert set(script_tones) == {r.value for r in checkin.Result}
+    overridable = re.search(r"const OVERRIDABLE = new Set\(\[(.*?)\]\)", script).group(1)
+    assert set(re.findall(r'"(\w+)"', overridable)) == {r.value for r in checkin.OVERRIDABLE}

@@ -15,6 +15,8 @@ from .. import labels
 from ..models import RegistrationStatus
 from ..services.door.checkin import OVERRIDABLE, Result, ScanAnswer
 
+# The colour of each result, for the page without JavaScript; static/js/door/answer.js has the
+# same table for the scanner, and both follow checkin.Result (tests/test_layout.py).
 TONES = {
     "admitted": "ok",
     "already_admitted": "warn",

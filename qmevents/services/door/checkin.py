@@ -90,6 +90,9 @@ _RACE_RETRIES = 3
 
 
 class Result(enum.StrEnum):
+    """What a scan answers. The door's two faces show each one: qmevents/door/answers.py and
+    static/js/door/answer.js (tests/test_layout.py keeps the three together)."""
+
     ADMITTED = "admitted"
     ALREADY_ADMITTED = "already_admitted"
     UNKNOWN = "unknown"

@@ -2,6 +2,8 @@
 // back to scanning by itself. What each API result looks like lives here and nowhere else.
 
 const DISMISS_MS = 2500;
+// One tone per result of services/door/checkin.py's Result, the same as the no-JavaScript page's
+// (qmevents/door/answers.py TONES): a result added there is added here (tests/test_layout.py).
 const TONES = {
   admitted: "ok",
   already_admitted: "warn",
