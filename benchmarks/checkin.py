@@ -203,7 +203,8 @@ def prepare_ours(url: str, instance: Path, parties: list[int]) -> Prepared:
              "source": "web", "consent_at": now, "created_at": now, "updated_at": now,
              "admitted_people": 0}
             for i, (code, size) in enumerate(zip(codes, parties, strict=True))])
-        # The day of the event: the session is under way, so its door admits (services.door.checkin).
+        # The day of the event: the session is under way, so its door admits
+        # (services.door.checkin).
         db.session.execute(update(EventSession).where(EventSession.id == session_id).values(
             places_taken=sum(parties), starts_at=now - timedelta(minutes=30),
             ends_at=now + timedelta(hours=3)))

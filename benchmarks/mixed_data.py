@@ -145,8 +145,8 @@ def fill_sessions(rng: random.Random) -> tuple[list[str], int]:
 
     now, rows, taken = utcnow(), [], []
     sessions = db.session.execute(
-        select(EventSession.id, EventSession.event_id, EventSession.capacity, EventSession.places_taken,
-               Event.max_party_size)
+        select(EventSession.id, EventSession.event_id, EventSession.capacity,
+               EventSession.places_taken, Event.max_party_size)
         .join(Event, Event.id == EventSession.event_id)
         .where(Event.status == EventStatus.PUBLISHED, Event.registration_mode != "lottery",
                EventSession.starts_at > now)
@@ -302,7 +302,8 @@ def check_invariants(url: str, instance: Path, acknowledged: list[str],
             "sessions oversold": count(select(func.count(EventSession.id)).where(
                 EventSession.places_taken > EventSession.capacity)),
             "sessions whose places differ from the people holding them": count(
-                select(func.count(EventSession.id)).outerjoin(held, held.c.session_id == EventSession.id)
+                select(func.count(EventSession.id))
+                .outerjoin(held, held.c.session_id == EventSession.id)
                 .where(EventSession.places_taken != func.coalesce(held.c.people, 0))),
             "tickets let in beyond their party": count(select(func.count(Registration.id))
                 .where(Registration.admitted_people > Registration.party_size)),

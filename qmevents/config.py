@@ -76,7 +76,7 @@ class Config:
     EVENTS_PER_PAGE = 20
     REGISTRANTS_PER_PAGE = 50
 
-    # --- Notifications and one-time codes (services/messaging/outbox.py, services/otp.py) ---------------
+    # --- Notifications and one-time codes (services/messaging/outbox.py, services/otp.py) ---------
     # "outbox" stores messages for admins to read and sends nothing, so the demo needs no provider;
     # "smtp" sends e-mail; "sms" posts to an SMS provider's HTTP API.
     NOTIFY_BACKEND = "outbox"
@@ -118,14 +118,14 @@ class Config:
     # How long a phone proven with a one-time code may see its tickets in this browser.
     FIND_SESSION_MINUTES = 30
 
-    # --- At the door (services/door/checkin.py, services/door/desk.py) ----------------------------------
+    # --- At the door (services/door/checkin.py, services/door/desk.py) ----------------------------
     # How long staff may take back an admission made by mistake (the ticket's last one only).
     DOOR_UNDO_MINUTES = 5
     # How long a worker remembers whom a scanning device's bearer token belongs to (a revoked
     # token still scans for at most this long); 0 checks the database on every scan.
     DOOR_TOKEN_CACHE_SECONDS = 10
 
-    # --- The waiting list (services/registrations/waitlist.py) ------------------------------------------------
+    # --- The waiting list (services/registrations/waitlist.py) ------------------------------------
     # None: a party promoted from the waiting list is confirmed at once. A number of hours: the
     # place is offered and held that long (at most until the session starts) for the party to
     # confirm on its ticket page; then `flask --app wsgi waitlist expire` (cron, every few

@@ -48,8 +48,8 @@ def _unstorable_path(value: Any, path: str) -> tuple[str, str] | None:
     return None
 
 
-# A scanner sends whatever a QR code holds, binary too: services.door.checkin.read_code reduces it to
-# a ticket code's alphabet before any query, and the door answers "unknown ticket" on screen.
+# A scanner sends whatever a QR code holds, binary too: services.door.checkin.read_code reduces it
+# to a ticket code's alphabet before any query, and the door answers "unknown ticket" on screen.
 SCANNED = {"door.scan": "code", "api.create_checkin": "code"}
 
 
@@ -79,7 +79,7 @@ def unstorable_in_request() -> tuple[str, str] | None:
 def refuse_unstorable():
     """Before any view: a URL id beyond what a row can have (ids.MAX_ID) is a 404; a NUL
     character or a lone surrogate anywhere a 400 page or, in the API, a 422 naming the field."""
-    if any(isinstance(v, int) and v > MAX_ID for v in (request.view_args or {}).values()):
+    if any(isinstance(v, int) and not 0 <= v <= MAX_ID for v in (request.view_args or {}).values()):
         return render_error(404)
     found = unstorable_in_request()
     if found is None:

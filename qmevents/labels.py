@@ -131,7 +131,8 @@ AUDIT_DETAIL = {
     "waiting": _l("Ranked on the waiting list"),
 }
 
-# --- the waiting list (services.registrations.waitlist): its audit actions and its messages in the outbox.
+# --- the waiting list (services.registrations.waitlist): its audit actions and its messages in the
+# --- outbox.
 AUDIT_ACTION.update({
     "offer_confirmed": _l("Offered place confirmed"),
     "offer_expired": _l("Offered place not confirmed in time: passed on"),

@@ -32,9 +32,10 @@ REQUEST_ID_HEADER = "X-Request-ID"
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{7,63}")
 # Path segments that open something by themselves: never written to a log.
 SECRET_VIEW_ARGS = ("code", "token")
-# A ticket's code as services.registrations.register.normalise_code accepts it: CODE_LENGTH characters of
-# its alphabet in any case, O, I and L read as 0 and 1, with spaces or dashes anywhere between
-# (here also + and %20, how a space travels in a URL, and %2D). A longer run is redacted whole.
+# A ticket's code as services.registrations.codes.normalise_code accepts it: CODE_LENGTH
+# characters of its alphabet in any case, O, I and L read as 0 and 1, with spaces or dashes
+# anywhere between (here also + and %20, how a space travels in a URL, and %2D). A longer run is
+# redacted whole.
 _CODE_CHARACTER = "[" + "".join(sorted(set(CODE_ALPHABET + "OIL"))) + "]"
 _CODE_SEPARATORS = r"(?:[\s+\-]|%20|%2[dD])*"
 CODE_SHAPED = re.compile(

@@ -275,14 +275,15 @@ def send(identity: Identity, call: Call, scene: Scene):
 def snapshot(app, scene: Scene) -> dict:
     """What an intruder could change: row counts, statuses, places and tallies."""
     with app.app_context():
-        counted = (Registration, Admission, Tally, AuditEntry, Event, EventSession, Question, Answer,
-                   Checkpoint, Notification, StaffAssignment)
+        counted = (Registration, Admission, Tally, AuditEntry, Event, EventSession, Question,
+                   Answer, Checkpoint, Notification, StaffAssignment)
         state = {m.__name__: db.session.scalar(db.select(db.func.count()).select_from(m))
                  for m in counted}
         state["events"] = db.session.execute(
             db.select(Event.id, Event.status, Event.title).order_by(Event.id)).all()
         state["places"] = db.session.execute(
-            db.select(EventSession.id, EventSession.places_taken, EventSession.capacity).order_by(EventSession.id)
+            db.select(EventSession.id, EventSession.places_taken, EventSession.capacity)
+            .order_by(EventSession.id)
         ).all()
         state["registrations"] = db.session.execute(
             db.select(Registration.id, Registration.status, Registration.admitted_people,

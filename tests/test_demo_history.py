@@ -93,8 +93,9 @@ def test_places_taken_are_the_confirmed_parties_people(app, demo):
                      .where(Registration.session_id == EventSession.id,
                             Registration.status == RegistrationStatus.CONFIRMED)
                      .scalar_subquery())
-        rows = db.session.execute(select(EventSession.places_taken, confirmed, EventSession.capacity)
-                                  .join(Event).where(Event.title.startswith(f"{year()}年"))).all()
+        rows = db.session.execute(
+            select(EventSession.places_taken, confirmed, EventSession.capacity)
+            .join(Event).where(Event.title.startswith(f"{year()}年"))).all()
         assert rows
         for taken, people, capacity in rows:
             assert taken == people <= capacity

@@ -15,7 +15,6 @@ import pytest
 from qmevents.extensions import db
 from qmevents.models import Admission, Registration, StaffAssignment
 from qmevents.services import events
-from qmevents.services.door import checkin
 from qmevents.services.door import desk as door
 from qmevents.services.registrations import register as registrations
 from qmevents.timeutil import utcnow
@@ -164,7 +163,6 @@ def test_the_page_hands_its_script_ids_addresses_and_words(scene, client):
         "walkIns": f"{event}/walk-ins", "bump": f"{event}/tallies/{{id}}/bump",
         "search": f"{event}/search", "vendor": "/static/vendor/",
     }
-    assert f'maxlength="{checkin.MAX_SCAN}"' in page  # the code field takes what the server reads
     assert config["undoSeconds"] == 300
     assert config["text"]["results"]["already_admitted"] == "Already admitted"
 

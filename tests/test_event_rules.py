@@ -273,5 +273,6 @@ def test_a_lottery_session_needs_a_registration_closing_time(app, factory):
     draft.sessions[0].registration_closes_at = None
     with app.test_request_context("/?lang=en"):
         errors = events.validate(draft)
-    assert errors == {"sessions.0.registration_closes_at":
-                      "A lottery is drawn when registration closes: set that time."}
+    assert errors == {
+        "sessions.0.registration_closes_at": "A lottery is drawn when registration closes: set that time."
+    }

@@ -288,7 +288,8 @@ def assert_registrations_whole(venue: Venue, replies: list[Reply]) -> None:
 
         for session_id in (venue.small, venue.roomy, venue.today):
             taken, capacity = db.session.execute(
-                select(EventSession.places_taken, EventSession.capacity).filter_by(id=session_id)).one()
+                select(EventSession.places_taken, EventSession.capacity)
+                .filter_by(id=session_id)).one()
             held = db.session.scalar(
                 select(func.coalesce(func.sum(Registration.party_size), 0))
                 .where(Registration.session_id == session_id,

@@ -251,7 +251,7 @@ def test_the_registrant_filters_take_anything(app, world, session, status, searc
         assert_answered(response, 200, 400)
 
 
-# --- the door --------------------------------------------------------------------------------------
+# --- the door -------------------------------------------------------------------------------------
 
 
 @FUZZ

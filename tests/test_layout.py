@@ -101,7 +101,8 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 def test_the_walk_finds_every_module_and_its_imports():
     graph = _graph()
     assert len(graph) > 100
-    assert "qmevents.services.registrations.places" in graph["qmevents.services.registrations.register"]
+    register = graph["qmevents.services.registrations.register"]
+    assert "qmevents.services.registrations.places" in register
     assert "qmevents.extensions" in graph["qmevents.services.registrations.places"]
     assert "qmevents.services.access" in graph["qmevents.organiser.blueprint"]
 
@@ -128,7 +129,8 @@ def test_route_modules_of_a_blueprint_never_import_each_other():
     blueprint.py. No route module imports a sibling that holds routes (the old circle)."""
     routes = {name for name, path in MODULES.items()
               if any(taken == "bp" for _target, taken, _line in _imports(name, path))}
-    assert {"qmevents.organiser.views", "qmevents.public.tickets", "qmevents.api.checkins"} <= routes
+    assert {"qmevents.organiser.views", "qmevents.public.tickets",
+            "qmevents.api.checkins"} <= routes
     reached = [f"{name} imports {target}"
                for name in MODULES if not MODULES[name].name == "__init__.py"
                for target in _graph()[name] if target in routes]
@@ -155,9 +157,9 @@ def test_a_module_over_400_lines_says_why_at_its_top():
 
 
 def test_the_door_scripts_limit_on_a_scan_fits_the_servers_and_a_ticket_url():
-    """static/js/door/codes.js refuses a scan longer than MAX_LENGTH before sending it; the
-    server reads up to checkin.MAX_SCAN. Every ticket URL must pass the first, and whatever the
-    script sends must fit the second."""
+    """static/js/door/codes.js refuses a scan longer than MAX_LENGTH before sending it, the page
+    without JavaScript has its field's maxlength, and the server reads up to checkin.MAX_SCAN.
+    Every ticket URL must pass the first two, and whatever they send must fit the third."""
     script = (ROOT / "static" / "js" / "door" / "codes.js").read_text(encoding="utf-8")
     found = re.search(r"export const MAX_LENGTH = (\d+);", script)
     assert found, "codes.js no longer says MAX_LENGTH = <number>;"
@@ -165,7 +167,9 @@ def test_the_door_scripts_limit_on_a_scan_fits_the_servers_and_a_ticket_url():
     longest_url = "https://" + "a" * 200 + ".example/t/" + "0" * codes.CODE_LENGTH
     assert len(longest_url) <= max_length <= checkin.MAX_SCAN
     template = (ROOT / "templates" / "door" / "scan.html").read_text(encoding="utf-8")
-    assert 'maxlength="{{ max_scan }}"' in template
+    field = re.search(r'<input id="door-code"[^>]*maxlength="(\d+)"', template, re.S)
+    assert field, "the door's code field has no maxlength"
+    assert len(longest_url) <= int(field.group(1)) <= checkin.MAX_SCAN
 
 
 def test_every_scan_result_has_the_same_tone_on_both_faces_of_the_door():

@@ -1,5 +1,5 @@
-"""The lottery is unbiased: a statistical check of services.registrations.lottery's algorithm, the same function
-every draw uses (`verify`), with no database.
+"""The lottery is unbiased: a statistical check of services.registrations.lottery's algorithm, the
+same function every draw uses (`verify`), with no database.
 
 The pool: 40 applications with consecutive registration ids (as real ones are), ten each of party
 sizes 1, 2, 3 and 4 mixed in application order, for 40 places. DRAWS draws with seeds made by a

@@ -51,7 +51,7 @@ def bodies(app, kind: str) -> list[str]:
                                        .order_by(Notification.id)))
 
 
-# --- links come from PUBLIC_URL, never from the Host header ----------------------------------------
+# --- links come from PUBLIC_URL, never from the Host header ---------------------------------------
 
 
 def test_production_refuses_to_start_without_public_url(tmp_path, monkeypatch):

@@ -76,7 +76,8 @@ def places_taken(app, session_id: int) -> int:
 
 def change_session(app, session_id: int, **values) -> None:
     with app.app_context():
-        db.session.execute(update(EventSession).where(EventSession.id == session_id).values(**values))
+        db.session.execute(
+            update(EventSession).where(EventSession.id == session_id).values(**values))
         db.session.commit()
 
 
@@ -438,7 +439,7 @@ def test_a_notifier_that_raises_does_not_block_the_registration(app, en, factory
     def broken(*args, **kwargs):
         raise RuntimeError("bug in the notifier")
 
-    monkeypatch.setattr(messages, "registration_confirmed", broken)
+    monkeypatch.setattr(messages, "draft_registration_confirmed", broken)
     event_id, session_id = open_day(app, factory)
 
     response = submit(en, form_url(event_id, session_id), family())

@@ -325,8 +325,8 @@ def test_an_unreadable_number_of_days_is_refused_and_nothing_is_purged(programme
 
 
 def test_a_strangers_registration_code_and_its_text_go_with_the_old_codes(app, client):
-    """Anyone may ask a code for any number (services.registrations.phone_codes): the number and the text that
-    carried the code are not kept past the retention, registered or not."""
+    """Anyone may ask a code for any number (services.registrations.phone_codes): the number and the
+    text that carried the code are not kept past the retention, registered or not."""
     from qmevents.models import Notification, NotificationKind, OneTimeCode
 
     client.post("/api/v1/phone-codes", json={"phone": "13700001234"})

@@ -1,5 +1,6 @@
 """An organiser's own questions for an event: the form in the back office, the rules in
-services.registrations.questions, and the answers citizens give through services.registrations.register.register."""
+services.registrations.questions, and the answers citizens give through
+services.registrations.register.register."""
 from __future__ import annotations
 
 import pytest

@@ -131,7 +131,8 @@ def test_a_session_of_another_event_is_refused(app, factory, open_day):
 def test_a_closed_window_is_refused_with_its_reason(app, open_day):
     event_id, session_id = open_day
     with app.app_context():
-        db.session.get(EventSession, session_id).registration_closes_at = utcnow() - timedelta(hours=1)
+        session = db.session.get(EventSession, session_id)
+        session.registration_closes_at = utcnow() - timedelta(hours=1)
         db.session.commit()
         with pytest.raises(RegistrationClosed, match="closed|截止|结束"):
             reg.register(request(event_id, session_id))

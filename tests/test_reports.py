@@ -1,5 +1,5 @@
-"""After the day the district office reports what happened: services.reporting.reports' event report and
-dashboards, with figures made by the real door (check-in, walk-ins, tallies)."""
+"""After the day the district office reports what happened: services.reporting.reports' event report
+and dashboards, with figures made by the real door (check-in, walk-ins, tallies)."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -67,7 +67,8 @@ class Queue:
 
     def places_taken(self) -> int:
         with self.app.app_context():
-            return db.session.scalar(select(EventSession.places_taken).filter_by(id=self.session_id))
+            return db.session.scalar(
+                select(EventSession.places_taken).filter_by(id=self.session_id))
 
     def promotions(self) -> Counter:
         """How often each registration was promoted, from the audit log."""

@@ -3,7 +3,8 @@ several at once, invite someone by phone number.
 
 Bearer tokens of organisers and admins; door staff get a 403 by role, and an event of another
 organisation is a 404 like an unknown one. Every rule (who may act, places, all-or-nothing
-batches, validation) is services.registrations.approval's, the same functions the back-office pages call.
+batches, validation) is services.registrations.approval's, the same functions the back-office pages
+call.
 """
 from __future__ import annotations
 

@@ -4,7 +4,8 @@ Scanning devices send a bearer token; the door page in a signed-in browser sends
 cookie with the page's CSRF token in `X-CSRFToken` (auth.door_user). Every answer of a scan is a
 200, an unknown code too: the device shows it full screen. 401 without credentials, 403 for
 someone not on the event's door staff (and nothing about the ticket), 404 for an unknown event,
-422 for a body that is not what it should be. The rules are services.door.checkin's and services.door.desk's.
+422 for a body that is not what it should be. The rules are services.door.checkin's and
+services.door.desk's.
 """
 from __future__ import annotations
 

@@ -3,8 +3,8 @@ POST /api/v1/phone-codes: the code that proves the phone first, where the event 
 
 No token: the apps of citizens call it, so it is rate-limited instead. The view only checks JSON
 types (a string where a string belongs); every rule about places, windows, duplicates and answers
-is services.registrations.register.register's, the same function the public page calls. Places are taken
-there by a conditional UPDATE, so the count holds across gunicorn workers and servers.
+is services.registrations.register.register's, the same function the public page calls. Places are
+taken there by a conditional UPDATE, so the count holds across gunicorn workers and servers.
 """
 from __future__ import annotations
 

@@ -147,7 +147,6 @@ def _scanner_page(event: Event, session: EventSession | None, checkpoint: Checkp
         answer=answer,
         door_config=_client_config(event, session, checkpoint),
         statuses=labels.REGISTRATION_STATUS,
-        max_scan=checkin.MAX_SCAN,
     ), status
 
 
@@ -211,6 +210,6 @@ def _client_config(event: Event, session: EventSession | None,
 
 def _with_placeholder(endpoint: str, id_arg: str, **values) -> str:
     """The URL of `endpoint` with `{id}` where `id_arg` goes, for the page's JavaScript to fill:
-    built by url_for (with an id no row has), so it follows the route wherever it moves."""
+    built by url_for (with MAX_ID as a stand-in), so it follows the route wherever it moves."""
     head, _id, tail = url_for(endpoint, **values, **{id_arg: MAX_ID}).rpartition(f"/{MAX_ID}")
     return f"{head}/{{id}}{tail}"

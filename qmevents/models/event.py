@@ -81,8 +81,8 @@ class Event(db.Model):
     # A place is final only for a phone that proved, with a code sent to it, that the registrant
     # holds it (services.registrations.register). Off: registering takes the number as typed.
     verify_phone: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
-    # The door admits a session's tickets from this many minutes before it starts (services.door.checkin);
-    # earlier, or on another day, only when staff deliberately override.
+    # The door admits a session's tickets from this many minutes before it starts
+    # (services.door.checkin); earlier, or on another day, only when staff deliberately override.
     admission_opens_minutes: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")

@@ -1,4 +1,5 @@
-"""Who organises: organisations (a district bureau or a host enterprise), their users, API tokens."""
+"""Who organises: organisations (a district bureau or a host enterprise), their users, API
+tokens."""
 from __future__ import annotations
 
 import enum

@@ -36,7 +36,7 @@ class RegistrationStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-# Statuses that hold places in Session.places_taken.
+# Statuses that hold places in EventSession.places_taken.
 HOLDS_PLACES = (RegistrationStatus.CONFIRMED, RegistrationStatus.OFFERED)
 # Statuses after which the same phone may register again for the session.
 ENDED = (RegistrationStatus.CANCELLED, RegistrationStatus.DECLINED, RegistrationStatus.NOT_SELECTED)

@@ -1,7 +1,7 @@
 """The organiser decides who comes: the applications of an event by approval (filter, search,
 admit or decline several at once with an optional note), invitations by phone number, and the
-event's audit log. Who may act and every rule about places are services.registrations.approval's; these views
-parse, call it and render. Door staff may look at the event but get a 403 here."""
+event's audit log. Who may act and every rule about places are services.registrations.approval's;
+these views parse, call it and render. Door staff may look at the event but get a 403 here."""
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
@@ -121,8 +121,9 @@ def _render_applicants(event: Event, filters: RegistrantFilterForm, decision: di
     if page > pages:  # a decision emptied the last page: show the one before
         page = pages
         found = fetch(page)
+    sessions = {s.id: s for s in event.sessions}
     context.update(found=found, pager=Pager(page=page, pages=pages),
-                   groups=registrant_rules.by_session(found.rows, {s.id: s for s in event.sessions}))
+                   groups=registrant_rules.by_session(found.rows, sessions))
     return render_template("organiser/applicants.html", **context), status
 
 
@@ -130,8 +131,8 @@ def _render_applicants(event: Event, filters: RegistrantFilterForm, decision: di
 
 
 class InviteForm(FlaskForm):
-    """Who to invite. Only parsed here: services.registrations.approval.invite checks the values exactly as
-    registering does, and its messages go back next to the fields."""
+    """Who to invite. Only parsed here: services.registrations.approval.invite checks the values
+    exactly as registering does, and its messages go back next to the fields."""
 
     session_id = StringField(_l("Session"))  # radios of the event's sessions, in the template
     name = StringField(_l("Name"))

@@ -1,5 +1,6 @@
 """The event report and the dashboards: what happened, in figures and charts. The figures come from
-services.reporting.reports (SQL aggregates); these views only decide who sees what and read the filter.
+services.reporting.reports (SQL aggregates); these views only decide who sees what and read the
+filter.
 
 Who sees what: an event's report, whoever may see the event (its organisation, admins, and the
 door staff assigned to it: figures only, no personal data); the dashboard, organisers (their own

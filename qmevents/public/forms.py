@@ -90,14 +90,16 @@ MAX_RADIO_CHOICES = 6
 class RegistrationForm(FlaskForm):
     """Who is coming, how many, and the event's own questions (fields `q_<question id>`).
 
-    No validators here on purpose: every rule is services.registrations.register's, and its message is put
-    next to the field by `add_errors`. The fields only carry what was typed back to the page."""
+    No validators here on purpose: every rule is services.registrations.register's, and its message
+    is put next to the field by `add_errors`. The fields only carry what was typed back to the
+    page."""
 
     name = StringField(_l("Your name"), render_kw={
         "autocomplete": "name", "maxlength": MAX_NAME, "required": True})
     phone = TelField(_l("Mobile number"), render_kw={
         "inputmode": "numeric", "autocomplete": "tel", "maxlength": 20, "required": True})
-    # Shown when the event verifies phones: the code "获取验证码" sent (services.registrations.phone_codes).
+    # Shown when the event verifies phones: the code "获取验证码" sent
+    # (services.registrations.phone_codes).
     phone_code = StringField(_l("Code from the text message"), render_kw={
         "inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 6,
         "pattern": "[0-9０-９]{6}"})

@@ -1,6 +1,7 @@
 """The lottery in public: each drawn session's published list (lottery.json: seed, applicants by
 registration id and party size, ranking; no names), a page that explains the draw and how to
-check it, and the helpers the event page and the ticket page ask (services.registrations.lottery answers)."""
+check it, and the helpers the event page and the ticket page ask (services.registrations.lottery
+answers)."""
 from __future__ import annotations
 
 from flask import jsonify, render_template

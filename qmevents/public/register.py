@@ -1,7 +1,7 @@
 """A citizen registers a party for one session (场次): the form, and the refusals with reasons.
 
-Every rule is services.registrations.register's: whether the session is open (`availability`), what a
-valid name, phone, party or answer is, whether places are left. This page only shows the form,
+Every rule is services.registrations.register's: whether the session is open (`availability`), what
+a valid name, phone, party or answer is, whether places are left. This page only shows the form,
 hands what was typed to `register`, and puts the answer where a person looks for it.
 """
 from __future__ import annotations
@@ -127,8 +127,9 @@ def _event_and_session(event_id: int, session_id: int) -> tuple[Event, EventSess
     return (event, session) if session is not None else None
 
 
-def _page(event: Event, session: EventSession, form: RegistrationForm, *, refusal: str | None = None,
-          duplicate: bool = False, status: int = 200, code_sent: CodeSent | None = None):
+def _page(event: Event, session: EventSession, form: RegistrationForm, *,
+          refusal: str | None = None, duplicate: bool = False, status: int = 200,
+          code_sent: CodeSent | None = None):
     open_now = availability(event, session) == Availability.OPEN
     return render_template(
         "public/register.html", event=event, session=session, form=form, refusal=refusal,
@@ -158,7 +159,8 @@ def find_tickets_url() -> str:
 
 @bp.app_template_global()
 def session_availability(event: Event, session: EventSession) -> Availability:
-    """Whether `session` takes registrations now, or why not (services.registrations.register's rule)."""
+    """Whether `session` takes registrations now, or why not (services.registrations.register's
+    rule)."""
     return availability(event, session)
 
 

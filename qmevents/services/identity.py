@@ -68,7 +68,7 @@ def name_refusal() -> str:
              "signs.", n=MAX_NAME)
 
 
-# --- mobile numbers --------------------------------------------------------------------------------
+# --- mobile numbers -------------------------------------------------------------------------------
 
 
 def normalise_mobile(raw: str | None) -> str | None:

@@ -38,7 +38,8 @@ def office_events(user: User, limit: int = 20, offset: int = 0) -> tuple[list[Of
     totals = (
         select(
             EventSession.event_id.label("event_id"),
-            func.min(case((EventSession.ends_at > now, EventSession.starts_at))).label("next_starts_at"),
+            func.min(case((EventSession.ends_at > now, EventSession.starts_at)))
+            .label("next_starts_at"),
             func.sum(EventSession.places_taken).label("taken"),
             func.sum(EventSession.capacity).label("capacity"),
             func.count(EventSession.id).label("sessions"),

@@ -7,8 +7,8 @@ Gone: registrants' names (a neutral placeholder: the column is required) and mob
 the one-time codes and their messages for those mobiles, and free text in the event's audit
 entries (an organiser's note to an applicant, an export's stated purpose).
 Kept: party sizes, statuses, consent times, ticket codes, people let in, every admission (people,
-time, checkpoint, staff), tallies, lottery draws: everything services.door.desk and services.reporting.reports
-count.
+time, checkpoint, staff), tallies, lottery draws: everything services.door.desk and
+services.reporting.reports count.
 
 Bounded memory and short locks: registrations, walk-ins and audit entries go in batches of ids,
 one transaction per batch. Idempotent: a finished event is stamped (Event.personal_data_purged_at)

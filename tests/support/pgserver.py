@@ -1,5 +1,6 @@
 """A throwaway PostgreSQL server for tests and benchmarks: Debian's binaries, a cluster in a
-temporary folder, a Unix socket and a loopback port. Run as root, it runs the server as `postgres`."""
+temporary folder, a Unix socket and a loopback port. Run as root, it runs the server as
+`postgres`."""
 from __future__ import annotations
 
 import glob

@@ -10,7 +10,8 @@ Schema = dict[str, Any]
 
 BEARER = [{"bearerToken": []}]
 BEARER_OR_ANONYMOUS: list[dict] = [{}, {"bearerToken": []}]
-# What a new registration can be: confirmed (first come), waitlisted, or applied (approval, lottery).
+# What a new registration can be: confirmed (first come), waitlisted, or applied (approval,
+# lottery).
 CREATED_STATUSES = (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED,
                     RegistrationStatus.APPLIED)
 

@@ -82,7 +82,7 @@ from ..registrations.codes import normalise_code
 
 # Characters; longer is not a ticket, whatever it holds. Changes together with the door page:
 # static/js/door/codes.js refuses more than its MAX_LENGTH before sending (at most MAX_SCAN, at
-# least a ticket URL), and templates/door/scan.html's field holds MAX_SCAN (tests/test_layout.py).
+# least a ticket URL), and templates/door/scan.html's field no more (tests/test_layout.py).
 MAX_SCAN = 2000
 MAX_PEOPLE = 20  # services.events.MAX_PARTY: nobody admits more people on one ticket
 _TICKET_PATH = re.compile(r"/t/([^/?#\s]+)")

@@ -1,5 +1,5 @@
-"""Everything at the door besides a scan (services/door/checkin.py): walk-ins, service tallies, the live
-figures, finding a ticket by name or phone, and undoing a mistaken admission.
+"""Everything at the door besides a scan (services/door/checkin.py): walk-ins, service tallies, the
+live figures, finding a ticket by name or phone, and undoing a mistaken admission.
 
 Counts stay right with many phones at once: a tally changes only by `UPDATE … SET count = count
 + n` (never read, add, write), a walk-in is one INSERT, and the figures are SQL aggregates.
@@ -106,8 +106,8 @@ def session_at_the_door(event: Event, now: datetime | None = None) -> EventSessi
 
 def attendance(event_id: int, session_id: int | None = None) -> Figures:
     """People and parties registered and let in, walk-ins, tallies and people per checkpoint, for
-    the event or one of its sessions: the event report's own queries (services.reporting.reports), so the
-    door and the report never disagree. Three aggregate queries, whatever the crowd."""
+    the event or one of its sessions: the event report's own queries (services.reporting.reports),
+    so the door and the report never disagree. Three aggregate queries, whatever the crowd."""
     _check_session(event_id, session_id)
     totals = reports.Attendance.total_of(
         line.figures for line in reports.session_lines(event_id, session_id))
@@ -126,7 +126,8 @@ def _check_session(event_id: int, session_id: int | None) -> None:
     if session_id is None:
         return
     found = is_row_id(session_id) and db.session.scalar(
-        select(EventSession.id).where(EventSession.id == session_id, EventSession.event_id == event_id))
+        select(EventSession.id)
+        .where(EventSession.id == session_id, EventSession.event_id == event_id))
     if not found:
         raise ValidationFailed({"session_id": _("Choose one of this event's sessions.")})
 
@@ -283,8 +284,8 @@ def undo(admission_id: int, staff: User) -> None:
             .execution_options(synchronize_session=False)
         ).scalar()
         if status is not None and status not in HOLDS_PLACES:
-            # Cancelled by the organiser after they came in (services.registrations.cancellation): these
-            # people kept their places as long as they were counted inside; not any more.
+            # Cancelled by the organiser after they came in (services.registrations.cancellation):
+            # these people kept their places as long as they were counted inside; not any more.
             release_places(admission.session_id, admission.people)
             promotions = waitlist.promote_in_transaction(admission.session_id)
     audit.record("admission_undone", actor_id=staff.id, event_id=admission.event_id,

@@ -1,7 +1,7 @@
 """How a message leaves: one Notifier interface and three backends. "outbox" (the default)
 delivers to the notification table itself, which admins read, so the demo needs no provider;
-"smtp" sends e-mail; "sms" posts JSON to an SMS provider's HTTP API. services/messaging/outbox.py stores,
-queues and retries; a backend only delivers or raises SendFailed.
+"smtp" sends e-mail; "sms" posts JSON to an SMS provider's HTTP API. services/messaging/outbox.py
+stores, queues and retries; a backend only delivers or raises SendFailed.
 """
 from __future__ import annotations
 

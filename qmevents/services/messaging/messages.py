@@ -34,7 +34,8 @@ def registration_confirmed(registration: Registration, ticket_url: str) -> Notif
     return outbox.queue_and_deliver(*draft.fields(), registration.id) if draft else None
 
 
-def draft_registration_confirmed(registration: Registration, ticket_url: str) -> outbox.Draft | None:
+def draft_registration_confirmed(registration: Registration,
+                                 ticket_url: str) -> outbox.Draft | None:
     """The text of `registration_confirmed`, composed before the registration's transaction so
     that nothing but writes happens while places are held (see services.registrations.register)."""
     def compose(r: Registration, when: str, title: str) -> tuple[str, str]:
@@ -81,7 +82,8 @@ def promoted(registration: Registration, ticket_url: str) -> Notification | None
 
 
 def draft_promoted(registration: Registration, ticket_url: str) -> outbox.Draft | None:
-    """The text of `promoted`, for services.registrations.waitlist to store with the promotion itself."""
+    """The text of `promoted`, for services.registrations.waitlist to store with the promotion
+    itself."""
     def compose(r: Registration, when: str, title: str) -> tuple[str, str]:
         if r.status == RegistrationStatus.OFFERED and r.offer_expires_at:
             return ("候补空位待确认", f"{addressee(r)}，「{title}」{when}有空位了，已为您保留{r.party_size}个名额，"
@@ -199,7 +201,9 @@ def _draft_about(registration: Registration, kind: NotificationKind, compose) ->
     except Exception:
         log.exception("could not compose a %s message", kind)
         return None
-    return outbox.Draft(NotificationChannel.SMS, registration.phone, kind, subject, _signature() + text)
+    return outbox.Draft(
+        NotificationChannel.SMS, registration.phone, kind, subject, _signature() + text
+    )
 
 
 def addressee(registration: Registration) -> str:

@@ -1,7 +1,7 @@
 """The organiser decides who comes: admitting or declining applications (approval mode, like a
 预登记 followed by an invitation) and inviting people directly by phone number (any mode).
 
-Places are taken with registration.claim_places in the same transaction as the status change, and
+Places are taken with places.claim_places in the same transaction as the status change, and
 each status change is itself conditional (… WHERE status = 'applied'), so two organisers admitting
 overlapping batches at the same instant count every party once and never oversell.
 

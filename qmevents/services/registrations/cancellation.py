@@ -6,12 +6,12 @@ Places and attendance stay exact:
   use. The UPDATE that cancels requires `admitted_people = 0`, and a scan's UPDATE requires the
   ticket confirmed, so of a cancellation and a scan at the same instant exactly one wins.
 - The organiser may still cancel it. The people who came in stay counted as attendance
-  (services.reporting.reports) and keep their places; only the rest of the party's places are freed. The
-  UPDATE returns the count of people in that it saw, so a scan racing the organiser cannot make
-  it free a place that is in use: Session.places_taken is the people holding places plus the
-  people of cancelled tickets who came in.
-- Freed places go to the waiting list in the same transaction (services.registrations.waitlist), so nobody
-  who registers at that instant slips in ahead of those already waiting.
+  (services.reporting.reports) and keep their places; only the rest of the party's places are
+  freed. The UPDATE returns the count of people in that it saw, so a scan racing the organiser
+  cannot make it free a place that is in use: EventSession.places_taken is the people holding
+  places plus the people of cancelled tickets who came in.
+- Freed places go to the waiting list in the same transaction (services.registrations.waitlist),
+  so nobody who registers at that instant slips in ahead of those already waiting.
 """
 from __future__ import annotations
 

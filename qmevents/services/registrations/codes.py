@@ -2,7 +2,7 @@
 
 A code is the ticket: whoever holds it may open, download or cancel the ticket, so it is random
 (100 bits), never logged, and kept from door staff (they name tickets by id). The door's
-JavaScript accepts what `normalise_code` reduces to CODE_LENGTH (static/js/door/scan.js).
+JavaScript accepts what `normalise_code` reduces to CODE_LENGTH (static/js/door/codes.js).
 """
 from __future__ import annotations
 

@@ -53,7 +53,7 @@ from ...timeutil import to_local, utcnow
 from .. import audit
 from ..errors import DomainError, NotFound, ValidationFailed
 from ..messaging import messages, outbox
-from .places import claim_places
+from . import places
 
 log = logging.getLogger(__name__)
 
@@ -212,9 +212,9 @@ def draw(session_id: int, actor_id: int | None = None, seed: str | None = None,
         db.session.rollback()
         raise DrawRefused(Refusal.ALREADY_DRAWN,
                           _("This session has been drawn already: a draw runs only once.")) from None
-    messages = _settle(record, event, session_id, actor_id)
+    staged = _settle(record, event, session_id, actor_id)
     db.session.commit()
-    for message in messages:
+    for message in staged:
         outbox.dispatch(message)
     return record
 
@@ -231,20 +231,21 @@ def _settle(record: LotteryDraw, event: Event, session_id: int, actor_id: int | 
     if not rows:
         _changed_under_us()
     applicants = [[r.id, r.party_size] for r in rows]
-    places = max(db.session.scalar(
-        select(EventSession.capacity - EventSession.places_taken).where(EventSession.id == session_id)) or 0, 0)
-    outcome = verify(record.seed, places, applicants)
+    capacity = max(db.session.scalar(
+        select(EventSession.capacity - EventSession.places_taken)
+        .where(EventSession.id == session_id)) or 0, 0)
+    outcome = verify(record.seed, capacity, applicants)
     sizes = dict(rows)
     won, waiting = outcome.ranking[:outcome.winners], outcome.ranking[outcome.winners:]
     people = sum(sizes[i] for i in won)
-    if people and not claim_places(session_id, people):
+    if people and not places.claim_places(session_id, people):
         _changed_under_us()
     _set_status(won, RegistrationStatus.CONFIRMED)
     _set_status(waiting, RegistrationStatus.WAITLISTED)
-    record.capacity, record.applicants = places, applicants
+    record.capacity, record.applicants = capacity, applicants
     record.ranking, record.winners = outcome.ranking, outcome.winners
     audit.record("drew", actor_id=actor_id, event_id=event.id, session_id=session_id,
-                 seed=record.seed, algorithm=ALGORITHM, capacity=places,
+                 seed=record.seed, algorithm=ALGORITHM, capacity=capacity,
                  applications=len(applicants), winners=len(won), people=people,
                  waiting=len(waiting))
     return _stage_messages(won, waiting)

@@ -1,8 +1,8 @@
 """The code that proves a registrant holds the phone they register with (Event.verify_phone).
 
 Asked for on the registration form ("获取验证码") or with POST /api/v1/phone-codes; the
-registration then carries it, and services.registrations.register uses it in the same transaction that
-takes the places. The code goes to any valid number, and the answer never says whether the
+registration then carries it, and services.registrations.register uses it in the same transaction
+that takes the places. The code goes to any valid number, and the answer never says whether the
 number is known; what stops a script from texting strangers is the per-phone and per-address
 limits (qmevents/ratelimits.py `limit_otp`, shared with "my tickets") and that the text holds
 nothing but our own words and the code.

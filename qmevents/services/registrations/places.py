@@ -17,8 +17,11 @@ from ...models import EventSession
 # Built once: a registration surge runs it thousands of times a minute.
 _CLAIM = (
     update(EventSession.__table__)
-    .where(EventSession.__table__.c.id == bindparam("session_id"),
-           EventSession.__table__.c.places_taken + bindparam("people") <= EventSession.__table__.c.capacity)
+    .where(
+        EventSession.__table__.c.id == bindparam("session_id"),
+        EventSession.__table__.c.places_taken + bindparam("people")
+        <= EventSession.__table__.c.capacity,
+    )
     .values(places_taken=EventSession.__table__.c.places_taken + bindparam("people"))
 )
 

@@ -281,7 +281,8 @@ def _write(event: Event, session: EventSession, clean: dict, code: str,
 
 def _refuse_full(session_id: int) -> None:
     left = db.session.scalar(
-        select(EventSession.capacity - EventSession.places_taken).where(EventSession.id == session_id)
+        select(EventSession.capacity - EventSession.places_taken)
+        .where(EventSession.id == session_id)
     )
     if left:
         raise SessionFull(
@@ -291,7 +292,8 @@ def _refuse_full(session_id: int) -> None:
     raise SessionFull(_("This session is full."), places_left=0)
 
 
-def _event_and_session(event_id, session_id: int | None) -> tuple[Event | None, EventSession | None]:
+def _event_and_session(event_id,
+                       session_id: int | None) -> tuple[Event | None, EventSession | None]:
     """The event with its questions, and the session when it is one of the event's: one query,
     since every registration in a surge asks for them."""
     if not is_row_id(event_id):

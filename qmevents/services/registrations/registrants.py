@@ -116,7 +116,8 @@ def registrant(event_id: int, registration_id: int) -> RegistrantRow:
 
 def _session_of(event_id: int, session_id: int) -> bool:
     return db.session.scalar(
-        select(EventSession.id).where(EventSession.id == session_id, EventSession.event_id == event_id)
+        select(EventSession.id)
+        .where(EventSession.id == session_id, EventSession.event_id == event_id)
     ) is not None
 
 

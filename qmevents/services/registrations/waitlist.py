@@ -2,9 +2,9 @@
 promoted at once, and told.
 
 Order: the order of registering (created_at, then id), or, in a session that has been drawn, the
-lottery's ranking (services.registrations.lottery.waitlist_order). A party that does not fit the places left is
-passed over for now, and a smaller one behind it may go first: no place stays empty while someone
-who fits is waiting.
+lottery's ranking (services.registrations.lottery.waitlist_order). A party that does not fit the
+places left is passed over for now, and a smaller one behind it may go first: no place stays empty
+while someone who fits is waiting.
 
 Concurrency lives in the database. A promotion first holds the session's row (an UPDATE: the row
 lock on PostgreSQL, the write lock on SQLite), reads the places left under it, then moves one
@@ -97,7 +97,8 @@ def promote(session_id: int, offer_until: datetime | None = None) -> list[Regist
     each is told after its commit. `offer_until` (or the configured window) makes the promotions
     offers to confirm by then; a deadline in the past is refused before anything changes."""
     now = utcnow()
-    starts_at = db.session.scalar(select(EventSession.starts_at).where(EventSession.id == session_id))
+    starts_at = db.session.scalar(
+        select(EventSession.starts_at).where(EventSession.id == session_id))
     if starts_at is None:
         raise NotFound(_("No such session."))
     if offer_until is None:
@@ -187,7 +188,8 @@ def _hold(session_id: int) -> None:
 def _next_in_line(session_id: int, drawn: list[int]) -> Registration | None:
     """The first waiting party, in order, that fits the places left now."""
     left = db.session.scalar(
-        select(EventSession.capacity - EventSession.places_taken).where(EventSession.id == session_id))
+        select(EventSession.capacity - EventSession.places_taken)
+        .where(EventSession.id == session_id))
     if not left or left <= 0:
         return None
     fitting = (Registration.session_id == session_id, Registration.status == WAITING,

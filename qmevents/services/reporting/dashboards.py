@@ -1,6 +1,7 @@
 """The district and campaign dashboards: per district and per organisation, the events, sessions,
 registrations, admissions, families, walk-ins and tallies, filtered by dates, kind, district and
-organisation. SQL aggregates over the pieces of services/reporting/reports.py, a fixed handful of queries.
+organisation. SQL aggregates over the pieces of services/reporting/reports.py, a fixed handful of
+queries.
 
 Only published events count (a draft never happened, a cancelled event did not take place).
 """
@@ -172,7 +173,8 @@ def _counted_sessions(flt: DashboardFilter):
         conditions.append(EventSession.starts_at >= _midnight(flt.date_from))
     if flt.date_to is not None:
         conditions.append(EventSession.starts_at < _midnight(flt.date_to + timedelta(days=1)))
-    return (select(EventSession.id, EventSession.event_id).join(Event, Event.id == EventSession.event_id)
+    return (select(EventSession.id, EventSession.event_id)
+            .join(Event, Event.id == EventSession.event_id)
             .where(*conditions).cte("counted_sessions"))
 
 

@@ -1,11 +1,11 @@
 """The campaign summary (活动集锦): a draft press digest, one paragraph per district, written from
-the figures of services.reporting.reports for an editor to polish. Chinese in the style of the city's
-digest (/work/shared/seed/), English in plain words.
+the figures of services.reporting.reports for an editor to polish. Chinese in the style of the
+city's digest (/work/shared/seed/), English in plain words.
 
 The text is built from phrase templates (services/reporting/phrases.py), one set per language, not
-from the gettext catalogues: the Chinese is press Chinese by nature and must not depend on how a catalogue
-translated an English sentence, and the English is the other language of the same document.
-Names from the data (titles, venues, hosts, stations, tallies) are never translated.
+from the gettext catalogues: the Chinese is press Chinese by nature and must not depend on how a
+catalogue translated an English sentence, and the English is the other language of the same
+document. Names from the data (titles, venues, hosts, stations, tallies) are never translated.
 
 Figures are rounded the way the press does (`press_round`): 3012 → 3000余份, 405 → 400余人次,
 204 families → 至少200个家庭; small numbers stay exact.

@@ -1,7 +1,7 @@
 """How the press words a campaign: figures rounded as a press release rounds them (3012 →
 3000余份, 405 → 400余人次, 204 families → 至少200个家庭) and the phrase templates of the campaign
-summary, one set per language (services/reporting/digest.py assembles them). Chinese in the style of the
-city's digest, English in plain words; names from the data are never translated."""
+summary, one set per language (services/reporting/digest.py assembles them). Chinese in the style of
+the city's digest, English in plain words; names from the data are never translated."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,6 +1,7 @@
 """What happened at an event: its attendance report (live during the event, final after it), and
-the SQL pieces that define each figure once, for the report, the dashboards (services/reporting/dashboards.py)
-and the door's live figures. Every figure is an SQL aggregate; no loop over registrations.
+the SQL pieces that define each figure once, for the report, the dashboards
+(services/reporting/dashboards.py) and the door's live figures. Every figure is an SQL aggregate; no
+loop over registrations.
 
 A registration is one party (一个家庭); its people are `party_size`. "Registered" means confirmed
 (holding a place at the end), or let in before an organiser cancelled it (its people who came);
@@ -49,7 +50,8 @@ from ..errors import NotFound
 
 @dataclass
 class Attendance:
-    """One line of figures: an event's session, the event as a whole, a district, an organisation."""
+    """One line of figures: an event's session, the event as a whole, a district, an
+    organisation."""
 
     registered_parties: int = 0  # confirmed registrations (and cancelled ones that came in)
     registered_people: int = 0
@@ -195,9 +197,9 @@ def registered_by(key, now: datetime | None = None) -> Select:
 
     Registered: confirmed registrations (parties holding places), and those an organiser
     cancelled after some of their people came in, counted for the people who came (the holder
-    cannot cancel then: services.registrations.register). Admitted: their people let in at the entrance.
-    No-show: of sessions that have ended by `now`, registered parties with nobody let in, and
-    registered people not let in."""
+    cannot cancel then: services.registrations.register). Admitted: their people let in at the
+    entrance. No-show: of sessions that have ended by `now`, registered parties with nobody let in,
+    and registered people not let in."""
     ended = EventSession.ends_at <= (now or utcnow())
     confirmed = Registration.status == RegistrationStatus.CONFIRMED
     people = case((confirmed, Registration.party_size), else_=Registration.admitted_people)
@@ -258,8 +260,8 @@ def session_lines(event_id: int, session_id: int | None = None) -> list[SessionL
     walk_ins = walk_ins_by(admissions, admissions.c.session_id)
     only = [] if session_id is None else [EventSession.id == session_id]
     rows = db.session.execute(
-        select(EventSession.id, EventSession.label, EventSession.starts_at, EventSession.ends_at, EventSession.capacity,
-               *figure_columns(registered, walk_ins))
+        select(EventSession.id, EventSession.label, EventSession.starts_at, EventSession.ends_at,
+               EventSession.capacity, *figure_columns(registered, walk_ins))
         .outerjoin(registered, registered.c.key == EventSession.id)
         .outerjoin(walk_ins, walk_ins.c.key == EventSession.id)
         .where(EventSession.event_id == event_id, *only)
