@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from ..auth.throttle import limit_sign_in
 from ..extensions import db
 from ..models import Event, Organisation, Role, User
-from ..services import accounts, events, listings
+from ..services import access, accounts, events, listings
 from ..services.errors import ValidationFailed
 from . import openapi, schemas
 from .auth import bearer_token, optional_token, require_token, token_user, unauthorised
@@ -128,7 +128,7 @@ def _organisation_id(user: User, data: dict[str, Any], errors: dict[str, str]) -
         errors["organisation"] = _("Must be a string.")
         return None
     name = (name or "").strip()
-    if user.role != Role.ADMIN:
+    if not access.may_choose_organisation(user):
         if name and (user.organisation is None or name != user.organisation.name):
             errors["organisation"] = _("You can only create events for your own organisation.")
         return user.organisation_id
