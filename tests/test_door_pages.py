@@ -33,7 +33,7 @@ class Door:
     entrance_id: int
     staff_email: str
     codes: dict[str, str] = field(default_factory=dict)  # name → ticket code
-    later_session_id: int | None = None  # the same event tomorrow, when asked for
+    later_session_id: int | None = None  # the same event two days on, when asked for
 
 
 def door_scene(app, factory, *, tallies=("血压测量", "资料发放"), checkpoints=("入口",),
@@ -44,8 +44,10 @@ def door_scene(app, factory, *, tallies=("血压测量", "资料发放"), checkp
     sessions = [events.SessionDraft(starts_at=start, ends_at=start + timedelta(hours=3),
                                     capacity=capacity)]
     if later_session:
-        sessions.append(events.SessionDraft(starts_at=start + timedelta(days=1),
-                                            ends_at=start + timedelta(days=1, hours=3),
+        # Two days on, not one: a session just after midnight (Shanghai) opens its door the
+        # evening before, which is today when this runs between 00:00 and 00:40 there.
+        sessions.append(events.SessionDraft(starts_at=start + timedelta(days=2),
+                                            ends_at=start + timedelta(days=2, hours=3),
                                             capacity=capacity))
     event_id = factory.event(title=title, sessions=sessions, checkpoints=list(checkpoints),
                              tallies=list(tallies), registration_mode=mode)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from qmevents.extensions import db
 from qmevents.models import District, StaffAssignment
-from qmevents.timeutil import utcnow
+from qmevents.timeutil import to_local, utcnow
 
 from .conftest import login
 from .test_reports import XUHUI, YANGPU, Campaign, Scene, make_campaign
@@ -197,7 +197,7 @@ def test_an_unknown_district_kind_or_organisation_is_not_found(client, factory, 
 
 def test_the_date_range_and_kind_filter_the_dashboard(client, factory, campaign, tour):
     sign_in(client, factory)
-    when = (utcnow() + timedelta(days=7)).date().isoformat()
+    when = to_local(utcnow() + timedelta(days=7)).date().isoformat()  # the tour's day in Shanghai
     kept = client.get(f"/organiser/dashboard?from={when}&to={when}&kind=family_tour&lang=en")
     assert re.search(r">7</strong>\s*people came in", kept.get_data(as_text=True))
     other = client.get("/organiser/dashboard?kind=lecture&lang=en").get_data(as_text=True)

@@ -350,7 +350,7 @@ def test_every_answer_state_on_a_phone(app, factory, phone):
 
 
 def test_a_ticket_of_another_day_is_refused_then_admitted_anyway_on_purpose(app, factory, phone):
-    """The scanner set to tomorrow's session: today its ticket is 不是今天的场次, and the answer
+    """The scanner set to a later day's session: today its ticket is 不是今天的场次, and the answer
     stays on screen with one button to admit it anyway, which the audit log records."""
     from qmevents.models import AuditEntry
 
