@@ -112,6 +112,16 @@ def test_district_staff_are_assigned_to_their_districts_events(app, demo):
         assert {e.district.name for e in visible} == {"杨浦区"}
 
 
+def test_a_demo_event_the_rules_refuse_is_named_without_a_traceback(runner, monkeypatch):
+    from qmevents.demo import loader
+
+    broken = dict(loader.EVENTS[0], title="")  # no title: the event rules refuse it
+    monkeypatch.setattr(loader, "EVENTS", [broken])
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 1
+    assert result.output == "Error: : title: 此项为必填项。\n"  # the event, the field, why
+
+
 def test_running_demo_twice_duplicates_nothing_and_prints_the_same_passwords(app, runner, demo):
     with app.app_context():
         before = counts()

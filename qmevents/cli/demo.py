@@ -6,7 +6,7 @@ import click
 from flask import Flask
 from sqlalchemy import inspect
 
-from ..demo.loader import LOGIN_URL, Report, account_table, load_demo
+from ..demo.loader import LOGIN_URL, BrokenProgramme, Report, account_table, load_demo
 from ..extensions import db
 from ..models import Event
 
@@ -41,4 +41,8 @@ def register(app: Flask) -> None:
             raise click.ClickException(
                 "The database has no tables yet: run `flask --app wsgi db upgrade` first."
             )
-        _echo_report(load_demo())
+        try:
+            report = load_demo()
+        except BrokenProgramme as exc:
+            raise click.ClickException(str(exc)) from exc
+        _echo_report(report)
