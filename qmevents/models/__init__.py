@@ -2,6 +2,7 @@
 from .attendance import Admission, AdmissionKind, AuditEntry, Tally
 from .event import Checkpoint, Event, EventKind, EventSession, EventStatus, RegistrationMode
 from .notification import (
+    Broadcast,
     Notification,
     NotificationChannel,
     NotificationKind,
@@ -9,7 +10,16 @@ from .notification import (
     OneTimeCode,
     OneTimeCodePurpose,
 )
-from .org import ApiToken, Organisation, OrgKind, Role, StaffAssignment, User
+from .org import (
+    ApiToken,
+    DoorDevice,
+    Organisation,
+    OrgKind,
+    Role,
+    SignInLink,
+    StaffAssignment,
+    User,
+)
 from .reference import SHANGHAI_DISTRICTS, District, ensure_districts
 from .registration import (
     ENDED,
@@ -20,11 +30,13 @@ from .registration import (
     QuestionKind,
     Registration,
     RegistrationStatus,
+    SurveyResponse,
 )
 from .signin import SignIn
 
 __all__ = [
     "ENDED", "HOLDS_PLACES", "Admission", "AdmissionKind", "Answer", "ApiToken", "AuditEntry",
+    "Broadcast", "DoorDevice", "SignInLink", "SurveyResponse",
     "Checkpoint", "District", "Event", "EventKind", "EventSession", "EventStatus", "LotteryDraw",
     "Notification", "NotificationChannel", "NotificationKind", "NotificationStatus", "OneTimeCode",
     "OneTimeCodePurpose", "OrgKind", "Organisation", "Question", "QuestionKind", "Registration",

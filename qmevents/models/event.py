@@ -84,6 +84,8 @@ class Event(db.Model):
     # The door admits a session's tickets from this many minutes before it starts
     # (services.door.checkin); earlier, or on another day, only when staff deliberately override.
     admission_opens_minutes: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
+    # A reminder by text the day before, at 18:00 Shanghai time (`flask notify reminders`).
+    send_reminders: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
     district: Mapped[District] = relationship(lazy="joined")

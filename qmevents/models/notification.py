@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -37,6 +37,12 @@ class NotificationKind(enum.StrEnum):
     INVITATION = "invitation"
     LOTTERY_WON = "lottery_won"  # 摇号结果
     LOTTERY_WAITLISTED = "lottery_waitlisted"
+    EVENT_CHANGED = "event_changed"  # time, venue or address changed by the organiser
+    EVENT_CANCELLED = "event_cancelled"  # the event or the session called off
+    REMINDER = "reminder"  # the day before, 18:00 Shanghai time
+    THANK_YOU = "thank_you"  # after the event, with the satisfaction survey; never to no-shows
+    ORGANISER_MESSAGE = "organiser_message"  # written by the organiser (the composer)
+    STAFF_INVITATION = "staff_invitation"  # a one-time sign-in link for a colleague or volunteer
 
 
 class OneTimeCodePurpose(enum.StrEnum):
@@ -68,6 +74,10 @@ class Notification(db.Model):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The backend that delivered it: "outbox" means nobody was sent anything, admins read it here.
     backend: Mapped[str | None] = mapped_column(String(10))
+    # For providers that send only registered templates (Alibaba Cloud, Tencent Cloud): the
+    # template's key (services.messaging.templates) and its parameters; the body is their text.
+    template: Mapped[str | None] = mapped_column(String(40))
+    params: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -90,3 +100,18 @@ class OneTimeCode(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Broadcast(db.Model):
+    """A message an organiser wrote to an event's registrants (the composer): who wrote it, to
+    whom (statuses, session), how many were told. The messages themselves are in the outbox."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("event_session.id", ondelete="CASCADE"))
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    audience: Mapped[list] = mapped_column(JSON)  # the recipient groups chosen
+    body: Mapped[str] = mapped_column(Text)
+    recipients: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

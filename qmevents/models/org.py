@@ -1,5 +1,5 @@
 """Who organises: organisations (a district bureau or a host enterprise), their users, API
-tokens."""
+tokens, one-time sign-in links (invitations), and door devices paired to one event."""
 from __future__ import annotations
 
 import enum
@@ -29,8 +29,9 @@ def str_enum(cls: type[enum.Enum], name: str) -> Enum:
 
 
 class OrgKind(enum.StrEnum):
-    BUREAU = "bureau"  # 区市场监督管理局
-    ENTERPRISE = "enterprise"  # 承办企业
+    # 区市场监督管理局: sees every published event of its district (services.access), edits its own
+    BUREAU = "bureau"
+    ENTERPRISE = "enterprise"  # 承办企业: its own events only
 
 
 class Role(enum.StrEnum):
@@ -96,3 +97,43 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class SignInLink(db.Model):
+    """A one-time sign-in link: how a new colleague or door volunteer gets in without a password
+    typed anywhere. Only its SHA-256 is stored; it expires and is used once."""
+
+    __tablename__ = "sign_in_link"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    # Who made it, and for which event (a door volunteer's invitation), for the audit and the page.
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
+
+
+class DoorDevice(db.Model):
+    """A phone enrolled as a door device for one event (like pretixSCAN's device setup): no
+    account, a name people recognise ("东门 2 号机"), a token limited to that event's scanning and
+    figures. Pairing: the organiser's screen shows a QR holding a short-lived pairing secret; the
+    phone trades it, once, for the device token. Only hashes of both are stored."""
+
+    __tablename__ = "door_device"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(40))
+    pairing_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    pairing_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    paired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_scan_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -108,6 +108,10 @@ class Registration(db.Model):
     # People of the party let in at the entrance so far. Changed only by services.door.checkin's
     # conditional UPDATE (… WHERE admitted_people + n <= party_size), whose row count decides.
     admitted_people: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # When the reminder and the thank-you were claimed for sending: each set once, by a
+    # conditional UPDATE (… WHERE reminder_sent_at IS NULL), so overlapping cron runs send one.
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    thanks_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     event: Mapped[Event] = relationship()
     session: Mapped[EventSession] = relationship()
@@ -154,3 +158,20 @@ class Answer(db.Model):
 
     registration: Mapped[Registration] = relationship(back_populates="answers")
     question: Mapped[Question] = relationship()
+
+
+class SurveyResponse(db.Model):
+    """A party's answer to the thank-you's satisfaction survey (满意度): one per ticket."""
+
+    __tablename__ = "survey_response"
+    __table_args__ = (CheckConstraint("stars >= 1 AND stars <= 5", name="stars_one_to_five"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE"), unique=True
+    )
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    stars: Mapped[int] = mapped_column(Integer)
+    come_again: Mapped[bool | None] = mapped_column(Boolean)
+    comment: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -36,6 +36,8 @@ class Message:
     recipient: str
     subject: str
     body: str
+    template: str | None = None  # services.messaging.templates: what template-only providers send
+    params: dict | None = None
 
 
 class Notifier(Protocol):

@@ -49,9 +49,17 @@ class Draft:
     kind: str
     subject: str
     body: str
+    # The provider template (services.messaging.templates) and its parameters, when the text
+    # was composed from one: Alibaba Cloud and Tencent Cloud send only registered templates.
+    template: str | None = None
+    params: dict | None = None
 
     def fields(self) -> tuple:
         return (self.channel, self.recipient, self.kind, self.subject, self.body)
+
+    def provider_fields(self) -> dict:
+        """The keyword arguments of stage/queue/queue_and_deliver that carry the template."""
+        return {"template": self.template, "params": self.params}
 
 
 @dataclass(frozen=True)
@@ -63,7 +71,8 @@ class Staged:
 
 
 def stage(channel: str, recipient: str, kind: str, subject: str, body: str,
-          registration_id: int | None = None) -> Staged:
+          registration_id: int | None = None, *, template: str | None = None,
+          params: dict | None = None) -> Staged:
     """Add a message to the caller's transaction, so that a registration and the message about
     it commit together (or not at all). With the outbox backend the stored row IS the delivery;
     other backends get a pending row, sent by `dispatch` after the commit. One INSERT: this runs
@@ -73,6 +82,7 @@ def stage(channel: str, recipient: str, kind: str, subject: str, body: str,
     now = utcnow()
     row = dict(channel=NotificationChannel(channel), recipient=recipient, kind=str(kind),
                subject=subject[:200], body=body, registration_id=registration_id,
+               template=template, params=params,
                status=NotificationStatus.PENDING, attempts=0, next_attempt_at=now,
                created_at=now)
     if backend_name() == OutboxBackend.name:
@@ -84,9 +94,9 @@ def stage(channel: str, recipient: str, kind: str, subject: str, body: str,
 
 
 def queue(channel: str, recipient: str, kind: str, subject: str, body: str,
-          registration_id: int | None = None) -> Notification:
+          registration_id: int | None = None, **provider_fields) -> Notification:
     """Store a message on its own. Commits: call it after the caller's own commit."""
-    staged = stage(channel, recipient, kind, subject, body, registration_id)
+    staged = stage(channel, recipient, kind, subject, body, registration_id, **provider_fields)
     db.session.commit()
     return db.session.get(Notification, staged.id)
 
@@ -158,7 +168,8 @@ def _attempt(notification: Notification) -> tuple[str | None, str | None]:
     try:
         chosen = backend()
         chosen.send(Message(channel=notification.channel.value, recipient=notification.recipient,
-                            subject=notification.subject, body=notification.body))
+                            subject=notification.subject, body=notification.body,
+                            template=notification.template, params=notification.params))
     except SendFailed as exc:
         return str(exc) or "send failed", None
     except Exception as exc:  # a bug in a backend is a failed send, not a lost registration
@@ -194,6 +205,7 @@ def _forget_code(notification: Notification) -> None:
     one-time codes are stored hashed, and a ticket's code opens and cancels the ticket, so the
     outbox admins read must not be a second copy of either."""
     notification.body = _without_secrets(notification)
+    notification.params = None  # they carried the same values as the text
 
 
 def _without_secrets(notification: Notification) -> str:
@@ -290,10 +302,12 @@ def mask_recipient(recipient: str) -> str:
 
 def queue_and_deliver(channel: NotificationChannel, recipient: str, kind: NotificationKind,
                        subject: str, body: str,
-                       registration_id: int | None = None) -> Notification | None:
+                       registration_id: int | None = None,
+                       **provider_fields) -> Notification | None:
     """Store, then send. A failure is logged and left for the retry, never raised."""
     try:
-        notification = queue(channel, recipient, kind, subject, body, registration_id)
+        notification = queue(channel, recipient, kind, subject, body, registration_id,
+                             **provider_fields)
     except Exception:
         log.exception("could not store a %s message", kind)
         db.session.rollback()

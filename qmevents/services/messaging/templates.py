@@ -1,0 +1,71 @@
+"""Every text message we send, as a template: one key, a subject, a text with {named} places.
+
+Chinese SMS providers (Alibaba Cloud, Tencent Cloud) send only templates an operator registered
+with them beforehand, filled with parameters; our own outbox and a plain HTTP provider send the
+whole text. So each message is composed once, here, as (template, parameters): the stored body is
+the text filled in, and the provider adapters send the key's provider template code with the same
+parameters. The README's list of templates to register, and the organisers' page listing every
+message kind, are read from REGISTRY — one source, so neither can drift from what is sent.
+
+A module that sends a message declares its template at import time with `sms_template(...)`
+and composes with `draft(...)`.
+"""
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+
+from flask import current_app
+
+from ...models import NotificationChannel
+from .outbox import Draft
+
+
+@dataclass(frozen=True)
+class SmsTemplate:
+    key: str  # the provider template's name in SMS_TEMPLATE_CODES (and in the README)
+    kind: str  # the NotificationKind it is stored as
+    subject: str
+    text: str  # "{name}，您已报名「{title}」…": str.format places, ${name} at the provider
+    when: str  # when it is sent, in a sentence, for the organisers' page (Chinese)
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        return tuple(name for _, name, _, _ in string.Formatter().parse(self.text) if name)
+
+    @property
+    def provider_text(self) -> str:
+        """The text to register with a provider: {name} written ${name}, as both of them ask."""
+        return self.text.replace("{", "${")
+
+    def fill(self, **params: object) -> str:
+        return self.text.format(**{name: params[name] for name in self.params})
+
+
+REGISTRY: dict[str, SmsTemplate] = {}
+
+
+def sms_template(key: str, kind: str, subject: str, text: str, when: str) -> SmsTemplate:
+    """Declare a message (at import time). A key is declared once."""
+    if key in REGISTRY:
+        raise ValueError(f"SMS template {key!r} is declared twice")
+    template = SmsTemplate(key=key, kind=str(kind), subject=subject, text=text, when=when)
+    REGISTRY[key] = template
+    return template
+
+
+def draft(template: SmsTemplate, recipient: str, **params: object) -> Draft:
+    """The message to `recipient`: the body for our outbox and plain providers, the key and the
+    parameters for template providers. Every parameter the text names must be given."""
+    missing = [name for name in template.params if name not in params]
+    if missing:
+        raise KeyError(f"template {template.key} needs {', '.join(missing)}")
+    values = {name: str(params[name]) for name in template.params}
+    return Draft(NotificationChannel.SMS, recipient, template.kind, template.subject,
+                 signature() + template.fill(**values), template=template.key, params=values)
+
+
+def signature() -> str:
+    """【签名】: the sign name every Chinese text message starts with (SMS_SENDER)."""
+    sender = current_app.config.get("SMS_SENDER")
+    return f"【{sender}】" if sender else ""
