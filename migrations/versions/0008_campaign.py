@@ -14,9 +14,8 @@ Revises: 0007
 Create Date: 2026-12-02 19:15:44.133249
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0008'
