@@ -1,10 +1,11 @@
-"""flask notify retry | list: the outbox from a terminal (cron runs `retry` every minute)."""
+"""flask notify retry | list | reminders: the outbox from a terminal (cron runs `retry` every
+minute and `reminders` every few minutes)."""
 from __future__ import annotations
 
 import click
 from flask import Flask
 
-from ..services.messaging import outbox
+from ..services.messaging import outbox, reminders
 from ..timeutil import to_local
 
 
@@ -19,6 +20,12 @@ def register(app: Flask) -> None:
         """Send again the messages whose next try has come."""
         counts = outbox.deliver_due(limit=limit)
         click.echo(f"sent {counts.sent}, retrying later {counts.retrying}, failed {counts.failed}")
+
+    @notify_group.command("reminders")
+    def send_reminders():
+        """Text each confirmed party the day before its session, from 18:00 Shanghai time. Run
+        it every few minutes; each party is reminded once, however many runs overlap."""
+        click.echo(f"reminders sent {reminders.send_due().sent}")
 
     @notify_group.command("list")
     @click.option("--limit", default=20, show_default=True)

@@ -110,7 +110,7 @@ class Event(db.Model):
             "venue": self.venue, "address": self.address, "host": self.host,
             "description": self.description, "max_party_size": self.max_party_size,
             "registration_mode": self.registration_mode.value, "allow_reentry": self.allow_reentry,
-            "verify_phone": self.verify_phone,
+            "verify_phone": self.verify_phone, "send_reminders": self.send_reminders,
             "admission_opens_minutes": self.admission_opens_minutes,
         }
 

@@ -96,6 +96,8 @@ class EventForm(FlaskForm):
         invalid_value_message=BAD_NUMBER)
     verify_phone = BooleanField(_l("Registrants confirm their phone with a text message code"),
                                 default=True)
+    send_reminders = BooleanField(_l("Remind registrants by text message the day before"),
+                                  default=True)
 
     def __init__(self, *args, organisations: list[Organisation] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -160,6 +162,7 @@ class EventForm(FlaskForm):
             tallies=checkpoint_lines(self.tallies.data),
             allow_reentry=bool(self.allow_reentry.data),
             verify_phone=bool(self.verify_phone.data),
+            send_reminders=bool(self.send_reminders.data),
             admission_opens_minutes=self.admission_opens_minutes.data,
         )
         return draft, rows

@@ -24,6 +24,9 @@ from .common import (
 VERIFY_PHONE = {"type": "boolean", "default": True, "description": "A place is final only for "
                 "a phone that proved, with the code of POST /phone-codes sent in `phone_code`, "
                 "that the registrant holds it. false: registering takes the number as typed."}
+SEND_REMINDERS = {"type": "boolean", "default": True, "description": "Text each confirmed party "
+                  "with a mobile number the day before its session, at 18:00 Shanghai time, "
+                  "with its ticket and a link to give the places back."}
 ADMISSION_OPENS = {"type": "integer", "minimum": 0,
                    "maximum": event_rules.MAX_ADMISSION_OPENS_MINUTES,
                    "default": event_rules.DEFAULT_ADMISSION_OPENS_MINUTES,
@@ -60,7 +63,7 @@ def _event_schemas() -> dict[str, Schema]:
         "required": ["id", "title", "kind", "district", "venue", "address", "host",
                      "description", "status", "max_party_size", "registration_mode",
                      "organisation", "sessions", "checkpoints", "allow_reentry", "tallies",
-                     "verify_phone", "admission_opens_minutes"],
+                     "verify_phone", "send_reminders", "admission_opens_minutes"],
         "properties": {
             "id": {"type": "integer"},
             "title": {"type": "string"},
@@ -81,6 +84,7 @@ def _event_schemas() -> dict[str, Schema]:
             "tallies": {"type": "array", "items": ref("Tally"),
                         "description": "Services counted at the door, e.g. 血压测量."},
             "verify_phone": VERIFY_PHONE,
+            "send_reminders": SEND_REMINDERS,
             "admission_opens_minutes": ADMISSION_OPENS,
         },
         "additionalProperties": False,
@@ -142,6 +146,7 @@ def _event_schemas() -> dict[str, Schema]:
                                                   event_rules.MAX_TALLY_NAME}}},
             },
             "verify_phone": VERIFY_PHONE,
+            "send_reminders": SEND_REMINDERS,
             "admission_opens_minutes": ADMISSION_OPENS,
         },
     }

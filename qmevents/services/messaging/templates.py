@@ -65,6 +65,14 @@ def draft(template: SmsTemplate, recipient: str, **params: object) -> Draft:
                  signature() + template.fill(**values), template=template.key, params=values)
 
 
+MAX_TITLE = 40  # characters of an event title in a text message
+
+
+def short_title(title: str) -> str:
+    """An event's title as a text message quotes it: at most MAX_TITLE characters."""
+    return title if len(title) <= MAX_TITLE else title[: MAX_TITLE - 1] + "…"
+
+
 def signature() -> str:
     """【签名】: the sign name every Chinese text message starts with (SMS_SENDER)."""
     sender = current_app.config.get("SMS_SENDER")
