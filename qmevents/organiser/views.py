@@ -10,6 +10,7 @@ from ..models import Event, EventStatus, Role
 from ..paging import Pager, page_count, page_number
 from ..services import access, events, listings
 from ..services.errors import InvalidTransition, ValidationFailed
+from ..services.messaging import changes
 from .blueprint import bp, editable_event, organisation_choices, visible_event
 from .forms import EventForm, data_from_event
 
@@ -52,6 +53,11 @@ def _save(form: EventForm, event: Event | None):
         form.show_errors(events.validate(draft, existing=event), rows)
         return _render_form(form, event, 400)
     publish = request.form.get("action") == "publish"
+    if event is not None and request.form.get("tell_confirmed") != "1":
+        told = changes.preview(event, draft.venue or "", draft.address or "",
+                               {d.id: (d.starts_at, d.ends_at) for d in draft.sessions if d.id})
+        if told:  # registrants will get a text: the organiser sees how many, then confirms
+            return render_template("organiser/form.html", form=form, event=event, told=told)
     try:
         if event is None:
             organisation_id = (form.organisation.data if "organisation" in form
@@ -155,5 +161,6 @@ def cancel_event(event_id: int):
         if event.status == EventStatus.CANCELLED:
             flash(_("The event is already cancelled."), "info")
             return redirect(url_for(".event", event_id=event.id))
-        return render_template("organiser/cancel.html", event=event)
+        return render_template("organiser/cancel.html", event=event,
+                               told=changes.cancel_preview(event))
     return _change_status(event_id, events.cancel, _("The event is cancelled."))

@@ -39,6 +39,7 @@ from .event_rules import (  # noqa: F401  (the drafts and limits are read as eve
     district_named,
     validate,
 )
+from .messaging import changes
 from .registrations import waitlist
 
 # --- writing ----------------------------------------------------------------------------------
@@ -63,8 +64,10 @@ def update_event(event: Event, draft: EventDraft) -> Event:
         db.session.rollback()
         raise ValidationFailed(errors)
     capacities = {s.id: s.capacity for s in event.sessions}
+    was = changes.before(event)
     _apply(event, draft)
     try:
+        told = changes.stage_changed(event, was)  # registrants told in this transaction, once
         db.session.commit()
     except IntegrityError as exc:
         # A registration took places between the check above and this write: the database's
@@ -75,6 +78,7 @@ def update_event(event: Event, draft: EventDraft) -> Event:
                            "again.")}
         ) from exc
     # More places: the waiting list gets them first, at once.
+    changes.dispatch(told)
     grown = [s.id for s in event.sessions if s.capacity > capacities.get(s.id, s.capacity)]
     for session_id in grown:
         waitlist.promote(session_id)
@@ -154,5 +158,7 @@ def cancel(event: Event) -> Event:
     if event.status == EventStatus.CANCELLED:
         raise InvalidTransition(_("The event is already cancelled."))
     event.status = EventStatus.CANCELLED
+    told = changes.stage_cancelled(event)
     db.session.commit()
+    changes.dispatch(told)
     return event
