@@ -33,11 +33,16 @@ def register(app: Flask) -> None:
     @click.option("--role", required=True, type=click.Choice(["admin", "organiser", "staff"]))
     @click.option("--org", "org_name", help="Organisation name; created when new.")
     @click.option("--district", "district_name", help="District of a new organisation, e.g. 杨浦区.")
-    def create_user(email: str, role: str, org_name: str | None, district_name: str | None):
+    @click.option("--org-kind", type=click.Choice(["bureau", "enterprise"]),
+                  help="Of a new organisation: a district bureau sees every published event of "
+                       "its district; an enterprise only its own. Default: bureau when the name "
+                       "ends in 局.")
+    def create_user(email: str, role: str, org_name: str | None, district_name: str | None,
+                    org_kind: str | None):
         """Create a user. The password is read from a prompt or from stdin."""
         password = _read_password()
         try:
-            user = accounts.create_user(email, password, role, org_name, district_name)
+            user = accounts.create_user(email, password, role, org_name, district_name, org_kind)
         except ValidationFailed as exc:
             _refuse(exc)
         org = f" ({user.organisation.name})" if user.organisation else ""

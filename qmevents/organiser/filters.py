@@ -43,7 +43,8 @@ def scoped_filter(typed: MultiDict) -> tuple[dashboards.DashboardFilter, dict[st
         flt.organisation_id = _id_arg(typed, "organisation", errors)
     try:
         scope = access.dashboard_scope(current_user, flt.organisation_id)
-        return replace(flt, organisation_id=scope), errors
+        return replace(flt, organisation_id=scope,
+                       bureau_district_id=access.oversees_district(current_user)), errors
     except Forbidden:
         abort(403)
 

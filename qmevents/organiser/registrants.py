@@ -22,6 +22,8 @@ from .forms import RegistrantFilterForm
 @limit_number_search
 def registrants(event_id: int):
     event = visible_event(event_id)
+    if not access.may_see_registrants(current_user, event):
+        abort(403)
     form = RegistrantFilterForm(formdata=request.args, event=event)
     per_page = current_app.config["REGISTRANTS_PER_PAGE"]
     page = page_number()

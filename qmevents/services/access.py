@@ -3,7 +3,10 @@
 Three roles sign in (models.Role):
 - ADMIN, the city: sees and edits every event, every district's figures, the outbox.
 - ORGANISER, a district bureau or a host enterprise: its own organisation's events, edited and
-  scanned, their figures, and their full phone numbers in an audited export.
+  scanned, their figures, and their full phone numbers in an audited export. A bureau
+  (OrgKind.BUREAU) also sees every published event of its district, whoever hosts it, with its
+  figures, on its dashboard and in its campaign summary — read only: not edited, not scanned, no
+  registrants' data (oversees_district).
 - STAFF, door volunteers: the events they are assigned to, seen and scanned, never edited,
   never exported.
 Citizens do not sign in: a ticket's code is their access (services.registrations.codes).
@@ -19,7 +22,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Event, EventStatus, Role, StaffAssignment, User
+from ..models import Event, EventStatus, OrgKind, Role, StaffAssignment, User
 from .errors import Forbidden, NotFound
 
 # --- the city -------------------------------------------------------------------------------
@@ -44,7 +47,12 @@ def events_visible_to(user: User) -> Select:
     if user.role == Role.ADMIN:
         return query
     if user.role == Role.ORGANISER:
-        return query.where(Event.organisation_id == user.organisation_id)
+        district_id = oversees_district(user)
+        if district_id is None:
+            return query.where(Event.organisation_id == user.organisation_id)
+        return query.where(or_(Event.organisation_id == user.organisation_id,
+                               and_(Event.district_id == district_id,
+                                    Event.status != EventStatus.DRAFT)))
     assigned = select(StaffAssignment.event_id).where(StaffAssignment.user_id == user.id)
     return query.where(Event.id.in_(assigned))
 
@@ -60,6 +68,19 @@ def visible_event(user: User, event_id: int) -> Event:
     if event is None:
         raise NotFound(_("No such event."))
     return event
+
+
+def oversees_district(user: User) -> int | None:
+    """The district whose published events `user` sees as its bureau's organiser; None for
+    everyone else (an enterprise sees only its own, the city sees all anyway)."""
+    org = user.organisation if user.role == Role.ORGANISER else None
+    return org.district_id if org is not None and org.kind == OrgKind.BUREAU else None
+
+
+def may_see_registrants(user: User, event: Event) -> bool:
+    """Who registered (masked): those who may edit the event and its door staff; a bureau looking
+    over an enterprise's event sees its figures, not its people."""
+    return user.role == Role.STAFF or may_edit(user, event)
 
 
 def may_edit(user: User, event: Event) -> bool:
@@ -134,8 +155,9 @@ def may_scan_for(user: User, organisation_id: int, assigned: bool) -> bool:
 
 def dashboard_scope(user: User, organisation_id: int | None) -> int | None:
     """Whose figures the dashboard and the campaign summary show `user`: for the city the
-    organisation asked for (None: all), for an organiser always their own, whatever was asked.
-    Raises Forbidden for door staff."""
+    organisation asked for (None: all), for an organiser always their own, whatever was asked
+    (a bureau's reach over its district is added by oversees_district). Raises Forbidden for
+    door staff."""
     if sees_whole_city(user):
         return organisation_id
     if user.role != Role.ORGANISER or user.organisation_id is None:

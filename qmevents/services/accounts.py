@@ -67,7 +67,11 @@ def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
-def find_or_create_organisation(name: str, district_name: str | None) -> Organisation:
+def find_or_create_organisation(name: str, district_name: str | None,
+                                kind: str | None = None) -> Organisation:
+    """The organisation called `name`, created in its district when new. A new one is a district
+    bureau (it oversees its district's events, services.access.oversees_district) when `kind`
+    says so, or, without a kind, when its name is a bureau's (…局); else a host enterprise."""
     org = db.session.scalar(db.select(Organisation).filter_by(name=name.strip()))
     if org is not None:
         return org
@@ -76,7 +80,10 @@ def find_or_create_organisation(name: str, district_name: str | None) -> Organis
     district = db.session.scalar(db.select(District).filter_by(name=district_name.strip()))
     if district is None:
         raise ValidationFailed({"district": _("Unknown district: %(name)s", name=district_name)})
-    kind = OrgKind.BUREAU if name.endswith("局") else OrgKind.ENTERPRISE
+    if kind is not None and kind not in {k.value for k in OrgKind}:
+        raise ValidationFailed({"org_kind": _("An organisation is a bureau or an enterprise.")})
+    kind = OrgKind(kind) if kind else (
+        OrgKind.BUREAU if name.strip().endswith("局") else OrgKind.ENTERPRISE)
     org = Organisation(name=name.strip(), district=district, kind=kind)
     db.session.add(org)
     return org
@@ -88,6 +95,7 @@ def create_user(
     role: str,
     org_name: str | None = None,
     district_name: str | None = None,
+    org_kind: str | None = None,
 ) -> User:
     """Create a user; the organisation is created when new. Raises ValidationFailed."""
     errors: dict[str, str] = {}
@@ -105,7 +113,7 @@ def create_user(
         errors["password"] = problem
     if errors:
         raise ValidationFailed(errors)
-    org = find_or_create_organisation(org_name, district_name) if org_name else None
+    org = find_or_create_organisation(org_name, district_name, org_kind) if org_name else None
     user = User(email=email, password_hash=hash_password(password), role=Role(role), organisation=org)
     db.session.add(user)
     db.session.commit()

@@ -95,7 +95,8 @@ def export(actor: User, request: ExportRequest) -> ExportFile:
     event: Event | None = None
     if what == What.DASHBOARD:
         flt = request.filter or dashboards.DashboardFilter()
-        flt = replace(flt, organisation_id=access.dashboard_scope(actor, flt.organisation_id))
+        flt = replace(flt, organisation_id=access.dashboard_scope(actor, flt.organisation_id),
+                      bureau_district_id=access.oversees_district(actor))
         document, rows = _dashboard(flt)
         detail.update(_filter_detail(flt))
         names = _dashboard_names(flt)

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Subquery, func, select
+from sqlalchemy import ColumnElement, Subquery, func, or_, select
 
 from ...extensions import db
 from ...ids import is_row_id
@@ -53,6 +53,9 @@ class DashboardFilter:
     kind: EventKind | None = None
     district_id: int | None = None
     organisation_id: int | None = None  # an organiser's dashboard is always its own organisation
+    # A bureau's dashboard (services.access.oversees_district): its own events and every
+    # published event of this district, whoever hosts it.
+    bureau_district_id: int | None = None
 
 
 @dataclass
@@ -168,7 +171,7 @@ def _counted_sessions(flt: DashboardFilter):
     if flt.district_id is not None:
         conditions.append(Event.district_id == flt.district_id)
     if flt.organisation_id is not None:
-        conditions.append(Event.organisation_id == flt.organisation_id)
+        conditions.append(owned_or_overseen(flt))
     if flt.date_from is not None:
         conditions.append(EventSession.starts_at >= _midnight(flt.date_from))
     if flt.date_to is not None:
@@ -176,6 +179,14 @@ def _counted_sessions(flt: DashboardFilter):
     return (select(EventSession.id, EventSession.event_id)
             .join(Event, Event.id == EventSession.event_id)
             .where(*conditions).cte("counted_sessions"))
+
+
+def owned_or_overseen(flt: DashboardFilter) -> ColumnElement[bool]:
+    """The events of the filter's organisation, and for a bureau those of its district too."""
+    own = Event.organisation_id == flt.organisation_id
+    if flt.bureau_district_id is None:
+        return own
+    return or_(own, Event.district_id == flt.bureau_district_id)
 
 
 def _midnight(day: date) -> datetime:

@@ -79,7 +79,8 @@ def _held_filter(flt: dashboards.DashboardFilter) -> dashboards.DashboardFilter:
     date_to = flt.date_to or max(today, flt.date_from or today)
     return dashboards.DashboardFilter(date_from=flt.date_from, date_to=date_to, kind=flt.kind,
                                    district_id=flt.district_id,
-                                   organisation_id=flt.organisation_id)
+                                   organisation_id=flt.organisation_id,
+                                   bureau_district_id=flt.bureau_district_id)
 
 
 def _start_of(day: date) -> datetime:
@@ -106,7 +107,7 @@ def _held_events(flt: dashboards.DashboardFilter) -> list[int]:
     if flt.district_id:
         query = query.where(Event.district_id == flt.district_id)
     if flt.organisation_id:
-        query = query.where(Event.organisation_id == flt.organisation_id)
+        query = query.where(dashboards.owned_or_overseen(flt))
     return list(db.session.scalars(query))
 
 
@@ -124,7 +125,9 @@ def _intro(words: Phrases, flt: dashboards.DashboardFilter, board: dashboards.Da
            held: list[reports.EventReport]) -> str:
     if not held:
         return words.nothing_held
-    if flt.organisation_id:
+    if flt.bureau_district_id:  # the bureau drafts its district's paragraph
+        scope = words.district(db.session.get(District, flt.bureau_district_id))
+    elif flt.organisation_id:
         scope = words.short_org(db.session.get(Organisation, flt.organisation_id).name)
     elif flt.district_id:
         scope = words.district(db.session.get(District, flt.district_id))
