@@ -51,7 +51,7 @@ def test_staff_add_refuses_what_is_not_a_staff_account_or_an_event(app, factory,
     _id, admin = factory.user("admin")
     for email in (organiser, admin):  # an assignment never turns anyone into staff
         refused = runner.invoke(args=["staff", "add", email, "--event", str(event_id)])
-        assert refused.exit_code == 2 and "not a door staff account" in refused.output
+        assert refused.exit_code == 2 and "不是门口工作人员账号" in refused.output
     unknown = runner.invoke(args=["staff", "add", "nobody@example.cn", "--event", str(event_id)])
     assert unknown.exit_code == 2
     _id, staff = factory.user("staff")
