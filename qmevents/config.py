@@ -71,6 +71,8 @@ class Config:
     # end it sooner, on every device it was copied to. LOGIN_RATE_LIMIT (above) is one budget of
     # failed attempts per account and one per address, shared by /login and POST /api/v1/token.
     SIGN_IN_HOURS = 16
+    SIGN_IN_LINK_HOURS = 72  # a one-time sign-in link (an invitation) works once, this long
+    DEVICE_PAIRING_MINUTES = 15  # a door device's pairing QR works once, this long
 
     API_TOKEN_DAYS = 90
     EVENTS_PER_PAGE = 20

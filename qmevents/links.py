@@ -36,22 +36,28 @@ class UntrustedHost(BadRequest):
 
 
 def ticket_url(code: str) -> str:
-    """The ticket page of `code`, as printed in its QR code and sent by SMS.
+    """The ticket page of `code`, as printed in its QR code and sent by SMS."""
+    return external_url("public.ticket", code=code)
+
+
+def external_url(endpoint: str, **values: object) -> str:
+    """The absolute address of a page to be opened later (a ticket, a one-time sign-in link, a
+    door device's pairing QR).
 
     PUBLIC_URL when set; else, in a request, the request's address if its host is trusted
     (UntrustedHost otherwise); outside a request and without PUBLIC_URL or SERVER_NAME (a CLI
     command in development) the best we can give is the path, and a warning says why."""
     base = public_base()
     if base:
-        return base + _ticket_path(code)
+        return base + _path(endpoint, values)
     if has_request_context():
         if not host_trusted(request.host):
             raise UntrustedHost()
-        return url_for("public.ticket", code=code, _external=True)
+        return url_for(endpoint, **values, _external=True)
     if current_app.config.get("SERVER_NAME"):
-        return url_for("public.ticket", code=code, _external=True)
-    log.warning("PUBLIC_URL is not set: a ticket link made outside a request has no host")
-    return _ticket_path(code)
+        return url_for(endpoint, **values, _external=True)
+    log.warning("PUBLIC_URL is not set: a link made outside a request has no host")
+    return _path(endpoint, values)
 
 
 def public_base() -> str:
@@ -81,8 +87,6 @@ def refuse_untrusted_host() -> None:
     raise UntrustedHost()
 
 
-def _ticket_path(code: str) -> str:
-    """/t/<code>, from the route itself so the two cannot drift apart."""
-    return current_app.url_map.bind("", url_scheme="https").build(
-        "public.ticket", {"code": code}
-    )
+def _path(endpoint: str, values: dict) -> str:
+    """The route's own path, so a link and its page cannot drift apart."""
+    return current_app.url_map.bind("", url_scheme="https").build(endpoint, values)

@@ -28,3 +28,4 @@ class ChangePasswordForm(FlaskForm):
         _l("New password again"),
         validators=[DataRequired(_l("Enter the new password a second time.")),
                     EqualTo("password", _l("The two new passwords are not the same."))])
+

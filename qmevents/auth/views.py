@@ -23,16 +23,17 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from ..errors import render_error
 from ..extensions import login_manager
-from ..models import User
+from ..models import Role, User
 from ..requestlog import note_user
-from ..services import accounts, signins
+from ..services import access, accounts, invitations, signins
 from ..services.errors import ValidationFailed
 from .blueprint import bp
 from .forms import ChangePasswordForm, LoginForm
+from .signin import start_session
 from .throttle import limit_sign_in
 
 
@@ -45,15 +46,6 @@ def load_user(token: str) -> User | None:
         session.pop("_user_id", None)
     note_user(user.id if user else None)
     return user
-
-
-def start_session(user: User, token: str) -> None:
-    """This browser becomes the sign-in `token` of `user`: a fresh session (nothing planted in it
-    before survives: no fixation), holding the token where Flask-Login keeps the user's id."""
-    session.clear()
-    login_user(user)
-    session["_user_id"] = token
-    note_user(user.id)
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -127,12 +119,17 @@ def logout():
 def change_password():
     """Change one's own password: the current one first, the new one twice. Every other sign-in
     of the account ends; this browser gets a fresh one."""
+    if access.is_door_device(current_user):  # a paired phone never signs in by password
+        return render_error(403)
     form = ChangePasswordForm()
+    first = not accounts.has_password(current_user)
+    if first:  # signed in by a one-time link: there is no current password to prove
+        del form.current_password
     if form.validate_on_submit():
         user = current_user._get_current_object()
         try:
-            token = accounts.change_password(user, form.current_password.data,
-                                             form.password.data)
+            token = accounts.change_password(
+                user, None if first else form.current_password.data, form.password.data)
         except ValidationFailed as exc:
             for name, message in exc.errors.items():
                 form[name].errors = [*form[name].errors, message]
@@ -145,6 +142,33 @@ def change_password():
                     "account are signed out."), "success")
             return redirect(home_for(user), 303)
     status = 200 if request.method == "GET" else 400
-    return render_template("auth/change_password.html", form=form,
+    return render_template("auth/change_password.html", form=form, first=first,
                            min_length=accounts.MIN_PASSWORD_LENGTH), status
+
+
+# --- one-time sign-in links (services/invitations.py) --------------------------------------------
+
+
+@bp.route("/signin/<token>", methods=["GET", "POST"])
+@limit_sign_in
+def sign_in_link(token: str):
+    """A one-time sign-in link. Opening it (GET) only asks to confirm: a mail scanner or a chat
+    app's link preview must not use it up; the button (POST) signs this browser in, once."""
+    link = invitations.peek(token)
+    if link is None:
+        return render_template("auth/sign_in_link.html", link=None), 410
+    if request.method == "GET":
+        return render_template("auth/sign_in_link.html", link=link, token=token)
+    link = invitations.consume(token)
+    if link is None:
+        return render_template("auth/sign_in_link.html", link=None), 410
+    user = link.user
+    start_session(user, signins.start_for_user(user))
+    if not accounts.has_password(user) and user.role != Role.STAFF:
+        flash(_("Welcome. Choose a password for your next sign-in."), "info")
+        return redirect(url_for(".change_password"), 303)
+    flash(_("You are signed in."), "success")
+    if link.event_id is not None:
+        return redirect(url_for("door.scan", event_id=link.event_id), 303)
+    return redirect(home_for(user), 303)
 

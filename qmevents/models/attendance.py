@@ -55,9 +55,6 @@ class Admission(db.Model):
     people: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
-    # The paired door device that scanned it (models.DoorDevice), when no user did.
-    device_id: Mapped[int | None] = mapped_column(
-        ForeignKey("door_device.id", ondelete="SET NULL"))
     # A walk-in's name and mobile, when they gave them (personal data: purged with the rest).
     name: Mapped[str | None] = mapped_column(String(50))
     phone: Mapped[str | None] = mapped_column(String(11))

@@ -116,13 +116,16 @@ class SignInLink(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
+    event: Mapped[Event | None] = relationship("Event")  # noqa: F821 (models.event imports this)
 
 
 class DoorDevice(db.Model):
     """A phone enrolled as a door device for one event (like pretixSCAN's device setup): no
-    account, a name people recognise ("东门 2 号机"), a token limited to that event's scanning and
-    figures. Pairing: the organiser's screen shows a QR holding a short-lived pairing secret; the
-    phone trades it, once, for the device token. Only hashes of both are stored."""
+    password, a name people recognise ("东门 2 号机"). Pairing: the organiser's screen shows a QR
+    holding a short-lived pairing secret (only its hash is stored); the phone trades it, once, for
+    a sign-in of the device's own door staff account (`user`, assigned to this event only), so
+    every door rule, token and revocation is the staff's, asked in one place. Its scans are the
+    admissions by that account."""
 
     __tablename__ = "door_device"
 
@@ -131,9 +134,12 @@ class DoorDevice(db.Model):
     name: Mapped[str] = mapped_column(String(40))
     pairing_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     pairing_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL"), unique=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     paired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_scan_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    event: Mapped[Event] = relationship("Event")  # noqa: F821 (models.event imports this)

@@ -22,7 +22,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Event, EventStatus, OrgKind, Role, StaffAssignment, User
+from ..models import DoorDevice, Event, EventStatus, OrgKind, Role, StaffAssignment, User
 from .errors import Forbidden, NotFound
 
 # --- the city -------------------------------------------------------------------------------
@@ -78,9 +78,17 @@ def oversees_district(user: User) -> int | None:
 
 
 def may_see_registrants(user: User, event: Event) -> bool:
-    """Who registered (masked): those who may edit the event and its door staff; a bureau looking
-    over an enterprise's event sees its figures, not its people."""
-    return user.role == Role.STAFF or may_edit(user, event)
+    """Who registered (masked): those who may edit the event and its door staff (people); a
+    bureau looking over an enterprise's event sees its figures, not its people; a paired door
+    device scans and reads figures, nothing more."""
+    if user.role == Role.STAFF:
+        return not is_door_device(user)
+    return may_edit(user, event)
+
+
+def is_door_device(user: User) -> bool:
+    """The account of a phone paired as a door device (services/devices.py)."""
+    return bool(db.session.scalar(select(exists().where(DoorDevice.user_id == user.id))))
 
 
 def may_edit(user: User, event: Event) -> bool:

@@ -63,6 +63,12 @@ def _verify(hasher: PasswordHasher, hashed: str, password: str) -> bool:
         return False
 
 
+def valid_email(email: str) -> bool:
+    """A normalised address that can be one: something@somewhere, at most 254 characters."""
+    local, at, domain = email.partition("@")
+    return bool(at and local and domain) and len(email) <= 254 and " " not in email
+
+
 def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
@@ -100,7 +106,7 @@ def create_user(
     """Create a user; the organisation is created when new. Raises ValidationFailed."""
     errors: dict[str, str] = {}
     email = normalise_email(email)
-    if "@" not in email or len(email) > 254 or email.startswith("@") or email.endswith("@"):
+    if not valid_email(email):
         errors["email"] = _("Enter a valid e-mail address.")
     elif db.session.scalar(db.select(User.id).filter_by(email=email)):
         errors["email"] = _("A user with this e-mail already exists.")
@@ -221,8 +227,14 @@ def set_password(user: User, password: str) -> None:
     """An operator sets the password (flask set-password): every sign-in of the user ends, and
     every API token they hold is revoked."""
     user.password_hash = _new_password_hash(user, password)
-    _end_everything(user.id)
+    end_everything(user.id)
     db.session.commit()
+
+
+def has_password(user: User) -> bool:
+    """False for an account invited by a one-time link that has not chosen a password yet (and
+    for a door device's account, which never signs in by password)."""
+    return user.password_hash.startswith("$argon2")
 
 
 def change_password(user: User, current: str, new: str) -> str:
@@ -230,13 +242,13 @@ def change_password(user: User, current: str, new: str) -> str:
     user ends, on every device, and every API token is revoked: whoever knew the old password
     may have taken one (door devices ask for a new token); the token of a fresh sign-in for this
     browser is returned."""
-    if not _verify(_hasher(), user.password_hash, current or ""):
+    if has_password(user) and not _verify(_hasher(), user.password_hash, current or ""):
         raise ValidationFailed({"current_password": _("The current password is not right.")})
     if (new or "") == (current or ""):
         raise ValidationFailed({"password": _("The new password must differ from the current "
                                               "one.")})
     user.password_hash = _new_password_hash(user, new)
-    _end_everything(user.id)
+    end_everything(user.id)
     token = signins.start_for_user(user, commit=False)
     db.session.commit()
     return token
@@ -248,12 +260,12 @@ def set_active(email: str, active: bool) -> User:
     user = user_by_email(email)
     user.active = active
     if not active:
-        _end_everything(user.id)
+        end_everything(user.id)
     db.session.commit()
     return user
 
 
-def _end_everything(user_id: int) -> None:
+def end_everything(user_id: int) -> None:
     """Every sign-in of the user ends and every API token of theirs is revoked, in the caller's
     transaction."""
     signins.end_all_for_user(user_id, commit=False)

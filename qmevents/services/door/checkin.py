@@ -52,6 +52,7 @@ from sqlalchemy import (
     Row,
     and_,
     bindparam,
+    func,
     insert,
     or_,
     select,
@@ -66,6 +67,7 @@ from ...models import (
     Admission,
     AdmissionKind,
     Checkpoint,
+    DoorDevice,
     Event,
     EventSession,
     EventStatus,
@@ -488,11 +490,14 @@ def _already(scene: Row) -> ScanAnswer:
 
 
 def last_admission(registration_id: int, checkpoint_id: int) -> Previous | None:
-    """The latest admission of a ticket at a checkpoint: when, where and by whom."""
+    """The latest admission of a ticket at a checkpoint: when, where and by whom (a paired door
+    device by its name, "东门 2 号机")."""
     row = db.session.execute(
-        select(Admission.at, Checkpoint.name, User.email)
+        select(Admission.at, Checkpoint.name,
+               func.coalesce(DoorDevice.name, User.email).label("email"))
         .join(Checkpoint, Checkpoint.id == Admission.checkpoint_id)
         .outerjoin(User, User.id == Admission.by_id)
+        .outerjoin(DoorDevice, DoorDevice.user_id == Admission.by_id)
         .where(Admission.registration_id == registration_id,
                Admission.checkpoint_id == checkpoint_id)
         .order_by(Admission.id.desc())

@@ -202,8 +202,8 @@ def _record(notification: Notification, error: str | None, used: str | None,
 
 def _forget_code(notification: Notification) -> None:
     """Once a message has left (or never will), its text need not keep the secrets it carried:
-    one-time codes are stored hashed, and a ticket's code opens and cancels the ticket, so the
-    outbox admins read must not be a second copy of either."""
+    one-time codes are stored hashed, a ticket's code opens and cancels the ticket, a sign-in
+    link signs in, so the outbox admins read must not be a second copy of any."""
     notification.body = _without_secrets(notification)
     notification.params = None  # they carried the same values as the text
 
@@ -213,12 +213,14 @@ def _without_secrets(notification: Notification) -> str:
     body = notification.body
     if notification.kind in _CODE_KINDS:
         body = _CODE_IN_TEXT.sub("******", body)
+    body = _SIGN_IN_LINK_IN_TEXT.sub(r"\1\2…", body)
     return _TICKET_IN_TEXT.sub(r"\1\2…", body)
 
 
 _CODE_KINDS = (NotificationKind.ONE_TIME_CODE, NotificationKind.REGISTRATION_CODE)
 _CODE_IN_TEXT = re.compile(r"\d{6}")
 _TICKET_IN_TEXT = re.compile(r"(/t/)([0-9A-Z]{4})[0-9A-Z]{16}\b")
+_SIGN_IN_LINK_IN_TEXT = re.compile(r"(/signin/)([A-Za-z0-9_-]{4})[A-Za-z0-9_-]+")  # services/invitations.py
 
 
 def _backoff(attempts: int) -> timedelta:
