@@ -72,6 +72,7 @@ class Config:
     # failed attempts per account and one per address, shared by /login and POST /api/v1/token.
     SIGN_IN_HOURS = 16
     SIGN_IN_LINK_HOURS = 72  # a one-time sign-in link (an invitation) works once, this long
+    BROADCASTS_PER_DAY = 3  # an organiser's messages to an event's registrants, per 24 hours
     DEVICE_PAIRING_MINUTES = 15  # a door device's pairing QR works once, this long
 
     API_TOKEN_DAYS = 90

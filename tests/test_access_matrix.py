@@ -62,6 +62,7 @@ OWN_THINGS = {
     "organiser.events", "organiser.new_event", "door.index", "api.create_event",
     "api.revoke_token", "organiser.dashboard", "organiser.dashboard_export",
     "organiser.campaign_summary", "organiser.members", "organiser.invite_member",
+    "organiser.message_kinds",
 }
 
 SECRET_TITLE = "甲局机密质量开放日"

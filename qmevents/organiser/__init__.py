@@ -8,6 +8,7 @@ from . import (  # noqa: F401  (their routes, on bp)
     digest,
     exports,
     lottery,
+    messages,
     outbox,
     questions,
     registrants,
