@@ -3,20 +3,25 @@ previewed, one message per party with its own ticket link, no web address of the
 at most three per event a day, audited; and the page listing every message we send."""
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import OperationalError
 
 from qmevents.extensions import db
 from qmevents.models import (
     AuditEntry,
     Broadcast,
+    Event,
     EventSession,
     Notification,
     Registration,
+    User,
 )
-from qmevents.services.messaging import templates
+from qmevents.services.errors import ValidationFailed
+from qmevents.services.messaging import broadcasts, templates
 from qmevents.services.registrations import register as reg
 from qmevents.timeutil import utcnow
 
@@ -159,3 +164,42 @@ def test_every_message_kind_is_listed_with_when_and_its_words(client, boss):
     assert templates.REGISTRY
     for template in templates.REGISTRY.values():
         assert template.key in html and template.when in html
+
+
+def test_organisers_pressing_send_at_once_never_pass_three_a_day(app, tour, crowd, factory):
+    """Eight organisers' sends race in real threads, each with its own connection: at most three
+    broadcasts are recorded (exactly three on PostgreSQL, where the losers wait for the lock);
+    the others are refused, or on SQLite told to retry, never a fourth."""
+    user_id, _email = factory.user("organiser", org=BUREAU)
+    barrier = threading.Barrier(8)
+    outcomes: list[str] = []
+
+    def press(n: int) -> None:
+        with app.app_context():
+            event = db.session.get(Event, tour.event_id)
+            actor = db.session.get(User, user_id)
+            composed = broadcasts.compose(event, f"第{n}条", ["confirmed"], None)
+            db.session.commit()  # a fresh transaction, as each request has
+            barrier.wait()
+            try:
+                broadcasts.send(event, composed, actor)
+                outcomes.append("sent")
+            except ValidationFailed:
+                outcomes.append("refused")
+            except OperationalError:  # SQLite: "database is locked", a 503 to retry
+                db.session.rollback()
+                outcomes.append("retry")
+
+    threads = [threading.Thread(target=press, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    with app.app_context():
+        recorded = db.session.scalar(select(func.count(Broadcast.id)))
+    assert len(outcomes) == 8
+    assert recorded == outcomes.count("sent") <= 3
+    assert outcomes.count("sent") >= 1
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        assert outcomes.count("sent") == 3 and outcomes.count("refused") == 5
+    assert len(sent(app)) == 2 * recorded

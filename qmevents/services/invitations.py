@@ -39,6 +39,7 @@ from . import audit, staffing
 from .accounts import end_everything, normalise_email, valid_email
 from .errors import Forbidden, NotFound, ValidationFailed
 from .identity import normalise_mobile
+from .locking import lock_row
 from .messaging import outbox, templates
 
 UNUSABLE_PASSWORD = "!"  # no argon2 hash: no password signs this account in
@@ -201,8 +202,7 @@ def remove_member(actor: User, user_id: int) -> User:
             or member.role != Role.ORGANISER or not member.active):
         raise NotFound(_("No such member of your organisation."))
     # One removal at a time per organisation: the count below then sees the other's outcome.
-    db.session.execute(select(Organisation.id).where(Organisation.id == actor.organisation_id)
-                       .with_for_update())
+    lock_row(Organisation, actor.organisation_id)
     others = db.session.scalar(select(func.count(User.id)).where(
         User.organisation_id == actor.organisation_id, User.role == Role.ORGANISER,
         User.active.is_(True), User.id != member.id))

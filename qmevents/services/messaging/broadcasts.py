@@ -41,6 +41,7 @@ from ...timeutil import utcnow
 from .. import audit
 from ..errors import ValidationFailed
 from ..identity import normalise_name
+from ..locking import lock_row
 from . import outbox, templates
 
 MAX_TEXT = 150  # characters of the organiser's own words
@@ -149,7 +150,7 @@ def sent_recently(event_id: int) -> int:
 def send(event: Event, composed: Composed, actor: User) -> Broadcast:
     """Record the broadcast and stage one message per recipient, in one transaction; then send.
     Refused beyond BROADCASTS_PER_DAY in 24 hours for the event."""
-    db.session.execute(select(Event.id).where(Event.id == event.id).with_for_update())
+    lock_row(Event, event.id)
     limit = int(current_app.config["BROADCASTS_PER_DAY"])
     if sent_recently(event.id) >= limit:
         db.session.rollback()
