@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from qmevents.models import Event, EventSession, Registration, RegistrationStatus
-from qmevents.services.messaging import messages
+from qmevents.services.messaging import messages, templates
 
 URL = "https://zlj.example.cn/t/ABCDEFGHJKMNPQRSTVWX"
 PHONE = "13812345678"
@@ -103,3 +103,53 @@ def test_a_long_title_is_cut_to_forty_characters(app):
     with app.app_context():
         body = messages.draft_registration_confirmed(party(title=title), URL).body
     assert f"「{title[:39]}…」" in body
+
+
+def test_each_message_is_its_own_template_with_string_parameters(app):
+    offered = party(RegistrationStatus.OFFERED,
+                    offer_expires_at=datetime(2030, 9, 14, 4, 5, tzinfo=UTC))
+    with app.app_context():
+        drafts = {
+            "registration_confirmed": messages.draft_registration_confirmed(party(), URL),
+            "registration_waitlisted": messages.draft_registration_confirmed(
+                party(RegistrationStatus.WAITLISTED), URL),
+            "registration_applied": messages.draft_registration_confirmed(
+                party(RegistrationStatus.APPLIED), URL),
+            "waitlist_offered": messages.draft_promoted(offered, URL),
+            "waitlist_promoted": messages.draft_promoted(party(), URL),
+            "offer_expired": messages.draft_offer_expired(party(), URL),
+            "registration_code": messages.draft_registration_code(PHONE, "654321"),
+        }
+        stored_ones = {
+            "registration_cancelled": messages.registration_cancelled(party(), URL),
+            "cancelled_by_organiser": messages.cancelled_by_organiser(party(), URL),
+            "application_admitted": messages.admitted(party(), URL),
+            "application_admitted_note": messages.admitted(party(), URL, "请带身份证"),
+            "application_declined": messages.declined(party()),
+            "application_declined_note": messages.declined(party(), "名额有限"),
+            "invitation": messages.invited(party(), URL),
+            "lottery_won": messages.lottery_won(party(), URL),
+            "lottery_waitlisted": messages.lottery_waitlisted(party(), 3, URL),
+            "one_time_code": messages.one_time_code(PHONE, "123456"),
+        }
+        for key, message in {**drafts, **stored_ones}.items():
+            template = templates.REGISTRY[key]
+            assert message.template == key
+            assert set(message.params) == set(template.params)
+            assert all(isinstance(value, str) for value in message.params.values())
+            # the body is the signature and the template filled with exactly these parameters
+            assert message.body == "【质量月】" + template.fill(**message.params)
+            assert message.kind == template.kind and message.subject == template.subject
+    assert drafts["waitlist_offered"].params["deadline"] == "9月14日 12:05"
+    assert stored_ones["lottery_waitlisted"].params["position"] == "3"
+    assert stored_ones["application_declined_note"].params["note"] == "名额有限"
+    assert "ticket" not in stored_ones["application_declined"].params
+
+
+def test_every_template_key_is_distinct_and_every_text_fits_a_provider():
+    keys = list(templates.REGISTRY)
+    assert len(keys) == len(set(keys)) >= 19
+    for template in templates.REGISTRY.values():
+        assert "【" not in template.text  # the sign name is the provider's, never in a template
+        assert "${" in template.provider_text or not template.params
+        assert template.when and template.subject

@@ -77,8 +77,11 @@ def stage(channel: str, recipient: str, kind: str, subject: str, body: str,
     it commit together (or not at all). With the outbox backend the stored row IS the delivery;
     other backends get a pending row, sent by `dispatch` after the commit. One INSERT: this runs
     inside every registration, while places are held."""
-    if channel == NotificationChannel.SMS:
-        body = body.replace(recipient, mask_mobile(recipient))  # never a full number in a text
+    if channel == NotificationChannel.SMS:  # never a full number in a text
+        body = body.replace(recipient, mask_mobile(recipient))
+        if params:
+            params = {name: str(value).replace(recipient, mask_mobile(recipient))
+                      for name, value in params.items()}
     now = utcnow()
     row = dict(channel=NotificationChannel(channel), recipient=recipient, kind=str(kind),
                subject=subject[:200], body=body, registration_id=registration_id,
