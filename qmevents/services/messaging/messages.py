@@ -135,7 +135,7 @@ def registration_confirmed(registration: Registration, ticket_url: str) -> Notif
 
 
 def draft_registration_confirmed(registration: Registration,
-                                 ticket_url: str) -> outbox.Draft | None:
+                                 ticket_url: str) -> templates.Draft | None:
     """The text of `registration_confirmed`, composed before the registration's transaction so
     that nothing but writes happens while places are held (see services.registrations.register)."""
     def choose(r: Registration) -> tuple[templates.SmsTemplate, dict]:
@@ -164,7 +164,7 @@ def promoted(registration: Registration, ticket_url: str) -> Notification | None
     return _queue(draft_promoted(registration, ticket_url), registration)
 
 
-def draft_promoted(registration: Registration, ticket_url: str) -> outbox.Draft | None:
+def draft_promoted(registration: Registration, ticket_url: str) -> templates.Draft | None:
     """The text of `promoted`, for services.registrations.waitlist to store with the promotion
     itself."""
     def choose(r: Registration) -> tuple[templates.SmsTemplate, dict]:
@@ -175,7 +175,7 @@ def draft_promoted(registration: Registration, ticket_url: str) -> outbox.Draft 
     return _draft_about(registration, choose, ticket_url)
 
 
-def draft_offer_expired(registration: Registration, ticket_url: str) -> outbox.Draft | None:
+def draft_offer_expired(registration: Registration, ticket_url: str) -> templates.Draft | None:
     """An offered place not confirmed in time: it has gone to the next party in line."""
     return _draft_about(registration, _just(OFFER_EXPIRED), ticket_url)
 
@@ -215,7 +215,7 @@ def one_time_code(phone: str, code: str) -> Notification | None:
     return outbox.queue_and_deliver(*draft.fields(), **draft.provider_fields())
 
 
-def draft_registration_code(phone: str, code: str) -> outbox.Draft:
+def draft_registration_code(phone: str, code: str) -> templates.Draft:
     """The code that proves the registrant holds the phone. Our words only: the number asked
     for gets nothing else from us, whoever asked."""
     return templates.draft(REGISTRATION_CODE, phone, code=code, minutes=_code_minutes())
@@ -240,7 +240,7 @@ def _noted(plain: templates.SmsTemplate, with_note: templates.SmsTemplate,
     return lambda registration: (with_note, {"note": note}) if note else (plain, {})
 
 
-def _queue(draft: outbox.Draft | None, registration: Registration) -> Notification | None:
+def _queue(draft: templates.Draft | None, registration: Registration) -> Notification | None:
     if draft is None:
         return None
     return outbox.queue_and_deliver(*draft.fields(), registration.id, **draft.provider_fields())
@@ -259,7 +259,7 @@ def _about_registration(registration: Registration, choose: Choice, ticket_url: 
 
 
 def _draft_about(registration: Registration, choose: Choice,
-                 ticket_url: str | None) -> outbox.Draft | None:
+                 ticket_url: str | None) -> templates.Draft | None:
     """An SMS about a registration, composed but not stored. None when there is nobody to tell
     or it cannot be composed (logged: a message never turns a registration into an error)."""
     template = None
