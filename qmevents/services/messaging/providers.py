@@ -174,7 +174,7 @@ def tencent_authorization(secret_id: str, secret_key: str, host: str, payload: b
     date = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
     canonical_request = "\n".join([
         "POST", "/", "",
-        f"content-type:{content_type}\nhost:{host}\n",
+        f"content-type:{content_type.lower()}\nhost:{host.lower()}\n",
         "content-type;host",
         hashlib.sha256(payload).hexdigest(),
     ])
