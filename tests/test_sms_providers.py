@@ -395,3 +395,29 @@ def test_the_outbox_keeps_the_parameters_only_until_the_message_has_left(app, fa
         stored = db.session.get(Notification, notification.id)
         assert stored.template == "registration_confirmed" and stored.params is None
         assert db.session.get(Registration, stored.registration_id).phone == PHONE
+
+
+# --- flask notify templates -------------------------------------------------------------------
+
+
+def test_the_templates_command_lists_every_template_and_its_code(app, runner):
+    app.config["SMS_TEMPLATE_CODES"] = {"registration_confirmed": "SMS_460001", "gone": "SMS_1"}
+    result = runner.invoke(args=["notify", "templates"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    for key, template in templates.REGISTRY.items():
+        [header] = [line for line in lines if line.startswith(f"{key}  ")]
+        assert template.subject in header
+        assert ("SMS_460001" in header) == (key == "registration_confirmed")
+        assert any(line.strip().endswith(template.provider_text) for line in lines)
+        assert any(line.strip().endswith(template.numbered_text) for line in lines)
+        assert any(line.strip().endswith(template.when) for line in lines)
+    assert "gone" in lines[-1]  # a code for a template that does not exist is pointed out
+
+
+def test_the_templates_command_refuses_codes_that_are_not_json(app, runner):
+    app.config["SMS_TEMPLATE_CODES"] = "{registration_confirmed: SMS_1"
+    result = runner.invoke(args=["notify", "templates"])
+    assert result.exit_code == 2
+    assert "SMS_TEMPLATE_CODES is not valid JSON" in result.output
+    assert "Traceback" not in result.output
