@@ -3,10 +3,12 @@ template filled in, word for word what citizens were sent before templates exist
 message carries its template's key and parameters for the providers that send only templates."""
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 from qmevents.models import Event, EventSession, Registration, RegistrationStatus
-from qmevents.services.messaging import messages, templates
+from qmevents.services.messaging import changes, messages, reminders, templates
 
 URL = "https://zlj.example.cn/t/ABCDEFGHJKMNPQRSTVWX"
 PHONE = "13812345678"
@@ -153,3 +155,13 @@ def test_every_template_key_is_distinct_and_every_text_fits_a_provider():
         assert "【" not in template.text  # the sign name is the provider's, never in a template
         assert "${" in template.provider_text or not template.params
         assert template.when and template.subject
+
+
+def test_the_readme_lists_every_template_to_register_word_for_word():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Text message templates to register with the provider", 1)[1]
+    listed = dict(re.findall(r"^\| `([a-z_]+)` \| (.+) \|$", section.split("\n\n#", 1)[0],
+                             flags=re.MULTILINE))
+    assert {changes.CHANGED.key, changes.CANCELLED.key, reminders.REMINDER.key} <= set(listed)
+    assert listed == {key: template.provider_text
+                      for key, template in templates.REGISTRY.items()}
