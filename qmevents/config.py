@@ -81,7 +81,9 @@ class Config:
 
     # --- Notifications and one-time codes (services/messaging/outbox.py, services/otp.py) ---------
     # "outbox" stores messages for admins to read and sends nothing, so the demo needs no provider;
-    # "smtp" sends e-mail; "sms" posts to an SMS provider's HTTP API.
+    # "smtp" sends e-mail; "sms" posts to an SMS provider's HTTP API; "aliyun" and "tencent"
+    # send registered templates through Alibaba Cloud SMS or Tencent Cloud SMS
+    # (services/messaging/providers.py, the SMS_… settings below).
     NOTIFY_BACKEND = "outbox"
     NOTIFY_MAX_ATTEMPTS = 5  # then a message is "failed", visible to admins
     # Send in a background thread after the commit, so a slow provider never delays an answer
@@ -96,6 +98,24 @@ class Config:
     SMS_API_URL: str | None = None
     SMS_API_KEY: str | None = None
     SMS_SENDER = "质量月"
+    # --- Template providers: Alibaba Cloud SMS (NOTIFY_BACKEND="aliyun") and Tencent Cloud SMS
+    # ("tencent"). Both send only templates registered with them (`flask notify templates` lists
+    # ours, README: "Text message templates to register with the provider"); SMS_TEMPLATE_CODES
+    # maps each of our keys to the code the provider gave it, e.g. FLASK_SMS_TEMPLATE_CODES=
+    # '{"registration_confirmed": "SMS_4626…"}' (a JSON object). A message whose template has no
+    # code fails and stays in the outbox with the reason. The sign name (签名) is registered with
+    # the provider too; None: SMS_SENDER.
+    SMS_TEMPLATE_CODES: dict | None = None
+    SMS_SIGN_NAME: str | None = None
+    SMS_ALIYUN_ACCESS_KEY_ID: str | None = None
+    SMS_ALIYUN_ACCESS_KEY_SECRET: str | None = None
+    SMS_ALIYUN_ENDPOINT = "https://dysmsapi.aliyuncs.com/"  # tests point it at a local fake
+    SMS_ALIYUN_REGION = "cn-hangzhou"
+    SMS_TENCENT_SECRET_ID: str | None = None
+    SMS_TENCENT_SECRET_KEY: str | None = None
+    SMS_TENCENT_SDK_APP_ID: str | None = None  # the SMS application's SdkAppId, 1400…
+    SMS_TENCENT_ENDPOINT = "https://sms.tencentcloudapi.com/"
+    SMS_TENCENT_REGION = "ap-guangzhou"
     # The site's address as citizens reach it, e.g. "https://zlj.example.gov.cn": the base of
     # every link in a message, a QR code or an API answer. Required in production. None
     # (development): the request's own address, only when its host is one of LINK_HOSTS; a

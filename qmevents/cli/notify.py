@@ -1,12 +1,20 @@
-"""flask notify retry | list | reminders: the outbox from a terminal (cron runs `retry` every
-minute and `reminders` every few minutes)."""
+"""flask notify retry | list | reminders | templates: the outbox from a terminal (cron runs
+`retry` every minute and `reminders` every few minutes); `templates` lists what to register with
+a text message provider and which templates SMS_TEMPLATE_CODES gives a code."""
 from __future__ import annotations
 
-import click
-from flask import Flask
+import sys
 
-from ..services.messaging import outbox, reminders
+import click
+from flask import Flask, current_app
+from flask_babel import gettext as _
+
+from ..services.messaging import changes, messages, outbox, providers, reminders, templates
+from ..services.messaging.backends import SendFailed
 from ..timeutil import to_local
+
+# The modules that declare templates (at import time): every one of them is in REGISTRY.
+DECLARING = (messages, reminders, changes)
 
 
 def register(app: Flask) -> None:
@@ -36,3 +44,29 @@ def register(app: Flask) -> None:
             error = entry.last_error or ""
             click.echo(f"{when}  {entry.channel:5}  {entry.recipient:16}  {entry.kind:24}  "
                        f"{entry.status:7}  {entry.attempts}  {error}".rstrip())
+
+    @notify_group.command("templates")
+    def list_templates():
+        """Every text message template: key, subject, when it is sent, the text to register
+        with Alibaba Cloud (${name}) and Tencent Cloud ({1}, {2}…), and its code if
+        SMS_TEMPLATE_CODES has one."""
+        try:
+            codes = providers.template_codes(current_app.config.get("SMS_TEMPLATE_CODES"))
+        except SendFailed as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(2)
+        for key, template in sorted(templates.REGISTRY.items()):
+            code = codes.get(key)
+            status = (_("code %(code)s", code=code) if code
+                      else _("no code in SMS_TEMPLATE_CODES"))
+            click.echo(f"{key}  {template.subject}  [{status}]")
+            click.echo("  " + _("Sent: %(when)s", when=template.when))
+            click.echo("  " + _("Alibaba Cloud: %(text)s", text=template.provider_text))
+            click.echo("  " + _("Tencent Cloud: %(text)s", text=template.numbered_text))
+        known = sum(1 for key in templates.REGISTRY if key in codes)
+        click.echo(_("%(known)d of %(count)d templates have a code.", known=known,
+                     count=len(templates.REGISTRY)))
+        unknown = sorted(set(codes) - set(templates.REGISTRY))
+        if unknown:
+            click.echo(_("SMS_TEMPLATE_CODES names no such template: %(keys)s",
+                         keys=", ".join(unknown)))

@@ -1,10 +1,13 @@
 """How a message leaves: one Notifier interface and three backends. "outbox" (the default)
 delivers to the notification table itself, which admins read, so the demo needs no provider;
-"smtp" sends e-mail; "sms" posts JSON to an SMS provider's HTTP API. services/messaging/outbox.py
-stores, queues and retries; a backend only delivers or raises SendFailed.
+"smtp" sends e-mail; "sms" posts JSON to an SMS provider's HTTP API. The template providers
+("aliyun", "tencent": providers.py) add themselves to BACKENDS when outbox.py imports them.
+services/messaging/outbox.py stores, queues and retries; a backend only delivers or raises
+SendFailed.
 """
 from __future__ import annotations
 
+import http.client
 import json
 import smtplib
 import ssl
@@ -117,6 +120,24 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 
 
 _OPENER = urllib.request.build_opener(_NoRedirects)
+
+
+def post(request: urllib.request.Request, timeout: float, provider: str) -> tuple[int, bytes]:
+    """Send `request` once, never following a redirect: (HTTP status, the answer's first 64 KiB),
+    an error status included (providers explain a refusal in its body). SendFailed when the
+    provider cannot be reached."""
+    try:
+        with _OPENER.open(request, timeout=timeout) as response:
+            return response.status, response.read(65536)
+    except urllib.error.HTTPError as exc:
+        try:
+            body = exc.read(65536)
+        except OSError:
+            body = b""
+        return exc.code, body
+    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise SendFailed(f"{provider} unreachable: {reason}") from None
 
 
 @dataclass

@@ -5,7 +5,9 @@ delivery leaves the row pending with the error and a time for the next try (`del
 `flask notify retry`), and after NOTIFY_MAX_ATTEMPTS it is "failed" — still there for admins.
 Nothing here ever raises into a registration: it has been committed before we are called.
 
-The backends ("outbox", "smtp", "sms") live in services/messaging/backends.py.
+The backends ("outbox", "smtp", "sms") live in services/messaging/backends.py, the template
+providers ("aliyun", "tencent") in services/messaging/providers.py, which adds them to
+backends.BACKENDS when imported: here, where a backend is chosen.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from ...extensions import db
 from ...models import Notification, NotificationChannel, NotificationKind, NotificationStatus
 from ...timeutil import utcnow
 from ..identity import mask_mobile
+from . import providers  # noqa: F401  (adds "aliyun" and "tencent" to backends.BACKENDS)
 from .backends import Message, OutboxBackend, SendFailed, backend, backend_name
 
 log = logging.getLogger(__name__)
@@ -41,28 +44,6 @@ _INSERT_NOTIFICATION = insert(Notification.__table__)
 
 
 @dataclass(frozen=True)
-class Draft:
-    """A composed message, not stored yet."""
-
-    channel: NotificationChannel
-    recipient: str
-    kind: str
-    subject: str
-    body: str
-    # The provider template (services.messaging.templates) and its parameters, when the text
-    # was composed from one: Alibaba Cloud and Tencent Cloud send only registered templates.
-    template: str | None = None
-    params: dict | None = None
-
-    def fields(self) -> tuple:
-        return (self.channel, self.recipient, self.kind, self.subject, self.body)
-
-    def provider_fields(self) -> dict:
-        """The keyword arguments of stage/queue/queue_and_deliver that carry the template."""
-        return {"template": self.template, "params": self.params}
-
-
-@dataclass(frozen=True)
 class Staged:
     """A stored message: its id, and whether it still has to be sent (see `dispatch`)."""
 
@@ -77,8 +58,11 @@ def stage(channel: str, recipient: str, kind: str, subject: str, body: str,
     it commit together (or not at all). With the outbox backend the stored row IS the delivery;
     other backends get a pending row, sent by `dispatch` after the commit. One INSERT: this runs
     inside every registration, while places are held."""
-    if channel == NotificationChannel.SMS:
-        body = body.replace(recipient, mask_mobile(recipient))  # never a full number in a text
+    if channel == NotificationChannel.SMS:  # never a full number in a text
+        body = body.replace(recipient, mask_mobile(recipient))
+        if params:
+            params = {name: str(value).replace(recipient, mask_mobile(recipient))
+                      for name, value in params.items()}
     now = utcnow()
     row = dict(channel=NotificationChannel(channel), recipient=recipient, kind=str(kind),
                subject=subject[:200], body=body, registration_id=registration_id,

@@ -120,7 +120,7 @@ def _claim_batch(now: datetime) -> list[outbox.Staged]:
     return staged
 
 
-def compose(registration: Registration) -> outbox.Draft:
+def compose(registration: Registration) -> templates.Draft:
     """The reminder of one registration."""
     start = to_local(registration.session.starts_at)
     ticket = links.ticket_url(registration.code)

@@ -3,12 +3,13 @@
 Chinese SMS providers (Alibaba Cloud, Tencent Cloud) send only templates an operator registered
 with them beforehand, filled with parameters; our own outbox and a plain HTTP provider send the
 whole text. So each message is composed once, here, as (template, parameters): the stored body is
-the text filled in, and the provider adapters send the key's provider template code with the same
-parameters. The README's list of templates to register, and the organisers' page listing every
-message kind, are read from REGISTRY — one source, so neither can drift from what is sent.
+the text filled in, and the provider adapters (providers.py) send the key's provider template
+code (SMS_TEMPLATE_CODES) with the same parameters. The README's list of templates to register
+is checked against REGISTRY by a test, and `flask notify templates` prints it: one source, so
+neither can drift from what is sent.
 
 A module that sends a message declares its template at import time with `sms_template(...)`
-and composes with `draft(...)`.
+and composes with `draft(...)`, which returns a Draft (what outbox.stage and queue store).
 """
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ from dataclasses import dataclass
 from flask import current_app
 
 from ...models import NotificationChannel
-from .outbox import Draft
 
 
 @dataclass(frozen=True)
@@ -31,15 +31,47 @@ class SmsTemplate:
 
     @property
     def params(self) -> tuple[str, ...]:
-        return tuple(name for _, name, _, _ in string.Formatter().parse(self.text) if name)
+        """The parameters' names in the order they first appear in the text."""
+        return tuple(dict.fromkeys(
+            name for _, name, _, _ in string.Formatter().parse(self.text) if name))
 
     @property
     def provider_text(self) -> str:
-        """The text to register with a provider: {name} written ${name}, as both of them ask."""
+        """The text to register with Alibaba Cloud: {name} written ${name}."""
         return self.text.replace("{", "${")
+
+    @property
+    def numbered_text(self) -> str:
+        """The text to register with Tencent Cloud, whose variables are numbered {1}, {2}… in
+        the order of `params` (the order of its TemplateParamSet)."""
+        numbers = {name: str(n) for n, name in enumerate(self.params, start=1)}
+        return "".join(literal + (f"{{{numbers[name]}}}" if name else "")
+                       for literal, name, _, _ in string.Formatter().parse(self.text))
 
     def fill(self, **params: object) -> str:
         return self.text.format(**{name: params[name] for name in self.params})
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A composed message, not stored yet."""
+
+    channel: NotificationChannel
+    recipient: str
+    kind: str
+    subject: str
+    body: str
+    # The provider template (services.messaging.templates) and its parameters, when the text
+    # was composed from one: Alibaba Cloud and Tencent Cloud send only registered templates.
+    template: str | None = None
+    params: dict | None = None
+
+    def fields(self) -> tuple:
+        return (self.channel, self.recipient, self.kind, self.subject, self.body)
+
+    def provider_fields(self) -> dict:
+        """The keyword arguments of stage/queue/queue_and_deliver that carry the template."""
+        return {"template": self.template, "params": self.params}
 
 
 REGISTRY: dict[str, SmsTemplate] = {}

@@ -33,7 +33,7 @@ def send(phone: object) -> Sent:
     clean = normalise_mobile(phone)
     # The code and its message commit together (one transaction), then the message is sent.
     draft = messages.draft_registration_code(clean, code)
-    staged = outbox.stage(*draft.fields())
+    staged = outbox.stage(*draft.fields(), **draft.provider_fields())
     db.session.commit()
     outbox.dispatch(staged)
     return Sent(masked=mask_mobile(clean), expires_in=int(current_app.config["OTP_TTL_SECONDS"]))

@@ -266,7 +266,8 @@ def _write(event: Event, session: EventSession, clean: dict, code: str,
             {"registration_id": registration_id, "question_id": qid, "value": value}
             for qid, value in clean["answers"].items()
         ])
-    message = outbox.stage(*draft.fields(), registration_id) if draft else None
+    message = (outbox.stage(*draft.fields(), registration_id, **draft.provider_fields())
+               if draft else None)
     if status in HOLDS_PLACES and not places.claim_places(session.id, clean["party_size"]):
         db.session.rollback()
         return None

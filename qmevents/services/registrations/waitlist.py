@@ -242,7 +242,9 @@ def _stage(draft, registration: Registration) -> outbox.Staged | None:
     """A message about `registration`, added to the open transaction; None if it could not be
     composed (logged by notify: a message never undoes a promotion)."""
     message = draft(registration, links.ticket_url(registration.code))
-    return outbox.stage(*message.fields(), registration.id) if message else None
+    if message is None:
+        return None
+    return outbox.stage(*message.fields(), registration.id, **message.provider_fields())
 
 
 # --- the citizen confirms; offers run out -----------------------------------------------------
