@@ -5,7 +5,6 @@ names the string and where it is."""
 from __future__ import annotations
 
 import html
-import json
 import os
 import re
 from functools import cache
@@ -64,24 +63,11 @@ def translations(message) -> tuple[str, ...]:
     return tuple(message.string) if message.pluralizable else (message.string,)
 
 
-# New strings whose Chinese waits to be merged into the catalogue (a branch that may not touch
-# messages.po lists them here, msgid -> Chinese; whoever next runs `make translations` moves them
-# in and empties the file). They count as translated, their placeholders checked below.
-PENDING = ROOT / "zh_new.json"
-
-
-@cache
-def pending_translations() -> dict[str, str]:
-    return json.loads(PENDING.read_text(encoding="utf-8")) if PENDING.exists() else {}
-
-
 def test_every_source_string_has_a_chinese_translation():
     catalogue = zh_catalogue()
     untranslated = []
     for msgid, (where, _plural) in sorted(source_strings().items(), key=lambda item: item[1][0]):
         message = catalogue.get(msgid)
-        if pending_translations().get(msgid):
-            continue
         if message is None or "fuzzy" in message.flags or not all(translations(message)):
             untranslated.append(f"{where}: {msgid!r}")
     assert not untranslated, (
@@ -121,13 +107,6 @@ def test_translations_keep_the_placeholders_of_the_source():
             if sorted(set(PLACEHOLDER.findall(text))) != wanted or stray:
                 wrong.append(f"{_key(message.id)!r} -> {text!r}")
     assert not wrong, "Placeholders differ between msgid and msgstr:\n" + "\n".join(wrong)
-
-
-def test_pending_translations_keep_the_placeholders_of_the_source():
-    wrong = [f"{msgid!r} -> {text!r}" for msgid, text in pending_translations().items()
-             if sorted(set(PLACEHOLDER.findall(msgid))) != sorted(set(PLACEHOLDER.findall(text)))
-             or not re.search(r"[\u4e00-\u9fff]", text)]
-    assert not wrong, f"{PENDING.name}: placeholders differ or no Chinese:\n" + "\n".join(wrong)
 
 
 # --- what a visitor who chose no language reads ---------------------------------------------
