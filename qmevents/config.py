@@ -60,6 +60,10 @@ class Config:
     SESSION_PROTECTION = "basic"
     WTF_CSRF_TIME_LIMIT = None  # a form left open on a phone at the venue stays valid
 
+    # The thank-you with the satisfaction survey (services/messaging/thanks.py) is texted only
+    # from the first hour until the second, Shanghai time: nobody's phone rings at night.
+    THANKS_HOURS = (9, 21)
+
     # Personal data is removed or anonymised this many days after an event (PIPL: minimal keeping).
     PERSONAL_DATA_DAYS = 30
     # Shown on the privacy page: who to ask about one's data, e.g. the campaign office's e-mail.

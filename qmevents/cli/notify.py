@@ -1,11 +1,11 @@
-"""flask notify retry | list | reminders: the outbox from a terminal (cron runs `retry` every
-minute and `reminders` every few minutes)."""
+"""flask notify retry | list | reminders | thanks: the outbox from a terminal (cron runs `retry`
+every minute, `reminders` and `thanks` every few minutes)."""
 from __future__ import annotations
 
 import click
 from flask import Flask
 
-from ..services.messaging import outbox, reminders
+from ..services.messaging import outbox, reminders, thanks
 from ..timeutil import to_local
 
 
@@ -26,6 +26,13 @@ def register(app: Flask) -> None:
         """Text each confirmed party the day before its session, from 18:00 Shanghai time. Run
         it every few minutes; each party is reminded once, however many runs overlap."""
         click.echo(f"reminders sent {reminders.send_due().sent}")
+
+    @notify_group.command("thanks")
+    def send_thanks():
+        """Thank each party that came, with the satisfaction survey's link, once its session has
+        ended (within 3 days, 09:00 to 21:00 Shanghai time). Run it every few minutes; each party
+        is thanked once, however many runs overlap; no-shows never."""
+        click.echo(f"thanks sent {thanks.send_due().sent}")
 
     @notify_group.command("list")
     @click.option("--limit", default=20, show_default=True)
