@@ -116,6 +116,8 @@ class Config:
     OTP_RATE_LIMIT_PER_PHONE = "3 per 10 minutes;10 per day"
     OTP_RATE_LIMIT_PER_ADDRESS = "60 per minute"
     TICKET_RATE_LIMIT_PER_ADDRESS = "600 per minute"
+    # Survey answers (one per ticket anyway); a venue's families may share one carrier address.
+    SURVEY_RATE_LIMIT_PER_ADDRESS = "120 per minute"
     # Searches by a whole mobile number, per user (ratelimits.limit_number_search): 10,000 tries
     # would unmask 138****5678; at this pace they take longer than personal data is kept.
     NUMBER_SEARCH_RATE_LIMIT = "20 per hour;60 per day"
