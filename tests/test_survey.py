@@ -12,12 +12,14 @@ import pytest
 from sqlalchemy import func, select, update
 
 from qmevents.extensions import db
-from qmevents.models import Event, Registration, SurveyResponse
+from qmevents.models import Event, Registration, StaffAssignment, SurveyResponse
 from qmevents.services import survey
 from qmevents.services.errors import NotFound, ValidationFailed
+from qmevents.services.reporting import dashboards, reports, satisfaction
+from qmevents.services.reporting.digest import campaign_summary
 from qmevents.timeutil import utcnow
 
-from .conftest import Factory, close_app, csrf_from, ready_app
+from .conftest import Factory, close_app, csrf_from, login, ready_app
 from .test_capacity_race import together
 from .test_thanks import Door
 
@@ -233,3 +235,95 @@ def test_the_stored_registration_is_untouched(app, held):
         survey.answer(held.came, 5)
         registration = db.session.scalar(select(Registration).filter_by(code=held.came))
         assert registration.admitted_people == 2
+
+
+# --- the results: the event report, its export, the campaign summary -----------------------------
+
+
+@pytest.fixture
+def rated(app, factory):
+    """An event held an hour ago whose five parties came: four answered (5, 5, 4, 2 stars; come
+    again yes, yes, no, not said), one of them with a comment that names someone."""
+    door = Door(app, factory, title="质量开放日")
+    door.codes = [door.ticket(f"1380013810{n}", party_size=1) for n in range(5)]
+    for code in door.codes:
+        door.admit(code)
+    door.ended_an_hour_ago()
+    with app.app_context():
+        for code, stars, again, comment in zip(door.codes, (5, 5, 4, 2), (True, True, False, None),
+                                               ("讲解员<b>王芳</b>很耐心", "", "", ""),
+                                               strict=False):
+            survey.answer(code, stars, again, comment)
+    return door
+
+
+def report_of(app, event_id: int):
+    with app.app_context():
+        return reports.event_report(event_id)
+
+
+def test_the_report_counts_answers_average_stars_and_who_would_come_again(app, rated):
+    figures = report_of(app, rated.event_id).satisfaction
+    assert (figures.answers, figures.average) == (4, 4.0)
+    assert figures.come_again_share == pytest.approx(2 / 3)  # of the three who said
+    with app.app_context():
+        assert [c.text for c in satisfaction.comments(rated.event_id)] == ["讲解员<b>王芳</b>很耐心"]
+
+
+def test_an_event_without_answers_has_no_average(app, held):
+    figures = report_of(app, held.event_id).satisfaction
+    assert (figures.answers, figures.average, figures.come_again_share) == (0, None, None)
+
+
+def test_the_report_page_shows_the_figures_and_to_its_organisers_the_comments(
+        app, client, factory, rated):
+    _id, email = factory.user("organiser")
+    login(client, email)
+    html = client.get(f"/organiser/events/{rated.event_id}/report?lang=en").get_data(as_text=True)
+    assert 'id="satisfaction-heading"' in html
+    assert re.search(r"<strong>4</strong>", html) and "<strong>4.0</strong>" in html
+    assert "<strong>67%</strong>" in html
+    assert "讲解员&lt;b&gt;王芳&lt;/b&gt;很耐心" in html and "<b>王芳</b>" not in html
+
+    staff = app.test_client()
+    staff_id, staff_email = factory.user("staff")
+    with app.app_context():
+        db.session.add(StaffAssignment(user_id=staff_id, event_id=rated.event_id))
+        db.session.commit()
+    login(staff, staff_email)
+    seen = staff.get(f"/organiser/events/{rated.event_id}/report").get_data(as_text=True)
+    assert "<strong>4.0</strong>" in seen
+    assert "王芳" not in seen and "survey-comments" not in seen  # figures only
+
+
+def test_the_report_export_holds_the_figures_not_the_comments(app, client, factory, rated):
+    _id, email = factory.user("organiser")
+    login(client, email)
+    csv = client.get(f"/organiser/events/{rated.event_id}/report.csv?lang=en")
+    assert csv.status_code == 200
+    text = csv.get_data().decode("utf-8-sig")
+    assert re.search(r"Survey answers,4\r?\n", text)
+    assert re.search(r"Average stars \(out of 5\),4\.0\r?\n", text)
+    assert re.search(r"Would come again,66\.7%\r?\n", text)
+    assert "王芳" not in text
+    xlsx = client.get(f"/organiser/events/{rated.event_id}/report.xlsx")
+    assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+
+
+def test_the_campaign_summary_says_how_satisfied_people_were(app, rated):
+    with app.app_context():
+        zh = campaign_summary(dashboards.DashboardFilter(), "zh_CN")
+        en = campaign_summary(dashboards.DashboardFilter(), "en")
+    said = "参与问卷的4位市民平均满意度4.0分（满分5分），67%表示愿意再来。"
+    assert said in zh.intro
+    (yangpu,) = zh.paragraphs
+    assert yangpu.text.endswith(said)
+    assert "The 4 visitors who answered the survey gave the events 4.0 out of 5 on average; " \
+        "67% would come again." in en.intro
+
+
+def test_without_answers_the_summary_says_nothing_of_satisfaction(app, held):
+    with app.app_context():
+        zh = campaign_summary(dashboards.DashboardFilter(), "zh_CN")
+    assert "满意度" not in zh.as_text()
+    assert zh.paragraphs  # the event is there, its figures without a survey

@@ -194,7 +194,7 @@ class SurveyForm(FlaskForm):
         super().__init__(*args, **kwargs)
         # Set here, not in the fields: WTForms 3.1 to 3.3 alike (as RegistrationForm.for_event).
         self.stars.choices = [(str(n), str(n)) for n in range(1, 6)]
-        self.come_again.choices = [("yes", _l("Yes")), ("no", _l("No"))]
+        self.come_again.choices = [("yes", _l("Yes, I would")), ("no", _l("No, I would not"))]
         self.problems = []
 
     def come_again_value(self) -> object:

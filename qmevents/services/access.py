@@ -83,6 +83,12 @@ def may_see_registrants(user: User, event: Event) -> bool:
     return user.role == Role.STAFF or may_edit(user, event)
 
 
+def may_read_comments(user: User, event: Event) -> bool:
+    """The satisfaction survey's comments (free text that may name someone): the event's
+    organisers and admins; door staff and a bureau looking over the event see the figures."""
+    return may_edit(user, event)
+
+
 def may_edit(user: User, event: Event) -> bool:
     """An admin, or an organiser of the event's organisation: edit, decide about applicants,
     invite, draw lots, cancel registrations."""
