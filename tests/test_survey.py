@@ -327,3 +327,10 @@ def test_without_answers_the_summary_says_nothing_of_satisfaction(app, held):
         zh = campaign_summary(dashboards.DashboardFilter(), "zh_CN")
     assert "满意度" not in zh.as_text()
     assert zh.paragraphs  # the event is there, its figures without a survey
+
+
+def test_last_years_demo_edition_has_answers_for_the_summary(app, demo):
+    with app.app_context():
+        zh = campaign_summary(dashboards.DashboardFilter(), "zh_CN")
+    assert re.search(r"参与问卷的\S+位市民平均满意度\d\.\d分（满分5分），\d+%表示愿意再来。", zh.intro)
+    assert any("参与问卷的" in p.text for p in zh.paragraphs)

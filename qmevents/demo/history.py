@@ -310,7 +310,7 @@ def _survey_answers(event: Event, parties: list[_Party], ids: list[int],
         stars = rng.choices(STARS, STAR_WEIGHTS)[0]
         rows.append(dict(
             registration_id=registration_id, event_id=event.id, stars=stars,
-            come_again=None if rng.random() < 0.1 else stars >= 3 or rng.random() < 0.3,
+            come_again=None if rng.random() < 0.1 else stars >= 4 or rng.random() < 0.4,
             comment=rng.choice(COMMENTS) if rng.random() < 0.3 else "",
             created_at=party.session.ends_at + timedelta(hours=rng.randint(1, 30))))
     return rows
