@@ -60,6 +60,10 @@ class Config:
     SESSION_PROTECTION = "basic"
     WTF_CSRF_TIME_LIMIT = None  # a form left open on a phone at the venue stays valid
 
+    # The thank-you with the satisfaction survey (services/messaging/thanks.py) is texted only
+    # from the first hour until the second, Shanghai time: nobody's phone rings at night.
+    THANKS_HOURS = (9, 21)
+
     # Personal data is removed or anonymised this many days after an event (PIPL: minimal keeping).
     PERSONAL_DATA_DAYS = 30
     # Shown on the privacy page: who to ask about one's data, e.g. the campaign office's e-mail.
@@ -135,6 +139,8 @@ class Config:
     OTP_RATE_LIMIT_PER_PHONE = "3 per 10 minutes;10 per day"
     OTP_RATE_LIMIT_PER_ADDRESS = "60 per minute"
     TICKET_RATE_LIMIT_PER_ADDRESS = "600 per minute"
+    # Survey answers (one per ticket anyway); a venue's families may share one carrier address.
+    SURVEY_RATE_LIMIT_PER_ADDRESS = "120 per minute"
     # Searches by a whole mobile number, per user (ratelimits.limit_number_search): 10,000 tries
     # would unmask 138****5678; at this pace they take longer than personal data is kept.
     NUMBER_SEARCH_RATE_LIMIT = "20 per hour;60 per day"

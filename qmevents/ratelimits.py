@@ -130,6 +130,14 @@ def limit_number_search(view: View) -> View:
                                 exempt_when=lambda: not searched_whole_number())(view)
 
 
+def limit_survey(view: View) -> View:
+    """Answering the satisfaction survey (POST only), per address: one answer per ticket is the
+    database's rule; this stops one address hammering tickets with answers."""
+    return limiter.shared_limit(configured("SURVEY_RATE_LIMIT_PER_ADDRESS"),
+                                scope="survey:address", key_func=address_key,
+                                methods=["POST"])(view)
+
+
 def limit_ticket_lookup(view: View) -> View:
     """Opening a ticket by its code, per address and every method: guessing codes is a GET."""
     return limiter.shared_limit(configured("TICKET_RATE_LIMIT_PER_ADDRESS"), scope="ticket:address",

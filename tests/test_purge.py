@@ -23,6 +23,7 @@ from qmevents.models import (
     Notification,
     OneTimeCode,
     Registration,
+    SurveyResponse,
     Tally,
     User,
 )
@@ -86,6 +87,11 @@ class Programme:
             with on_the_day(self.app, session_id):
                 checkin.redeem(codes[0], event_id=event_id, session_id=session_id,
                                checkpoint_id=None, people=None, staff=admin)
+            # The party that came answered the survey, naming someone (tests/test_survey.py
+            # answers through the page; here the answer is only arranged).
+            first = db.session.scalar(select(Registration.id).filter_by(code=codes[0]))
+            db.session.add(SurveyResponse(registration_id=first, event_id=event_id, stars=4,
+                                          come_again=True, comment=f"讲解员王芳很好，{phones[0]}"))
             walk_in_phone = f"{prefix}999"[:11]
             door.walk_in(event_id, session_id, 2, admin, name="李娜", phone=walk_in_phone)
             door.bump(event_id, event.tallies[0].id, 7, admin)
@@ -132,6 +138,9 @@ class Programme:
                         | Notification.recipient.in_(held.phones)))),
                 "codes": list(db.session.scalars(
                     select(OneTimeCode.id).where(OneTimeCode.phone.in_(held.phones)))),
+                "comments": list(db.session.scalars(
+                    select(SurveyResponse.comment).where(
+                        SurveyResponse.event_id == held.event_id, SurveyResponse.comment != ""))),
                 "notes": [e.detail["message"] for e in db.session.scalars(
                     select(AuditEntry).where(AuditEntry.event_id == held.event_id,
                                              AuditEntry.action == "declined"))
@@ -161,7 +170,10 @@ class Programme:
                                    .where(Registration.event_id == held.event_id)
                                    .order_by(Registration.id)).all(),
                 report and (astuple(report.totals), [astuple(s) for s in report.sessions],
-                            [astuple(c) for c in report.checkpoints]),
+                            [astuple(c) for c in report.checkpoints],
+                            astuple(report.satisfaction)),
+                db.session.execute(select(SurveyResponse.stars, SurveyResponse.come_again)
+                                   .where(SurveyResponse.event_id == held.event_id)).all(),
             )
 
 
@@ -183,8 +195,9 @@ def test_purge_removes_the_personal_data_of_an_event_past_the_retention(programm
     assert result.exit_code == 0, result.output
     assert programme.personal(programme.past) == {
         "names": [], "phones": [], "answers": [], "walk_ins": [], "messages": [], "codes": [],
-        "notes": []}
+        "comments": [], "notes": []}
     assert "purged 1 events: 5 registrations, 10 answers, 1 admissions" in result.output
+    assert "1 survey comments" in result.output
 
 
 def test_recent_and_upcoming_events_keep_their_personal_data(programme, runner):
@@ -204,6 +217,7 @@ def test_the_reports_figures_are_the_same_after_the_purge(programme, runner):
 
     after = programme.figures(programme.past)
     assert after == before
+    assert before[-1] == [(4, True)]  # the survey's stars and come-again stay as figures
     assert before[0][:5] == (9, 5, 1, 1, 2)  # people, parties, admitted, admitted parties, walk-ins
 
 
@@ -228,6 +242,7 @@ def test_a_dry_run_says_what_would_go_and_changes_nothing(programme, runner):
 
     assert result.exit_code == 0, result.output
     assert "would purge 1 events: 5 registrations, 10 answers, 1 admissions" in result.output
+    assert "1 survey comments" in result.output
     assert "质量开放日 past" in result.output
     assert programme.personal(programme.past) == before
     with programme.app.app_context():

@@ -1,6 +1,6 @@
-"""flask notify retry | list | reminders | templates: the outbox from a terminal (cron runs
-`retry` every minute and `reminders` every few minutes); `templates` lists what to register with
-a text message provider and which templates SMS_TEMPLATE_CODES gives a code."""
+"""flask notify retry | list | reminders | thanks | templates: the outbox from a terminal (cron
+runs `retry` every minute, `reminders` and `thanks` every few minutes); `templates` lists what to
+register with a text message provider and which templates SMS_TEMPLATE_CODES gives a code."""
 from __future__ import annotations
 
 import sys
@@ -9,12 +9,21 @@ import click
 from flask import Flask, current_app
 from flask_babel import gettext as _
 
-from ..services.messaging import changes, messages, outbox, providers, reminders, templates
+from ..services.messaging import (
+    broadcasts,
+    changes,
+    messages,
+    outbox,
+    providers,
+    reminders,
+    templates,
+    thanks,
+)
 from ..services.messaging.backends import SendFailed
 from ..timeutil import to_local
 
 # The modules that declare templates (at import time): every one of them is in REGISTRY.
-DECLARING = (messages, reminders, changes)
+DECLARING = (messages, reminders, changes, thanks, broadcasts)
 
 
 def register(app: Flask) -> None:
@@ -34,6 +43,13 @@ def register(app: Flask) -> None:
         """Text each confirmed party the day before its session, from 18:00 Shanghai time. Run
         it every few minutes; each party is reminded once, however many runs overlap."""
         click.echo(f"reminders sent {reminders.send_due().sent}")
+
+    @notify_group.command("thanks")
+    def send_thanks():
+        """Thank each party that came, with the satisfaction survey's link, once its session has
+        ended (within 3 days, 09:00 to 21:00 Shanghai time). Run it every few minutes; each party
+        is thanked once, however many runs overlap; no-shows never."""
+        click.echo(f"thanks sent {thanks.send_due().sent}")
 
     @notify_group.command("list")
     @click.option("--limit", default=20, show_default=True)

@@ -17,8 +17,8 @@ def register(app: Flask) -> None:
                   help="Days after an event's last session (default: PERSONAL_DATA_DAYS).")
     @click.option("--dry-run", is_flag=True, help="Print what would go; change nothing.")
     def purge_command(days: int | None, dry_run: bool):
-        """Anonymise the registrants, walk-ins, answers and messages of events that ended more
-        than N days ago. Figures for reports (people, admissions, tallies) are kept."""
+        """Anonymise the registrants, walk-ins, answers, survey comments and messages of events
+        that ended more than N days ago. Figures for reports (people, admissions, tallies) are kept."""
         summary = purging.purge(days, dry_run=dry_run)
         for line in lines(summary):
             click.echo(line)
@@ -34,10 +34,12 @@ def lines(summary: purging.Summary) -> list[str]:
         ended = to_local(p.ended_at).strftime("%Y-%m-%d")
         out.append(f"  event {p.event_id} {p.title} (ended {ended}): {p.registrations} "
                    f"registrations, {p.answers} answers, {p.admissions} walk-ins, "
-                   f"{p.messages} messages, {p.audit_entries} audit entries")
+                   f"{p.messages} messages, {p.comments} survey comments, "
+                   f"{p.audit_entries} audit entries")
     total = summary.total
     out.append(f"{verb} {len(summary.events)} events: {total('registrations')} registrations, "
                f"{total('answers')} answers, {total('admissions')} admissions, "
-               f"{total('messages')} messages, {total('audit_entries')} audit entries; "
+               f"{total('messages')} messages, {total('comments')} survey comments, "
+               f"{total('audit_entries')} audit entries; "
                f"{summary.codes} old one-time codes")
     return out

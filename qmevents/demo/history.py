@@ -9,6 +9,10 @@ sized so that the campaign digest (services/reporting/digest.py) reads like the 
 plausible. Only the order of arrivals, party sizes and who visited which tour station come from
 a random generator, seeded by the event's title: every run writes the same rows.
 
+A share of the parties that came answered the thank-you's satisfaction survey (SURVEY_SHARE),
+mostly pleased, a few with a comment, from a generator of their own: 满意度 in the report and the
+digest, and the rest of the figures unchanged.
+
 Idempotent like the loader: a past event that exists (same organisation and title, the title
 prefixed with its year, "2025年…") is left alone with everything under it. Rows are written with
 bulk INSERTs in one transaction, a few thousand in all. Registrants are obviously fake: names
@@ -36,6 +40,7 @@ from ..models import (
     Registration,
     RegistrationMode,
     RegistrationStatus,
+    SurveyResponse,
     Tally,
 )
 from ..models.reference import District
@@ -237,6 +242,9 @@ def _attendance(event: Event, plan: Plan, spec: dict, rng: random.Random,
     admissions = _admissions(event, plan, parties, ids, rng, staff_id)
     if admissions:
         db.session.execute(insert(Admission), admissions)
+    answers = _survey_answers(event, parties, ids, random.Random(event.title + "满意度"))
+    if answers:
+        db.session.execute(insert(SurveyResponse), answers)
     return len(parties), len(admissions)
 
 
@@ -282,6 +290,29 @@ def _admissions(event: Event, plan: Plan, parties: list[_Party], ids: list[int],
         session = rng.choices(event.sessions, [s.capacity for s in event.sessions])[0]
         rows.append(_admission(session, entrance, AdmissionKind.WALK_IN, people,
                                _arrival(session, rng), staff_id, None))
+    return rows
+
+
+SURVEY_SHARE = 0.4  # of the parties that came, those who answered the survey
+STARS = (1, 2, 3, 4, 5)
+STAR_WEIGHTS = (1, 2, 8, 35, 54)  # a free event people chose to come to: mostly pleased
+COMMENTS = ("讲解很专业，孩子很喜欢。", "希望以后多举办这样的活动。", "现场秩序很好，工作人员很热情。",
+            "时间有点短，意犹未尽。", "停车不太方便，建议提前告知交通方式。", "")
+
+
+def _survey_answers(event: Event, parties: list[_Party], ids: list[int],
+                    rng: random.Random) -> list[dict]:
+    """The answers of SURVEY_SHARE of the parties that came, a day after their session."""
+    rows = []
+    for party, registration_id in zip(parties, ids, strict=True):
+        if not party.admitted or rng.random() >= SURVEY_SHARE:
+            continue
+        stars = rng.choices(STARS, STAR_WEIGHTS)[0]
+        rows.append(dict(
+            registration_id=registration_id, event_id=event.id, stars=stars,
+            come_again=None if rng.random() < 0.1 else stars >= 4 or rng.random() < 0.4,
+            comment=rng.choice(COMMENTS) if rng.random() < 0.3 else "",
+            created_at=party.session.ends_at + timedelta(hours=rng.randint(1, 30))))
     return rows
 
 

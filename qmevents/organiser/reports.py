@@ -3,7 +3,8 @@ services.reporting.reports (SQL aggregates); these views only decide who sees wh
 filter.
 
 Who sees what: an event's report, whoever may see the event (its organisation, admins, and the
-door staff assigned to it: figures only, no personal data); the dashboard, organisers (their own
+door staff assigned to it: figures only, no personal data; the survey's comments only for the
+event's organisers, services.access.may_read_comments); the dashboard, organisers (their own
 organisation, whatever the query says) and admins (everything, by district and organisation too).
 """
 from __future__ import annotations
@@ -21,7 +22,7 @@ from .. import labels
 from ..models import EventKind
 from ..services import access, listings
 from ..services.errors import NotFound, ValidationFailed
-from ..services.reporting import dashboards, reports
+from ..services.reporting import dashboards, reports, satisfaction
 from ..timeutil import to_local
 from .blueprint import bp, organisation_choices, visible_event
 from .filters import ARG_OF, FILTER_ARGS, allowed_args, scoped_filter
@@ -40,6 +41,8 @@ def event_report(event_id: int):
         checkpoint_points=[Point(c.name, c.people) for c in report.checkpoints],
         tally_points=[Point(t.name, t.count) for t in report.tallies],
         refresh_seconds=REFRESH_SECONDS if report.live else None,
+        comments=(satisfaction.comments(event.id)
+                  if access.may_read_comments(current_user, event) else None),
     )
 
 

@@ -1,5 +1,5 @@
-"""The citizens' forms: the filter of the event list (a GET form, so no CSRF token) and the
-registration for a session."""
+"""The citizens' forms: the filter of the event list (a GET form, so no CSRF token), the
+registration for a session and the satisfaction survey after the event."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -16,6 +16,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     TelField,
+    TextAreaField,
 )
 from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput, ListWidget, NumberInput
@@ -25,6 +26,7 @@ from ..models import District, Event, Question, QuestionKind
 from ..services.identity import MAX_NAME
 from ..services.listings import ListingFilter
 from ..services.registrations.questions import MAX_TEXT_ANSWER
+from ..services.survey import MAX_COMMENT
 
 
 class ShanghaiDateField(DateField):
@@ -168,3 +170,43 @@ def _question_field(question: Question) -> Field:
             **attrs, "autocomplete": "off", "inputmode": "text", "autocapitalize": "characters",
             "spellcheck": "false", "maxlength": 24})
     return StringField(label, render_kw={**attrs, "maxlength": MAX_TEXT_ANSWER})
+
+
+# --- the satisfaction survey after the event (public.ticket_survey) --------------------------
+
+# What the come-again radio buttons send, as services.survey stores it.
+COME_AGAIN = {"yes": True, "no": False}
+
+
+class SurveyForm(FlaskForm):
+    """Stars, come again, a comment. No validators, like RegistrationForm: services.survey's
+    rules, its messages put next to the fields by `add_errors`. The stars are radio buttons the
+    template draws as stars (templates/public/survey.html)."""
+
+    stars = RadioField(_l("How satisfied were you with the event?"), validate_choice=False)
+    come_again = RadioField(_l("Would you come again?"), validate_choice=False)
+    comment = TextAreaField(_l("Anything you would like to tell the organiser? (optional)"),
+                            render_kw={"maxlength": MAX_COMMENT, "rows": 4})
+
+    problems: list[str]  # errors that belong to no field
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Set here, not in the fields: WTForms 3.1 to 3.3 alike (as RegistrationForm.for_event).
+        self.stars.choices = [(str(n), str(n)) for n in range(1, 6)]
+        self.come_again.choices = [("yes", _l("Yes, I would")), ("no", _l("No, I would not"))]
+        self.problems = []
+
+    def come_again_value(self) -> object:
+        """True, False, None when not answered; anything else as sent, for the service to refuse."""
+        raw = self.come_again.data
+        return COME_AGAIN.get(raw, raw) if raw not in (None, "", "None") else None
+
+    def add_errors(self, errors: dict[str, str]) -> None:
+        """The service's {field: message} next to the fields."""
+        for name, message in errors.items():
+            target = self._fields.get(name) if name != "csrf_token" else None
+            if target is None:
+                self.problems.append(message)
+            elif message not in target.errors:
+                target.errors = [*target.errors, message]

@@ -1,5 +1,6 @@
 """The ticket a citizen carries: its page (/t/<code>), the QR as PNG, the printable PDF, the
-calendar entry, cancelling it, and confirming a place offered from the waiting list.
+calendar entry, cancelling it, confirming a place offered from the waiting list, and after the
+event the satisfaction survey the thank-you links to (/t/<code>/survey).
 
 The code in the URL is the only key, so it is treated as a secret: every answer here is private
 to the browser, kept out of search engines and out of Referer headers, and a wrong or truncated
@@ -31,12 +32,13 @@ from .. import links
 from ..errors import render_error
 from ..models import Checkpoint, Registration, RegistrationStatus
 from ..models.registration import ENDED
-from ..ratelimits import limit_ticket_lookup
-from ..services import access, tickets
-from ..services.errors import NotFound, RegistrationClosed
+from ..ratelimits import limit_survey, limit_ticket_lookup
+from ..services import access, survey, tickets
+from ..services.errors import NotFound, RegistrationClosed, ValidationFailed
 from ..services.identity import mask_mobile
 from ..services.registrations import cancellation, codes, waitlist
 from .blueprint import bp
+from .forms import SurveyForm
 
 # Browsers and proxies: the page and the downloads belong to this browser only.
 PRIVATE = "private, no-cache"
@@ -62,7 +64,15 @@ def ticket(code: str):
         grouped_code=tickets.group_code(registration.code),
         ended=registration.status in ENDED, door=_door_block(registration),
         position=waitlist.position(registration), offer_lapsed=_offer_lapsed(registration),
+        survey=_survey_link(registration),
     )), PRIVATE)
+
+
+def _survey_link(registration: Registration) -> survey.SurveyState | None:
+    """What the ticket page says of the survey: open (a link) or answered (thanks); nothing
+    before the party came and its session ended, nor for a ticket that may not answer."""
+    current = survey.state(registration)
+    return current if current in (survey.SurveyState.OPEN, survey.SurveyState.ANSWERED) else None
 
 
 def _offer_lapsed(registration: Registration) -> bool:
@@ -157,6 +167,46 @@ def confirm_offer(code: str):
     """POST (with its CSRF token): take the place offered from the waiting list."""
     return _act(_ticket_or_404(code), waitlist.confirm_offer,
                 _("Your place is confirmed. Show the QR code at the entrance."))
+
+
+@bp.route("/t/<code>/survey", methods=["GET", "POST"])
+@limit_ticket_lookup
+@limit_survey
+def ticket_survey(code: str):
+    """After the event: 1 to 5 stars, would you come again, a comment; one answer per ticket.
+    GET: the form, or the thanks for the answer, or why this ticket has no survey. POST (with
+    its CSRF token): the answer stored, then the thanks (303); a second answer, or the loser of
+    two sent at once, is told it was answered already (409)."""
+    registration = _ticket_or_404(code)
+    form = SurveyForm()
+    if not form.is_submitted():
+        return _survey_page(registration, form, survey.state(registration))
+    try:
+        survey.answer(registration.code, form.stars.data, form.come_again_value(),
+                      form.comment.data)
+    except ValidationFailed as failed:
+        form.add_errors(failed.errors)
+        return _survey_page(registration, form, survey.SurveyState.OPEN, 400)
+    except survey.AlreadyAnswered:
+        return _survey_page(registration, form, survey.SurveyState.ANSWERED, 409, already=True)
+    except survey.SurveyClosed as closed:
+        return _survey_page(registration, form, closed.state, 403)
+    except NotFound:
+        abort(_not_found())
+    return _personal(redirect(url_for("public.ticket_survey", code=registration.code), 303),
+                     PRIVATE)
+
+
+def _survey_page(registration: Registration, form: SurveyForm, state: survey.SurveyState,
+                 status: int = 200, already: bool = False) -> Response:
+    reason = None
+    if state not in (survey.SurveyState.OPEN, survey.SurveyState.ANSWERED):
+        reason = survey.SurveyClosed(state).message
+    return _personal(Response(render_template(
+        "public/survey.html", registration=registration, event=registration.event,
+        session=registration.session, form=form, state=state.value, reason=reason,
+        max_comment=survey.MAX_COMMENT, already=already,
+    ), status=status), PRIVATE)
 
 
 # --- helpers --------------------------------------------------------------------------------

@@ -91,6 +91,12 @@ def is_door_device(user: User) -> bool:
     return bool(db.session.scalar(select(exists().where(DoorDevice.user_id == user.id))))
 
 
+def may_read_comments(user: User, event: Event) -> bool:
+    """The satisfaction survey's comments (free text that may name someone): the event's
+    organisers and admins; door staff and a bureau looking over the event see the figures."""
+    return may_edit(user, event)
+
+
 def may_edit(user: User, event: Event) -> bool:
     """An admin, or an organiser of the event's organisation: edit, decide about applicants,
     invite, draw lots, cancel registrations."""

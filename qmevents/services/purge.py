@@ -3,7 +3,8 @@ event's last session ends, `flask purge` anonymises what could name a person and
 figures.
 
 Gone: registrants' names (a neutral placeholder: the column is required) and mobiles, every answer
-(ID numbers among them), walk-ins' names and mobiles, the messages sent about those registrations,
+(ID numbers among them), the satisfaction survey's comments (its stars and "would come again"
+stay, as figures), walk-ins' names and mobiles, the messages sent about those registrations,
 the one-time codes and their messages for those mobiles, and free text in the event's audit
 entries (an organiser's note to an applicant, an export's stated purpose).
 Kept: party sizes, statuses, consent times, ticket codes, people let in, every admission (people,
@@ -34,6 +35,7 @@ from ..models import (
     NotificationKind,
     OneTimeCode,
     Registration,
+    SurveyResponse,
 )
 from ..timeutil import utcnow
 from . import audit
@@ -56,6 +58,7 @@ class Purged:
     ended_at: datetime
     registrations: int = 0  # registrations whose name or mobile was removed
     answers: int = 0
+    comments: int = 0  # survey comments cleared
     admissions: int = 0  # walk-ins whose name or mobile was removed
     messages: int = 0
     audit_entries: int = 0
@@ -132,7 +135,7 @@ def _purge_event(found: Purged, now: datetime, days: int, batch: int) -> None:
         .execution_options(synchronize_session=False))
     audit.record("purge", event_id=found.event_id, days=days,
                  registrations=found.registrations, answers=found.answers,
-                 admissions=found.admissions, messages=found.messages)
+                 comments=found.comments, admissions=found.admissions, messages=found.messages)
     db.session.commit()
 
 
@@ -149,6 +152,11 @@ def _registrations(found: Purged, ids: list[int], now: datetime) -> None:
         .execution_options(synchronize_session=False)).rowcount
     found.answers += db.session.execute(
         delete(Answer).where(Answer.registration_id.in_(ids))
+        .execution_options(synchronize_session=False)).rowcount
+    found.comments += db.session.execute(
+        update(SurveyResponse)
+        .where(SurveyResponse.registration_id.in_(ids), SurveyResponse.comment != "")
+        .values(comment="")
         .execution_options(synchronize_session=False)).rowcount
     found.messages += db.session.execute(
         delete(Notification).where(Notification.registration_id.in_(ids))
@@ -234,6 +242,9 @@ def _count(found: Purged, now: datetime) -> None:
                or_(Registration.name != ANONYMOUS, Registration.phone.is_not(None))))
     found.answers = _scalar(select(func.count(Answer.id))
                             .where(Answer.registration_id.in_(of_event)))
+    found.comments = _scalar(select(func.count(SurveyResponse.id))
+                             .where(SurveyResponse.registration_id.in_(of_event),
+                                    SurveyResponse.comment != ""))
     found.messages = _scalar(select(func.count(Notification.id))
                              .where(Notification.registration_id.in_(of_event))) + _scalar(
         select(func.count(Notification.id))

@@ -139,6 +139,9 @@ def report_document(report: EventReport) -> Document:
         (_("Figures"), _figures_state(report)),
         (_("Generated at"), report.generated_at),
         *_attendance_summary(report.totals),
+        (_("Survey answers"), report.satisfaction.answers),
+        (_("Average stars (out of 5)"), report.satisfaction.average),
+        (_("Would come again"), Share(report.satisfaction.come_again_share)),
     ]
     sessions = Table("sessions", _("Sessions"), [
         Column(_("Starts"), Kind.DATETIME), Column(_("Ends"), Kind.DATETIME),

@@ -9,6 +9,10 @@ document. Names from the data (titles, venues, hosts, stations, tallies) are nev
 
 Figures are rounded the way the press does (`press_round`): 3012 → 3000余份, 405 → 400余人次,
 204 families → 至少200个家庭; small numbers stay exact.
+
+满意度: when the thank-you's survey (services.survey) has answers, the intro and each district's
+paragraph say how many answered, their average stars and the share who would come again
+(services.reporting.satisfaction); without answers nothing is said.
 """
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ from sqlalchemy import func, select
 from ...extensions import db
 from ...models import District, Event, EventKind, EventSession, EventStatus, Organisation
 from ...timeutil import SHANGHAI, from_local, to_local, utcnow
-from . import dashboards, reports
+from . import dashboards, reports, satisfaction
 from .phrases import EN, ZH, Phrases, press_round
 
 # --- the summary ------------------------------------------------------------------------------
@@ -59,16 +63,19 @@ def campaign_summary(filter: dashboards.DashboardFilter, locale: str) -> Summary
     words = ZH if str(locale).startswith("zh") else EN
     board = dashboards.dashboard(_held_filter(filter))
     districts = {d.id: d for d in db.session.scalars(select(District))}
-    by_event = [reports.event_report(event_id) for event_id in _held_events(board.filter)]
+    held_ids = _held_events(board.filter)
+    by_event = [reports.event_report(event_id) for event_id in held_ids]
+    rated = satisfaction.by_district(held_ids)
     paragraphs = []
     for line in board.by_district:
         held = [r for r in by_event if r.district == districts[line.key].name]
         if held:
-            paragraphs.append(_district_paragraph(words, districts[line.key], line, held))
+            paragraphs.append(_district_paragraph(words, districts[line.key], line, held,
+                                                  rated.get(line.key)))
     return Summary(
         locale=words.code,
         title=words.title(_year(by_event)),
-        intro=_intro(words, board.filter, board, by_event),
+        intro=_intro(words, board.filter, board, by_event, satisfaction.of_events(held_ids)),
         paragraphs=paragraphs,
     )
 
@@ -121,8 +128,16 @@ def _year(held: list[reports.EventReport]) -> int | None:
     return years.pop() if len(years) == 1 else None
 
 
+def _satisfaction(words: Phrases, figures: satisfaction.Satisfaction | None) -> str:
+    """The survey's sentence, or "" when nobody answered."""
+    if figures is None or not figures.answers:
+        return ""
+    return words.satisfaction(press_round(figures.answers), figures.average,
+                              figures.come_again_share)
+
+
 def _intro(words: Phrases, flt: dashboards.DashboardFilter, board: dashboards.Dashboard,
-           held: list[reports.EventReport]) -> str:
+           held: list[reports.EventReport], rated: satisfaction.Satisfaction) -> str:
     if not held:
         return words.nothing_held
     if flt.bureau_district_id:  # the bureau drafts its district's paragraph
@@ -142,11 +157,13 @@ def _intro(words: Phrases, flt: dashboards.DashboardFilter, board: dashboards.Da
         families=press_round(totals.families), people=press_round(totals.people),
         walk_ins=press_round(totals.walk_in_people),
         tallies=[words.tally(t.name, press_round(t.count)) for t in board.tallies if t.count],
+        satisfaction=_satisfaction(words, rated),
     )
 
 
 def _district_paragraph(words: Phrases, district: District, line: dashboards.DashboardLine,
-                        held: list[reports.EventReport]) -> DistrictParagraph:
+                        held: list[reports.EventReport],
+                        rated: satisfaction.Satisfaction | None = None) -> DistrictParagraph:
     sentences = [
         _event_sentence(words, district, group[0]) if len(group) == 1
         else _open_days_sentence(words, group)
@@ -156,6 +173,9 @@ def _district_paragraph(words: Phrases, district: District, line: dashboards.Das
         sentences.append(words.district_total(
             words.district(district), len(held), press_round(line.figures.families),
             press_round(line.figures.people)))
+    said = _satisfaction(words, rated)
+    if said:
+        sentences.append(said)
     return DistrictParagraph(
         district_id=district.id,
         name=words.heading(district),

@@ -177,14 +177,19 @@ class Phrases:
         return (f"“质量月”期间，{name}共举办活动{events}项，"
                 f"{families.at_least_zh}个家庭、{people.zh}人次参加。")
 
+    def satisfaction(self, answers: PressFigure, average: float, share: float | None) -> str:
+        """参与问卷的N位市民平均满意度4.6分（满分5分），X%表示愿意再来。"""
+        text = f"参与问卷的{answers.zh}位市民平均满意度{average:.1f}分（满分5分）"
+        return text + (f"，{share:.0%}表示愿意再来。" if share is not None else "。")
+
     def intro(self, *, period, scope, events, sessions, families, people, walk_ins,
-              tallies) -> str:
+              tallies, satisfaction: str = "") -> str:
         text = (f"{period}，{scope}围绕“质量月”主题，共举办群众性质量活动{events}项、{sessions}场次，"
                 f"{families.at_least_zh}个家庭、{people.zh}人次参加")
         text += f"，其中现场登记入场{walk_ins.zh}人次。" if walk_ins.value else "。"
         if tallies:
             text += "各活动现场共" + "，".join(tallies[:4]) + "。"
-        return text + "各区活动情况如下（据系统统计数据生成，供编辑修改）。"
+        return text + satisfaction + "各区活动情况如下（据系统统计数据生成，供编辑修改）。"
 
 
 class English(Phrases):
@@ -284,14 +289,21 @@ class English(Phrases):
         return (f"During Quality Month {name} held {_n(events, 'event')}, with "
                 f"{families.at_least_en} families and {people.en} visits.")
 
+    def satisfaction(self, answers: PressFigure, average: float, share: float | None) -> str:
+        text = (f"The {answers.en} visitors who answered the survey gave the events "
+                f"{average:.1f} out of 5 on average")
+        return text + (f"; {share:.0%} would come again." if share is not None else ".")
+
     def intro(self, *, period, scope, events, sessions, families, people, walk_ins,
-              tallies) -> str:
+              tallies, satisfaction: str = "") -> str:
         text = (f"{period}, {scope} held {_n(events, 'Quality Month event')} for the public in "
                 f"{_n(sessions, 'session')}, with {families.at_least_en} families and {people.en} "
                 "visits")
         text += f", {walk_ins.en} of them walk-ins." if walk_ins.value else "."
         if tallies:
             text += " On site they " + "; ".join(tallies[:4]) + "."
+        if satisfaction:
+            text += " " + satisfaction
         return text + (" The districts' activities follow (generated from the recorded "
                        "figures, for an editor to polish).")
 

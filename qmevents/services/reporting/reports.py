@@ -19,7 +19,7 @@ An event's own report is there whatever its status.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -46,6 +46,8 @@ from ...models import (
 )
 from ...timeutil import utcnow
 from ..errors import NotFound
+from . import satisfaction as survey_figures
+from .satisfaction import Satisfaction
 
 
 @dataclass
@@ -147,6 +149,8 @@ class EventReport:
     checkpoints: list[CheckpointLine]
     tallies: list[TallyLine]
     arrivals: list[ArrivalBin]  # every quarter hour from the first admission to the last, zeros kept
+    # 满意度: the survey's answers (services.reporting.satisfaction); comments are asked apart
+    satisfaction: Satisfaction = field(default_factory=Satisfaction)
     cancelled: bool = False  # the event was cancelled (its figures are what happened before)
     live: bool = False  # a session is under way now: the door is counting, the page may refresh
 
@@ -321,7 +325,7 @@ def filled(rows) -> list[tuple[int, int]]:
 
 def event_report(event_id: int) -> EventReport:
     """The report of one event. NotFound for an unknown id (the caller checks visibility).
-    Five queries, whatever the crowd."""
+    Six queries, whatever the crowd."""
     head = None
     if is_row_id(event_id):
         head = db.session.execute(
@@ -345,6 +349,7 @@ def event_report(event_id: int) -> EventReport:
         final=ends_at is not None and ends_at <= now, generated_at=now,
         totals=Attendance.total_of(s.figures for s in sessions), sessions=sessions,
         checkpoints=checkpoint_lines(event_id), tallies=tally_lines(event_id),
-        arrivals=arrivals(event_id), cancelled=cancelled,
+        arrivals=arrivals(event_id), satisfaction=survey_figures.of_event(event_id),
+        cancelled=cancelled,
         live=not cancelled and any(s.starts_at <= now < s.ends_at for s in sessions),
     )
