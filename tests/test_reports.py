@@ -369,7 +369,7 @@ def test_the_report_costs_the_same_few_queries_whatever_the_crowd(campaign):
         campaign.walk_in(large, 2)
     few = count_queries(campaign.app, lambda: reports.event_report(small.event_id))
     many = count_queries(campaign.app, lambda: reports.event_report(large.event_id))
-    assert few == many <= 6
+    assert few == many <= 7  # the survey's answers are one query of them
 
 
 # --- the dashboards -------------------------------------------------------------------------------
@@ -511,7 +511,7 @@ def test_the_dashboard_costs_the_same_few_queries_whatever_the_campaign(campaign
         for _ in range(5):
             campaign.scan(scene, campaign.ticket(scene, 2))
     many = count_queries(campaign.app, lambda: dashboards.dashboard(dashboards.DashboardFilter()))
-    assert few == many <= 6
+    assert few == many <= 7  # the survey's answers are one query of them
 
 
 def test_cancelled_status_is_kept_in_the_report(campaign):

@@ -1,5 +1,5 @@
 """The district and campaign dashboards: per district and per organisation, the events, sessions,
-registrations, admissions, families, walk-ins and tallies, filtered by dates, kind, district and
+registrations, admissions, families, walk-ins, tallies and 满意度 (the survey), filtered by dates, kind, district and
 organisation. SQL aggregates over the pieces of services/reporting/reports.py, a fixed handful of
 queries.
 
@@ -30,6 +30,7 @@ from ...models import (
 from ...timeutil import SHANGHAI, from_local
 from ..errors import NotFound, ValidationFailed
 from ..listings import EARLIEST_YEAR, LATEST_YEAR
+from . import satisfaction
 from .reports import (
     ARRIVED,
     ATTENDANCE_FIELDS,
@@ -44,6 +45,7 @@ from .reports import (
     registered_by,
     walk_ins_by,
 )
+from .satisfaction import Satisfaction
 
 
 @dataclass
@@ -67,6 +69,7 @@ class DashboardLine:
     figures: Attendance
     tallies: int  # services counted at the door, all kinds summed
     name_en: str = ""  # a district's English name; an organisation has only its own name
+    satisfaction: Satisfaction | None = None  # 满意度, when the survey has answers
 
 
 @dataclass
@@ -93,7 +96,8 @@ def dashboard(filter: DashboardFilter) -> Dashboard:
     Only published events count (drafts never happened; a cancelled event did not take place).
     The date range picks sessions by their start (Shanghai dates, inclusive): an event counts
     with those of its sessions in the range, their registrations and admissions; its tallies,
-    kept per event, count whole. Six queries, plus one per district or organisation asked for."""
+    kept per event, count whole. Seven queries (the survey's answers one of them), plus one per
+    district or organisation asked for."""
     flt = _checked(filter)
     events = _event_figures(flt)
     lines = _line_columns(events)
@@ -117,13 +121,20 @@ def dashboard(filter: DashboardFilter) -> Dashboard:
         select(Tally.name, total).join(events, events.c.event_id == Tally.event_id)
         .group_by(Tally.name).order_by(total.desc(), Tally.name)
     ).all()
+    answers = satisfaction.by_district_and_organisation(select(events.c.event_id))
+    for lines_of, position in ((by_district, 0), (by_organisation, 1)):
+        for line in lines_of:
+            mine = satisfaction.added(a[2] for a in answers if a[position] == line.key)
+            line.satisfaction = mine if mine.answers else None
+    everyone = satisfaction.added(a[2] for a in answers)
     return Dashboard(
         filter=flt,
         totals=DashboardLine(
             key=0, name="", events=sum(d.events for d in by_district),
             sessions=sum(d.sessions for d in by_district),
             figures=Attendance.total_of(d.figures for d in by_district),
-            tallies=sum(d.tallies for d in by_district)),
+            tallies=sum(d.tallies for d in by_district),
+            satisfaction=everyone if everyone.answers else None),
         by_district=by_district,
         by_organisation=by_organisation,
         by_kind=[(k, int(kinds[k])) for k in EventKind if k in kinds],
