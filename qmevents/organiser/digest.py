@@ -42,7 +42,8 @@ def campaign_summary():
         return _text_download(summary)
     return render_template(
         "organiser/campaign_summary.html", summary=summary, errors=errors, typed=typed,
-        is_admin=is_admin, kinds=list(EventKind), districts=listings.districts(),
+        is_admin=is_admin, oversees=access.oversees_district(current_user) is not None,
+        kinds=list(EventKind), districts=listings.districts(),
         filter_args={k: typed[k] for k in SUMMARY_ARGS if typed[k]},
     ), 400 if errors else 200
 
