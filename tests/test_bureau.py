@@ -63,6 +63,7 @@ def test_the_bureau_sees_its_districts_published_events_read_only(app, client, d
     login(client, district["bureau"][1])
     listing = client.get("/organiser/?lang=zh_CN").get_data(as_text=True)
     assert OPEN_DAY in listing and DRAFT not in listing
+    assert f"{ENTERPRISE} · 仅查看数据" in listing  # marked as another's, read-only
 
     event = f"/organiser/events/{district['open_day']}"
     page = client.get(event)
