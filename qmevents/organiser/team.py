@@ -12,8 +12,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Event, Role, User
-from ..services import devices, invitations, staffing, tickets
+from ..models import Event, User
+from ..services import access, devices, invitations, staffing, tickets
 from ..services.errors import Forbidden, NotFound, ValidationFailed
 from .blueprint import bp, editable_event
 
@@ -128,7 +128,7 @@ def revoke_device(event_id: int, device_id: int):
 
 
 def _my_organisation() -> int:
-    if current_user.role != Role.ORGANISER or current_user.organisation_id is None:
+    if not access.may_manage_members(current_user):
         abort(403)
     return current_user.organisation_id
 

@@ -121,6 +121,12 @@ def may_create_events(user: User) -> bool:
     )
 
 
+def may_manage_members(user: User) -> bool:
+    """Invite colleagues into one's organisation and remove them: its organisers (the city's
+    admins create organisations and their first organiser with the CLI)."""
+    return user.role == Role.ORGANISER and user.organisation_id is not None
+
+
 def may_choose_organisation(user: User) -> bool:
     """Whether `user` names the organisation of an event they create (the city does); everyone
     else creates for their own."""

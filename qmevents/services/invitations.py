@@ -35,7 +35,7 @@ from ..models import (
     User,
 )
 from ..timeutil import to_local, utcnow
-from . import audit, staffing
+from . import access, audit, staffing
 from .accounts import end_everything, normalise_email, valid_email
 from .errors import Forbidden, NotFound, ValidationFailed
 from .identity import normalise_mobile
@@ -178,7 +178,7 @@ def invite_member(actor: User, email: str, phone: str | None = None) -> Invitati
     """A colleague joins the actor's organisation as an organiser, by a one-time sign-in link
     (they set a password once signed in). An address that already has an account elsewhere is
     refused: an invitation never moves anybody between organisations."""
-    if actor.role != Role.ORGANISER or actor.organisation_id is None:
+    if not access.may_manage_members(actor):
         raise Forbidden(_("Only an organisation's organisers invite its members."))
     email, mobile = _checked_email(email), _phone(phone)
     if db.session.scalar(select(User.id).filter_by(email=email)) is not None:
@@ -195,7 +195,7 @@ def invite_member(actor: User, email: str, phone: str | None = None) -> Invitati
 def remove_member(actor: User, user_id: int) -> User:
     """Switch a colleague's account off (every sign-in and token ends at once). Never the last
     active organiser of the organisation."""
-    if actor.role != Role.ORGANISER or actor.organisation_id is None:
+    if not access.may_manage_members(actor):
         raise Forbidden(_("Only an organisation's organisers remove its members."))
     member = db.session.get(User, user_id) if is_row_id(user_id) else None
     if (member is None or member.organisation_id != actor.organisation_id

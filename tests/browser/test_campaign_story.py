@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from qmevents.extensions import db
 from qmevents.models import Notification, Registration
+from qmevents.organiser.team import qr_image
 from qmevents.timeutil import SHANGHAI, to_local, utcnow
 
 from ..conftest import PASSWORD
@@ -121,7 +122,10 @@ def test_a_campaign_from_an_empty_database_on_phones(app, runner, browser, live_
         organiser.fill("#device-name", "东门 2 号机")
         organiser.click("button >> text=添加设备并显示二维码")
         screenshot(organiser, "story-organiser-device-qr")
-        pairing = urlsplit(organiser.get_attribute(".qr-card-link a", "href")).path
+        shown = organiser.get_attribute(".qr-card-link a", "href")
+        # the QR on the screen holds exactly the address under it
+        assert organiser.get_attribute("img.qr-card-image", "src") == qr_image(shown)
+        pairing = urlsplit(shown).path
         with phone_context(browser, live_server) as door:
             door.goto(pairing)
             assert "东门 2 号机" in door.inner_text("main")
