@@ -345,3 +345,32 @@ def test_a_sign_in_link_sent_by_a_real_provider_is_not_kept_in_the_outbox(app, c
         stored = db.session.scalar(select(Notification.body).filter_by(channel="sms"))
     token = link.rsplit("/", 1)[1]
     assert token not in stored and f"/signin/{token[:4]}…" in stored
+
+
+def test_no_sign_in_link_for_another_organisations_account(app, client, factory, tour, boss):
+    """A link signs in as its account: an organiser may add another organisation's volunteer,
+    never take a link for them (page or API), nor for an organiser or an admin."""
+    _id, outsider = factory.user("staff", org="嘉定区市场监督管理局", district="嘉定区")
+    _id, organiser = factory.user("organiser", org="嘉定区市场监督管理局", district="嘉定区")
+    _id, admin = factory.user("admin")
+    for email in (outsider, organiser, admin):
+        answer = submit(client, team_url(tour) + "/staff", {"email": email, "send_link": "1"},
+                        page=team_url(tour))
+        assert answer.status_code == 400 and "/signin/" not in answer.get_data(as_text=True)
+    assert submit(client, team_url(tour) + "/staff", {"email": outsider},
+                  page=team_url(tour)).status_code == 303  # added, without a link
+    page = client.get(team_url(tour)).get_data(as_text=True)
+    with app.app_context():
+        outsider_id = db.session.scalar(select(User.id).filter_by(email=outsider))
+        assert db.session.scalar(select(SignInLink.id)) is None
+    assert f"/staff/{outsider_id}/link" not in page
+    refused = client.post(f"{team_url(tour)}/staff/{outsider_id}/link",
+                          data={"csrf_token": csrf_from(page)})
+    assert refused.status_code == 409 and "/signin/" not in refused.get_data(as_text=True)
+    _id, email = factory.user("organiser", org=BUREAU)
+    token = bearer(token_for(client, email))
+    api = client.post(f"/api/v1/events/{tour.event_id}/staff",
+                      json={"email": outsider, "invite": True}, headers=token)
+    assert api.status_code == 422 and "sign_in_url" not in api.get_json()
+    with app.app_context():
+        assert db.session.scalar(select(SignInLink.id)) is None

@@ -70,7 +70,10 @@ def staff_link(event_id: int, user_id: int):
     member = next((u for u in staffing.staff_of(event.id) if u.id == user_id), None)
     if member is None:
         abort(404)
-    invitation = invitations.invite_staff(event, member.email, _actor())
+    try:
+        invitation = invitations.invite_staff(event, member.email, _actor())
+    except ValidationFailed as exc:
+        return _team_page(event, 409, staff_errors=exc.errors)
     return _team_page(event, invitation=invitation)
 
 

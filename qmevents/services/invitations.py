@@ -147,12 +147,19 @@ def _checked_email(raw: str) -> str:
 def invite_staff(event: Event, email: str, actor: User, phone: str | None = None) -> Invitation:
     """Add `email` to the event's door staff with a one-time sign-in link: a new door staff
     account of the event's organisation when there is none, or a fresh link for an existing
-    staff account. Sent by e-mail (and SMS with `phone`); the caller shows it as a QR too."""
+    staff account of that organisation (only: the link signs in as the account, and another
+    organisation's volunteer may work its events too). Sent by e-mail (and SMS with `phone`);
+    the caller shows it as a QR too."""
     email, mobile = _checked_email(email), _phone(phone)
     user = db.session.scalar(select(User).filter_by(email=email))
     if user is None:
         user = _new_account(email, Role.STAFF, event.organisation_id)
         audit.record("staff_invited", actor_id=actor.id, event_id=event.id, staff=email)
+    elif user.organisation_id != event.organisation_id:
+        # A link signs in as the account, wherever else it works: never for somebody else's.
+        raise ValidationFailed({"email": _(
+            "This account belongs to another organisation: add it without a sign-in link; "
+            "its holder signs in as usual.")})
     staffing.assign(event.id, email, actor, commit=False)
     invitation = issue_link(user, actor, event)
     db.session.commit()
