@@ -76,6 +76,8 @@ class Config:
     # failed attempts per account and one per address, shared by /login and POST /api/v1/token.
     SIGN_IN_HOURS = 16
     SIGN_IN_LINK_HOURS = 72  # a one-time sign-in link (an invitation) works once, this long
+    INVITATIONS_PER_DAY = 50  # one-time sign-in links an organisation may send in 24 hours
+    INVITATION_TEXTS_PER_PHONE = 3  # invitation texts to one mobile number in 24 hours
     BROADCASTS_PER_DAY = 3  # an organiser's messages to an event's registrants, per 24 hours
     DEVICE_PAIRING_MINUTES = 15  # a door device's pairing QR works once, this long
 

@@ -31,7 +31,7 @@ REQUEST_ID_HEADER = "X-Request-ID"
 # Hex, UUIDs and the like; anything else (too long, spaces, quotes, newlines) is replaced.
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{7,63}")
 # Path segments that open something by themselves: never written to a log.
-SECRET_VIEW_ARGS = ("code", "token")
+SECRET_VIEW_ARGS = ("code", "token", "secret")  # a ticket, a sign-in link, a pairing QR
 # A ticket's code as services.registrations.codes.normalise_code accepts it: CODE_LENGTH
 # characters of its alphabet in any case, O, I and L read as 0 and 1, with spaces or dashes
 # anywhere between (here also + and %20, how a space travels in a URL, and %2D). A longer run is
@@ -65,9 +65,14 @@ def redact_codes(text: str) -> str:
     return CODE_SHAPED.sub("<code>", text)
 
 
+# One-time sign-in links and door pairing addresses, wherever they appear in free text.
+LINK_SECRETS = re.compile(r"(/(?:signin|door/pair)/)[A-Za-z0-9_-]+")
+
+
 def redact_text(text: str) -> str:
-    """A ticket's code replaced by `<code>` in free text: a message, a traceback."""
-    return CODE_IN_TEXT.sub("<code>", text)
+    """A ticket's code replaced by `<code>`, a sign-in link's or pairing QR's secret by
+    `<secret>`, in free text: a message, a traceback."""
+    return CODE_IN_TEXT.sub("<code>", LINK_SECRETS.sub(r"\1<secret>", text))
 
 
 def logged_path() -> str:

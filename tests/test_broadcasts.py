@@ -121,12 +121,21 @@ def test_the_groups_are_who_came_and_who_did_not(app, client, tour, crowd, boss)
 @pytest.mark.parametrize("text", [
     "详情见 http://evil.example/x", "请访问 www.example.cn", "登录 qmevents-help.cn 领取",
     "请访问ｗｗｗ．ｅｘａｍｐｌｅ．ｃｏｍ", "访问 example。com", "", "长" * 151, "隐藏\u202e字符",
+    "example\u200b.com", "退款 refund.gov", "bit.ly/abc", "qm-refund.site 领取", "1.2.3.4/x",
+    "example . com", "官网 example.中国", "e.xn--fiqs8s",
 ])
 def test_no_web_address_no_empty_or_long_text_nothing_sent(app, client, tour, crowd, boss, text):
     answer = post(client, tour, text=text, audience=["confirmed"], action="send")
     assert answer.status_code == 400
     assert 'class="error"' in answer.get_data(as_text=True)
     assert sent(app) == []
+
+
+def test_ordinary_chinese_notices_pass(app, tour):
+    with app.app_context():
+        event = db.session.get(Event, tour.event_id)
+        for text in ("请于9.30前到达北门。", "活动结束。公司班车在南门等候", "集合地点改为北门，\n请携带身份证。"):
+            assert broadcasts.compose(event, text, ["confirmed"], None).text
 
 
 def test_bad_groups_and_sessions_are_refused(app, client, tour, crowd, boss):

@@ -62,7 +62,7 @@ def test_an_invited_volunteer_signs_in_once_by_the_link_onto_the_events_scanner(
         assert {n.channel for n in sent} == {"email", "sms"}
         assert {n.recipient for n in sent} == {"volunteer@example.cn", "13912345678"}
         assert all(link in n.body for n in sent)
-        assert "杨浦区家庭质量探寻之旅" in sent[0].body
+        assert "杨浦区家庭质量探寻之旅" not in sent[0].body  # no organiser-typed words to a number
         # only the hash is kept
         assert db.session.scalar(select(SignInLink.token_hash)) not in link
 
@@ -374,3 +374,71 @@ def test_no_sign_in_link_for_another_organisations_account(app, client, factory,
     assert api.status_code == 422 and "sign_in_url" not in api.get_json()
     with app.app_context():
         assert db.session.scalar(select(SignInLink.id)) is None
+
+
+def test_a_link_for_an_account_in_use_goes_to_its_own_address_only(app, client, factory, tour,
+                                                                   boss):
+    """A volunteer with a password of their own: a new link is e-mailed to them, never shown to
+    the organiser nor texted to a number the organiser types; older links die with it, and with
+    a new password."""
+    _id, email = factory.user("staff", org=BUREAU)
+    answer = submit(client, team_url(tour) + "/staff",
+                    {"email": email, "send_link": "1", "phone": "13912345678"},
+                    page=team_url(tour))
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and "/signin/" not in html and email in html
+    with app.app_context():
+        sent = list(db.session.scalars(select(Notification).filter_by(kind="staff_invitation")))
+        assert [(n.channel, n.recipient) for n in sent] == [("email", email)]
+    first_path = re.search(r"/signin/[A-Za-z0-9_-]+", sent[0].body).group(0)
+    assert app.test_client().get(first_path).status_code == 200
+    submit(client, team_url(tour) + "/staff", {"email": email, "send_link": "1"},
+           page=team_url(tour))
+    assert app.test_client().get(first_path).status_code == 410  # only the newest works
+
+
+def test_a_paired_device_is_never_staff_elsewhere(app, client, factory, tour, boss):
+    pairing = pair_device(app, client, tour)
+    with app.test_request_context():
+        device = devices.pair(pairing.rsplit("/", 1)[1])
+        db.session.commit()
+        device_email = device.user.email
+    other = factory.event(BUREAU, title="另一场开放日")
+    other_team = f"/organiser/events/{other}/team"
+    for data in ({"email": device_email}, {"email": device_email, "send_link": "1"}):
+        answer = submit(client, other_team + "/staff", data, page=other_team)
+        assert answer.status_code == 400 and "/signin/" not in answer.get_data(as_text=True)
+
+
+def test_invitations_have_a_daily_budget(app, client, tour, boss):
+    app.config.update(INVITATIONS_PER_DAY=4, INVITATION_TEXTS_PER_PHONE=2)
+    for n in range(2):
+        assert submit(client, team_url(tour) + "/staff",
+                      {"email": f"v{n}@example.cn", "phone": "13912345678"},
+                      page=team_url(tour)).status_code == 200
+    refused = submit(client, team_url(tour) + "/staff",
+                     {"email": "v3@example.cn", "phone": "13912345678"}, page=team_url(tour))
+    assert refused.status_code == 400  # a third text to that number
+    for n in (4, 5):
+        assert submit(client, team_url(tour) + "/staff", {"email": f"v{n}@example.cn"},
+                      page=team_url(tour)).status_code == 200
+    assert submit(client, team_url(tour) + "/staff", {"email": "v6@example.cn"},
+                  page=team_url(tour)).status_code == 400  # the organisation's fifth link
+    with app.app_context():
+        texts = db.session.scalars(select(Notification.body).filter_by(
+            kind="staff_invitation", channel="sms")).all()
+        assert len(texts) == 2
+        assert all("探寻之旅" not in t for t in texts)  # no organiser-typed title to a stranger
+
+
+def test_the_pairing_secret_and_sign_in_links_never_reach_the_log(app, client, tour, boss,
+                                                                  caplog):
+    from qmevents.requestlog import redact_text
+
+    pairing = pair_device(app, client, tour)
+    secret = pairing.rsplit("/", 1)[1]
+    with caplog.at_level("INFO"):
+        app.test_client().get(pairing)
+    assert secret not in caplog.text
+    assert secret not in redact_text(f"Exception on {pairing} [GET]")
+    assert "abcdEFGH1234" not in redact_text("GET /signin/abcdEFGH1234_x-y HTTP/1.1")

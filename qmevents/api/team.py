@@ -58,8 +58,10 @@ def add_staff(event_id: int):
     if invite:
         invitation = invitations.invite_staff(event, email, actor,
                                               _string(data, "phone", required=False))
-        body = {**_staff_json(invitation.user), "sign_in_url": invitation.url,
-                "sign_in_url_expires_at": schemas.iso(invitation.expires_at)}
+        body = _staff_json(invitation.user)
+        if invitation.shown:  # an account in use gets its link at its own e-mail only
+            body.update(sign_in_url=invitation.url,
+                        sign_in_url_expires_at=schemas.iso(invitation.expires_at))
     else:
         body = _staff_json(staffing.assign(event.id, email, actor))
     response = jsonify(body)

@@ -15,7 +15,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from ..extensions import db
-from ..models import ApiToken, District, Organisation, OrgKind, Role, User
+from ..models import ApiToken, District, Organisation, OrgKind, Role, SignInLink, User
 from ..timeutil import utcnow
 from . import signins
 from .errors import NotFound, ValidationFailed
@@ -266,12 +266,22 @@ def set_active(email: str, active: bool) -> User:
 
 
 def end_everything(user_id: int) -> None:
-    """Every sign-in of the user ends and every API token of theirs is revoked, in the caller's
-    transaction."""
+    """Every sign-in of the user ends, every API token of theirs is revoked and every unused
+    sign-in link expires, in the caller's transaction."""
     signins.end_all_for_user(user_id, commit=False)
     db.session.execute(db.update(ApiToken)
                        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
                        .values(revoked_at=utcnow()))
+    expire_sign_in_links(user_id)
+
+
+def expire_sign_in_links(user_id: int) -> None:
+    """Every unused one-time sign-in link of the account stops working (a newer link, a new
+    password, the account switched off), in the caller's transaction."""
+    now = utcnow()
+    db.session.execute(db.update(SignInLink).where(
+        SignInLink.user_id == user_id, SignInLink.used_at.is_(None),
+        SignInLink.expires_at > now).values(expires_at=now))
 
 
 def _token_digest(token: str) -> str:

@@ -27,6 +27,7 @@ from ..extensions import db
 from ..ids import is_row_id
 from ..models import (
     Event,
+    Notification,
     NotificationChannel,
     NotificationKind,
     Organisation,
@@ -36,7 +37,13 @@ from ..models import (
 )
 from ..timeutil import to_local, utcnow
 from . import access, audit, staffing
-from .accounts import end_everything, normalise_email, valid_email
+from .accounts import (
+    end_everything,
+    expire_sign_in_links,
+    has_password,
+    normalise_email,
+    valid_email,
+)
 from .errors import Forbidden, NotFound, ValidationFailed
 from .identity import normalise_mobile
 from .locking import lock_row
@@ -54,8 +61,12 @@ STAFF_INVITATION = templates.sms_template(
 @dataclass(frozen=True)
 class Invitation:
     user: User
-    url: str  # the one-time sign-in link: shown once, as a QR and a link, and sent
+    url: str  # the one-time sign-in link, sent; shown as a QR and a link when `shown`
     expires_at: object
+    # Shown on the inviter's screen only for an account with no password yet (new, or never
+    # signed in): a link to an account somebody already uses goes to its own e-mail only, or
+    # its organiser could sign in as that volunteer.
+    shown: bool = True
 
 
 def _digest(token: str) -> str:
@@ -65,12 +76,35 @@ def _digest(token: str) -> str:
 def issue_link(user: User, actor: User | None, event: Event | None = None) -> Invitation:
     """A new one-time sign-in link for `user`, in the caller's transaction."""
     token = secrets.token_urlsafe(32)
-    expires = utcnow() + timedelta(hours=float(current_app.config["SIGN_IN_LINK_HOURS"]))
+    now = utcnow()
+    expires = now + timedelta(hours=float(current_app.config["SIGN_IN_LINK_HOURS"]))
+    expire_sign_in_links(user.id)  # only the newest link of an account works
     db.session.add(SignInLink(token_hash=_digest(token), user_id=user.id,
                               created_by_id=actor.id if actor else None,
                               event_id=event.id if event else None, expires_at=expires))
     return Invitation(user=user, url=links.external_url("auth.sign_in_link", token=token),
-                      expires_at=expires)
+                      expires_at=expires, shown=not has_password(user))
+
+
+def _check_budget(actor: User, phone: str | None) -> None:
+    """Invitations are texts and e-mails from the official sender to an address the inviter
+    types: at most INVITATIONS_PER_DAY links per organisation, and INVITATION_TEXTS_PER_PHONE
+    texts to one number, in 24 hours."""
+    since = utcnow() - timedelta(hours=24)
+    made = db.session.scalar(
+        select(func.count(SignInLink.id)).join(User, User.id == SignInLink.created_by_id)
+        .where(User.organisation_id == actor.organisation_id, SignInLink.created_at > since))
+    if made >= int(current_app.config["INVITATIONS_PER_DAY"]):
+        raise ValidationFailed({"email": _(
+            "Your organisation has sent %(n)d invitations in the last 24 hours: no more until "
+            "tomorrow.", n=int(current_app.config["INVITATIONS_PER_DAY"]))})
+    if phone and db.session.scalar(select(func.count(Notification.id)).where(
+            Notification.kind == NotificationKind.STAFF_INVITATION,
+            Notification.recipient == phone, Notification.created_at > since)) >= int(
+            current_app.config["INVITATION_TEXTS_PER_PHONE"]):
+        raise ValidationFailed({"phone": _(
+            "This number has had enough invitations today: send the link by e-mail, or show "
+            "the QR.")})
 
 
 def _usable(token: object) -> bool:
@@ -112,7 +146,7 @@ def _send(invitation: Invitation, inviter: str, role: str, phone: str | None) ->
     outbox.queue_and_deliver(NotificationChannel.EMAIL, invitation.user.email,
                              NotificationKind.STAFF_INVITATION, sms.subject,
                              STAFF_INVITATION.fill(**params))
-    if phone:
+    if phone and invitation.shown:  # an account in use gets its link at its own address only
         outbox.queue_and_deliver(*sms.fields(), **sms.provider_fields())
 
 
@@ -151,6 +185,7 @@ def invite_staff(event: Event, email: str, actor: User, phone: str | None = None
     organisation's volunteer may work its events too). Sent by e-mail (and SMS with `phone`);
     the caller shows it as a QR too."""
     email, mobile = _checked_email(email), _phone(phone)
+    _check_budget(actor, mobile)
     user = db.session.scalar(select(User).filter_by(email=email))
     if user is None:
         user = _new_account(email, Role.STAFF, event.organisation_id)
@@ -168,7 +203,9 @@ def invite_staff(event: Event, email: str, actor: User, phone: str | None = None
 
 
 def _door_role(event: Event) -> str:
-    return f"担任「{templates.short_title(event.title)}」的门口工作人员"
+    """Not the event's title: an invitation goes to a number the inviter typed, so it carries
+    no words of theirs (the link opens the event's own scanner, which names it)."""
+    return "担任活动门口工作人员"
 
 
 # --- organisation members ---------------------------------------------------------------------
@@ -188,14 +225,14 @@ def invite_member(actor: User, email: str, phone: str | None = None) -> Invitati
     if not access.may_manage_members(actor):
         raise Forbidden(_("Only an organisation's organisers invite its members."))
     email, mobile = _checked_email(email), _phone(phone)
+    _check_budget(actor, mobile)
     if db.session.scalar(select(User.id).filter_by(email=email)) is not None:
         raise ValidationFailed({"email": _("A user with this e-mail already exists.")})
     user = _new_account(email, Role.ORGANISER, actor.organisation_id)
     audit.record("member_invited", actor_id=actor.id, member=email)
     invitation = issue_link(user, actor)
     db.session.commit()
-    _send(invitation, actor.organisation.name, f"加入「{actor.organisation.name}」担任活动组织者",
-          mobile)
+    _send(invitation, actor.organisation.name, "加入本单位担任活动组织者", mobile)
     return invitation
 
 

@@ -33,6 +33,10 @@ def _staff_account(email: str) -> User:
             "events.")})
     if not user.active:
         raise ValidationFailed({"email": _("This account is switched off.")})
+    if db.session.scalar(select(DoorDevice.id).where(DoorDevice.user_id == user.id)) is not None:
+        raise ValidationFailed({"email": _(
+            "This is a paired door device: it works at its own event only. Pair a phone for "
+            "this event on its page.")})
     return user
 
 

@@ -19,8 +19,10 @@ def part() -> dict[str, Any]:
                 "id": {"type": "integer"},
                 "email": {"type": "string"},
                 "active": {"type": "boolean"},
-                "sign_in_url": {"type": "string", "description": "With `invite`: the one-time "
-                                "sign-in link (shown once; also sent by e-mail and SMS)."},
+                "sign_in_url": {"type": "string", "description": "With `invite`, for an account "
+                                "that has no password yet: the one-time sign-in link (shown "
+                                "once; also sent by e-mail and SMS). An account in use gets its "
+                                "link at its own e-mail only."},
                 "sign_in_url_expires_at": TIME,
             },
             "additionalProperties": False,

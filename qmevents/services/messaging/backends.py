@@ -14,7 +14,7 @@ import ssl
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import ClassVar, Protocol
@@ -72,7 +72,7 @@ class SmtpBackend:
     sender: str | None
     port: int = 587
     user: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
     use_tls: bool = True
     timeout: float = SEND_TIMEOUT_SECONDS
 

@@ -174,7 +174,9 @@ def _record(notification: Notification, error: str | None, used: str | None,
         if used != OutboxBackend.name:  # the outbox is read by admins: there the code must stay
             _forget_code(notification)
     else:
-        notification.last_error = error[:500]
+        # A provider's error may quote what it was sent (Alibaba Cloud's signature mismatch
+        # repeats its string to sign): admins read it without the numbers, codes and links.
+        notification.last_error = _masked_error(error)[:500]
         if notification.attempts >= int(current_app.config["NOTIFY_MAX_ATTEMPTS"]):
             notification.status = NotificationStatus.FAILED
             notification.next_attempt_at = None
@@ -205,6 +207,15 @@ _CODE_KINDS = (NotificationKind.ONE_TIME_CODE, NotificationKind.REGISTRATION_COD
 _CODE_IN_TEXT = re.compile(r"\d{6}")
 _TICKET_IN_TEXT = re.compile(r"(/t/)([0-9A-Z]{4})[0-9A-Z]{16}\b")
 _SIGN_IN_LINK_IN_TEXT = re.compile(r"(/signin/)([A-Za-z0-9_-]{4})[A-Za-z0-9_-]+")  # services/invitations.py
+
+
+_MOBILE_IN_TEXT = re.compile(r"(?<!\d)(1\d{2})\d{4}(\d{4})(?!\d)")
+
+
+def _masked_error(error: str) -> str:
+    """A provider's answer with every mobile number masked and every code and link secret out."""
+    error = _CODE_IN_TEXT.sub("******", _MOBILE_IN_TEXT.sub(r"\1****\2", error))
+    return _TICKET_IN_TEXT.sub(r"\1\2…", _SIGN_IN_LINK_IN_TEXT.sub(r"\1\2…", error))
 
 
 def _backoff(attempts: int) -> timedelta:

@@ -117,7 +117,7 @@ def aliyun_signature(params: Mapping[str, str], secret: str, method: str = "POST
 @dataclass
 class AliyunSms(TemplateProvider):
     access_key_id: str | None = None
-    access_key_secret: str | None = None
+    access_key_secret: str | None = field(default=None, repr=False)
     endpoint: str = ALIYUN_ENDPOINT
     region: str = "cn-hangzhou"
 
@@ -194,7 +194,7 @@ def tencent_authorization(secret_id: str, secret_key: str, host: str, payload: b
 @dataclass
 class TencentSms(TemplateProvider):
     secret_id: str | None = None
-    secret_key: str | None = None
+    secret_key: str | None = field(default=None, repr=False)
     sdk_app_id: str | None = None
     endpoint: str = TENCENT_ENDPOINT
     region: str = "ap-guangzhou"
