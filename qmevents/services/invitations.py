@@ -35,7 +35,7 @@ from ..models import (
     SignInLink,
     User,
 )
-from ..timeutil import to_local, utcnow
+from ..timeutil import utcnow
 from . import access, audit, staffing
 from .accounts import (
     end_everything,
@@ -139,9 +139,8 @@ def consume(token: object) -> SignInLink | None:
 
 def _send(invitation: Invitation, inviter: str, role: str, phone: str | None) -> None:
     """E-mail the link, and text it when a mobile number was given; after the commit."""
-    expires = to_local(invitation.expires_at)
     params = dict(inviter=inviter, role=role, link=invitation.url,
-                  expires=f"{expires.month}月{expires.day}日 {expires:%H:%M}")
+                  expires=templates.local_time(invitation.expires_at))
     sms = templates.draft(STAFF_INVITATION, phone or "", **params)
     outbox.queue_and_deliver(NotificationChannel.EMAIL, invitation.user.email,
                              NotificationKind.STAFF_INVITATION, sms.subject,
@@ -200,6 +199,25 @@ def invite_staff(event: Event, email: str, actor: User, phone: str | None = None
     db.session.commit()
     _send(invitation, event.organisation.name, _door_role(event), mobile)
     return invitation
+
+
+def add_staff(event: Event, email: str, actor: User, phone: str | None = None, *,
+              send_link: bool = False) -> Invitation | None:
+    """The event page's one form: an existing account joins the door staff at once (None: no
+    link to show); an address without an account, or `send_link`, gets a one-time link."""
+    known = db.session.scalar(select(User.id).filter_by(email=normalise_email(email)))
+    if known is not None and not send_link:
+        staffing.assign(event.id, email, actor)
+        return None
+    return invite_staff(event, email, actor, phone)
+
+
+def new_staff_link(event: Event, user_id: int, actor: User) -> Invitation:
+    """A fresh link for one of the event's door staff (a new phone)."""
+    member = next((u for u in staffing.staff_of(event.id) if u.id == user_id), None)
+    if member is None:
+        raise NotFound(_("No such door staff member."))
+    return invite_staff(event, member.email, actor)
 
 
 def _door_role(event: Event) -> str:

@@ -40,7 +40,6 @@ from ...models import (
 from ...timeutil import utcnow
 from .. import audit
 from ..errors import ValidationFailed
-from ..identity import normalise_name
 from ..locking import lock_row
 from . import outbox, templates
 
@@ -170,7 +169,7 @@ def send(event: Event, composed: Composed, actor: User) -> Broadcast:
     staged = []
     for registration in rows:
         draft = templates.draft(ORGANISER_MESSAGE, registration.phone, **_params(
-            event, composed, normalise_name(registration.name) or "您好",
+            event, composed, templates.addressee(registration),
             links.ticket_url(registration.code)))
         staged.append(outbox.stage(*draft.fields(), registration.id, **draft.provider_fields()))
     broadcast = Broadcast(event_id=event.id, session_id=composed.session_id,

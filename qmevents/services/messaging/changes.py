@@ -21,7 +21,6 @@ from ... import links
 from ...extensions import db
 from ...models import ENDED, Event, NotificationKind, Registration
 from ...timeutil import to_local
-from ..identity import normalise_name
 from . import outbox, templates
 
 CHANGED = templates.sms_template(
@@ -94,7 +93,7 @@ def stage_changed(event: Event, was: Before) -> list[outbox.Staged]:
 
 def stage_cancelled(event: Event) -> list[outbox.Staged]:
     """Inside the cancellation's transaction: one message per party that was coming."""
-    return [_stage(CANCELLED, r, when=_when(r)) for r in _told([s.id for s in event.sessions])]
+    return [_stage(CANCELLED, r, when=templates.local_time(r.session.starts_at)) for r in _told([s.id for s in event.sessions])]
 
 
 def dispatch(staged: list[outbox.Staged]) -> None:
@@ -120,15 +119,10 @@ def _active(session_ids: list[int]):
 def _stage(template: templates.SmsTemplate, registration: Registration,
            **params: str) -> outbox.Staged:
     draft = templates.draft(
-        template, registration.phone, name=normalise_name(registration.name) or "您好",
+        template, registration.phone, name=templates.addressee(registration),
         title=templates.short_title(registration.event.title),
         ticket=links.ticket_url(registration.code), **params)
     return outbox.stage(*draft.fields(), registration.id, **draft.provider_fields())
-
-
-def _when(registration: Registration) -> str:
-    start = to_local(registration.session.starts_at)
-    return f"{start.month}月{start.day}日 {start:%H:%M}"
 
 
 def _span(starts: datetime, ends: datetime) -> str:

@@ -13,15 +13,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
 
 from flask import current_app
 
 from ... import links
 from ...extensions import db
 from ...models import Notification, NotificationKind, Registration, RegistrationStatus
-from ...timeutil import to_local
-from ..identity import normalise_name
 from . import outbox, templates
 from .templates import sms_template
 
@@ -169,7 +166,7 @@ def draft_promoted(registration: Registration, ticket_url: str) -> templates.Dra
     itself."""
     def choose(r: Registration) -> tuple[templates.SmsTemplate, dict]:
         if r.status == RegistrationStatus.OFFERED and r.offer_expires_at:
-            return OFFERED, {"deadline": _local_time(r.offer_expires_at)}
+            return OFFERED, {"deadline": templates.local_time(r.offer_expires_at)}
         return PROMOTED, {}
 
     return _draft_about(registration, choose, ticket_url)
@@ -225,11 +222,6 @@ def _code_minutes() -> int:
     return max(int(current_app.config["OTP_TTL_SECONDS"]) // 60, 1)
 
 
-def _local_time(moment: datetime) -> str:
-    local = to_local(moment)
-    return f"{local.month}月{local.day}日 {local:%H:%M}"
-
-
 def _just(template: templates.SmsTemplate, **params: object) -> Choice:
     return lambda registration: (template, params)
 
@@ -267,9 +259,9 @@ def _draft_about(registration: Registration, choose: Choice,
         if not registration.phone:  # a walk-in without a phone: nobody to tell
             return None
         template, params = choose(registration)
-        common = {"name": addressee(registration),
+        common = {"name": templates.addressee(registration),
                   "title": templates.short_title(registration.event.title),
-                  "when": _local_time(registration.session.starts_at),
+                  "when": templates.local_time(registration.session.starts_at),
                   "people": registration.party_size}
         if ticket_url is not None:
             common["ticket"] = ticket_url
@@ -277,13 +269,6 @@ def _draft_about(registration: Registration, choose: Choice,
     except Exception:
         log.exception("could not compose a %s message", template.key if template else "")
         return None
-
-
-def addressee(registration: Registration) -> str:
-    """How a message names its citizen: the name when it is a name by identity.normalise_name
-    (every name taken since that rule is), else a plain greeting: an older or purged row never
-    puts free text into a message from the official sender."""
-    return normalise_name(registration.name) or "您好"
 
 
 def tell(message, registration: Registration) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from ... import links
 from ...extensions import db
@@ -31,12 +31,10 @@ from ...models import (
     RegistrationStatus,
 )
 from ...timeutil import SHANGHAI, to_local, utcnow
-from ..identity import normalise_name
-from . import outbox, templates
+from . import claims, outbox, templates
 
 REMIND_AT = time(18, 0)  # Shanghai time, the day before
 LAST_CALL = timedelta(hours=1)  # no reminder later than this before the start
-BATCH = 50  # registrations claimed per transaction
 
 REMINDER = templates.sms_template(
     "reminder", NotificationKind.REMINDER, "活动提醒",
@@ -60,14 +58,7 @@ def reminder_time(starts_at: datetime) -> datetime:
 def send_due(now: datetime | None = None) -> ReminderRun:
     """Claim, store and send every reminder that is due at `now`. Idempotent."""
     now = now or utcnow()
-    run = ReminderRun()
-    while True:
-        claimed = _claim_batch(now)
-        if not claimed:
-            return run
-        run.sent += len(claimed)
-        for staged in claimed:
-            outbox.dispatch(staged)
+    return ReminderRun(sent=claims.send_all(lambda: _claim_batch(now)))
 
 
 def _due_sessions(now: datetime) -> list[int]:
@@ -85,50 +76,23 @@ def _due_sessions(now: datetime) -> list[int]:
 
 
 def _claim_batch(now: datetime) -> list[outbox.Staged]:
-    """One transaction: up to BATCH reminders claimed and their messages stored."""
     sessions = _due_sessions(now)
     if not sessions:
         db.session.rollback()
         return []
-    candidates = list(db.session.scalars(
-        select(Registration)
-        .where(Registration.session_id.in_(sessions),
-               Registration.status == RegistrationStatus.CONFIRMED,
-               Registration.phone.is_not(None),
-               Registration.reminder_sent_at.is_(None))
-        .order_by(Registration.id)
-        .limit(BATCH)
-    ))
-    staged = []
-    for registration in candidates:
-        won = db.session.execute(
-            update(Registration)
-            .where(Registration.id == registration.id,
-                   Registration.reminder_sent_at.is_(None),
-                   Registration.status == RegistrationStatus.CONFIRMED)
-            .values(reminder_sent_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount == 1
-        if won:
-            draft = compose(registration)
-            staged.append(outbox.stage(*draft.fields(), registration.id,
-                                       **draft.provider_fields()))
-    db.session.commit()
-    if candidates and not staged:
-        # Every candidate was claimed by another run meanwhile: it will find them taken too.
-        return _claim_batch(now)
-    return staged
+    due = [Registration.status == RegistrationStatus.CONFIRMED,
+           Registration.phone.is_not(None), Registration.reminder_sent_at.is_(None)]
+    return claims.claim_batch(sessions, due, {"reminder_sent_at": now}, compose)
 
 
 def compose(registration: Registration) -> templates.Draft:
     """The reminder of one registration."""
-    start = to_local(registration.session.starts_at)
     ticket = links.ticket_url(registration.code)
     return templates.draft(
         REMINDER, registration.phone,
-        name=normalise_name(registration.name) or "您好",
+        name=templates.addressee(registration),
         title=templates.short_title(registration.event.title),
-        when=f"{start.month}月{start.day}日 {start:%H:%M}",
+        when=templates.local_time(registration.session.starts_at),
         venue=registration.event.venue,
         people=registration.party_size,
         ticket=ticket,

@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import string
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import current_app
 
 from ...models import NotificationChannel
+from ...timeutil import to_local
+from ..identity import normalise_name
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,19 @@ MAX_TITLE = 40  # characters of an event title in a text message
 def short_title(title: str) -> str:
     """An event's title as a text message quotes it: at most MAX_TITLE characters."""
     return title if len(title) <= MAX_TITLE else title[: MAX_TITLE - 1] + "…"
+
+
+def addressee(registration) -> str:
+    """How a message names its citizen: the name when it is a name by identity.normalise_name
+    (every name taken since that rule is), else a plain greeting: an older or purged row never
+    puts free text into a message from the official sender."""
+    return normalise_name(registration.name) or "您好"
+
+
+def local_time(moment: datetime) -> str:
+    """A moment as every text message writes it: 9月20日 14:00 (Shanghai time)."""
+    local = to_local(moment)
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
 
 
 def signature() -> str:

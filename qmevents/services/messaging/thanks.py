@@ -21,10 +21,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from ... import links
-from ...extensions import db
 from ...models import (
     Event,
     EventSession,
@@ -34,11 +33,9 @@ from ...models import (
     RegistrationStatus,
 )
 from ...timeutil import to_local, utcnow
-from ..identity import normalise_name
-from . import outbox, templates
+from . import claims, outbox, templates
 
 THANKS_WITHIN = timedelta(days=3)  # after the session's end; later, no thank-you
-BATCH = 50  # registrations claimed per transaction
 
 THANK_YOU = templates.sms_template(
     "thank_you", NotificationKind.THANK_YOU, "感谢参加",
@@ -63,16 +60,9 @@ def daytime(now: datetime) -> bool:
 def send_due(now: datetime | None = None) -> ThanksRun:
     """Claim, store and send every thank-you that is due at `now`. Idempotent."""
     now = now or utcnow()
-    run = ThanksRun()
     if not daytime(now):
-        return run
-    while True:
-        claimed = _claim_batch(now)
-        if not claimed:
-            return run
-        run.sent += len(claimed)
-        for staged in claimed:
-            outbox.dispatch(staged)
+        return ThanksRun()
+    return ThanksRun(sent=claims.send_all(lambda: _claim_batch(now)))
 
 
 def _due() -> list:
@@ -87,40 +77,17 @@ def _due() -> list:
 
 
 def _claim_batch(now: datetime) -> list[outbox.Staged]:
-    """One transaction: up to BATCH thank-yous claimed and their messages stored."""
     sessions = select(EventSession.id).join(Event, Event.id == EventSession.event_id).where(
         Event.status == EventStatus.PUBLISHED,
         EventSession.ends_at <= now, EventSession.ends_at > now - THANKS_WITHIN)
-    candidates = list(db.session.scalars(
-        select(Registration)
-        .where(Registration.session_id.in_(sessions), *_due())
-        .order_by(Registration.id)
-        .limit(BATCH)
-    ))
-    staged = []
-    for registration in candidates:
-        won = db.session.execute(
-            update(Registration)
-            .where(Registration.id == registration.id, *_due())
-            .values(thanks_sent_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount == 1
-        if won:
-            draft = compose(registration)
-            staged.append(outbox.stage(*draft.fields(), registration.id,
-                                       **draft.provider_fields()))
-    db.session.commit()
-    if candidates and not staged:
-        # Every candidate was claimed by another run meanwhile: it will find them taken too.
-        return _claim_batch(now)
-    return staged
+    return claims.claim_batch(sessions, _due(), {"thanks_sent_at": now}, compose)
 
 
 def compose(registration: Registration) -> outbox.Draft:
     """The thank-you of one registration."""
     return templates.draft(
         THANK_YOU, registration.phone,
-        name=normalise_name(registration.name) or "您好",
+        name=templates.addressee(registration),
         title=templates.short_title(registration.event.title),
         survey=links.ticket_url(registration.code) + "/survey",
     )
