@@ -8,14 +8,39 @@ import base64
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from flask_wtf import FlaskForm
+from wtforms import EmailField, StringField
 
-from ..extensions import db
 from ..models import Event, User
 from ..services import access, devices, invitations, staffing, tickets
+from ..services.accounts import normalise_email
 from ..services.errors import Forbidden, NotFound, ValidationFailed
 from .blueprint import bp, editable_event
+
+
+class PersonForm(FlaskForm):
+    """Who to add or invite (door staff, a colleague). Only parsed here: services.invitations
+    checks the values, and its messages go back next to the fields."""
+
+    email = EmailField(_l("E-mail"), render_kw={"maxlength": 254, "autocomplete": "off"})
+    phone = StringField(_l("Mobile (optional)"), render_kw={
+        "type": "tel", "inputmode": "tel", "maxlength": 20, "autocomplete": "off"})
+
+    def add_errors(self, errors: dict[str, str]) -> None:
+        for name, message in errors.items():
+            target = self._fields.get(name, self.email)
+            target.errors = [*target.errors, message]
+
+
+class DeviceForm(FlaskForm):
+    name = StringField(_l("Device name"), render_kw={
+        "maxlength": devices.MAX_NAME, "autocomplete": "off", "placeholder": "东门 2 号机"})
+
+    def add_errors(self, errors: dict[str, str]) -> None:
+        for message in errors.values():
+            self.name.errors = [*self.name.errors, message]
 
 
 def _actor() -> User:
@@ -27,11 +52,17 @@ def qr_image(url: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(tickets.qr_svg(url).encode()).decode()
 
 
-def _team_page(event: Event, status: int = 200, **shown):
+def _team_page(event: Event, status: int = 200, staff_errors: dict | None = None,
+               device_errors: dict | None = None, **shown):
+    """The page, with what was typed and the service's messages next to their fields."""
+    # What was typed stays only next to its messages; after a success the form is empty again.
+    person = PersonForm() if staff_errors else PersonForm(formdata=None)
+    device = DeviceForm() if device_errors else DeviceForm(formdata=None)
+    person.add_errors(staff_errors or {})
+    device.add_errors(device_errors or {})
     return render_template("organiser/team.html", event=event,
                            staff=staffing.staff_of(event.id), devices=devices.devices_of(event),
-                           qr_image=qr_image, email=request.form.get("email", ""),
-                           phone=request.form.get("phone", ""), **shown), status
+                           qr_image=qr_image, person=person, device=device, **shown), status
 
 
 @bp.get("/events/<int:event_id>/team")
@@ -48,17 +79,15 @@ def add_staff(event_id: int):
     event = editable_event(event_id)
     email = request.form.get("email", "")
     try:
-        exists = db.session.scalar(select(User.id).filter_by(
-            email=email.strip().lower())) is not None
-        if exists and not request.form.get("send_link"):
-            user = staffing.assign(event.id, email, _actor())
-            flash(_("%(email)s can scan at this event's door now.", email=user.email), "success")
-            return redirect(url_for(".team", event_id=event.id), 303)
-        invitation = invitations.invite_staff(event, email, _actor(),
-                                              request.form.get("phone"))
+        invitation = invitations.add_staff(event, email, _actor(), request.form.get("phone"),
+                                           send_link=bool(request.form.get("send_link")))
     except (ValidationFailed, NotFound) as exc:
         errors = exc.errors if isinstance(exc, ValidationFailed) else {"email": exc.message}
         return _team_page(event, 400, staff_errors=errors)
+    if invitation is None:
+        flash(_("%(email)s can scan at this event's door now.", email=normalise_email(email)),
+              "success")
+        return redirect(url_for(".team", event_id=event.id), 303)
     return _team_page(event, invitation=invitation)
 
 
@@ -67,11 +96,10 @@ def add_staff(event_id: int):
 def staff_link(event_id: int, user_id: int):
     """A fresh one-time sign-in link for a member of the door staff (a new phone)."""
     event = editable_event(event_id)
-    member = next((u for u in staffing.staff_of(event.id) if u.id == user_id), None)
-    if member is None:
-        abort(404)
     try:
-        invitation = invitations.invite_staff(event, member.email, _actor())
+        invitation = invitations.new_staff_link(event, user_id, _actor())
+    except NotFound:
+        abort(404)
     except ValidationFailed as exc:
         return _team_page(event, 409, staff_errors=exc.errors)
     return _team_page(event, invitation=invitation)
@@ -96,8 +124,7 @@ def add_device(event_id: int):
     try:
         pairing = devices.add(event, request.form.get("name", ""), _actor())
     except ValidationFailed as exc:
-        return _team_page(event, 400, device_errors=exc.errors,
-                          device_name=request.form.get("name", ""))
+        return _team_page(event, 400, device_errors=exc.errors)
     return _team_page(event, pairing=pairing)
 
 
@@ -136,12 +163,13 @@ def _my_organisation() -> int:
     return current_user.organisation_id
 
 
-def _members_page(status: int = 200, **shown):
+def _members_page(status: int = 200, errors: dict | None = None, **shown):
+    person = PersonForm() if errors else PersonForm(formdata=None)
+    person.add_errors({k: v for k, v in (errors or {}).items() if k != "member"})
     return render_template("organiser/members.html",
                            organisation=current_user.organisation,
                            members=invitations.members(_my_organisation()),
-                           qr_image=qr_image, email=request.form.get("email", ""),
-                           phone=request.form.get("phone", ""), **shown), status
+                           qr_image=qr_image, person=person, errors=errors or {}, **shown), status
 
 
 @bp.get("/organisation/members")

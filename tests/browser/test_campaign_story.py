@@ -109,7 +109,7 @@ def test_a_campaign_from_an_empty_database_on_phones(app, runner, browser, live_
 
         # --- door staff: a volunteer invited by a one-time link ------------------------------
         organiser.click("text=门口人员与设备")
-        organiser.fill("#staff-email", "zhiyuanzhe@example.cn")
+        organiser.fill("#email", "zhiyuanzhe@example.cn")
         organiser.click("button >> text=加入门口工作人员")
         assert organiser.locator("img.qr-card-image").count() == 1
         screenshot(organiser, "story-organiser-staff-invited")
@@ -119,7 +119,7 @@ def test_a_campaign_from_an_empty_database_on_phones(app, runner, browser, live_
             volunteer.wait_for_url(f"**/door/events/{event_id}")
 
         # --- a phone paired as a door device by its QR ---------------------------------------
-        organiser.fill("#device-name", "东门 2 号机")
+        organiser.fill("#name", "东门 2 号机")
         organiser.click("button >> text=添加设备并显示二维码")
         screenshot(organiser, "story-organiser-device-qr")
         shown = organiser.get_attribute(".qr-card-link a", "href")
