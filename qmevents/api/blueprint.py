@@ -50,3 +50,18 @@ def json_object() -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValidationFailed({"body": _("The body must be a JSON object.")})
     return data
+
+
+def text_field(data: dict[str, Any], key: str, errors: dict[str, str], *,
+               required: bool = False) -> str | None:
+    """A string field of a JSON body; None when absent or null. A wrong type, or a required
+    field missing or blank, is put in `errors` under its key."""
+    value = data.get(key)
+    if value is None or (required and isinstance(value, str) and not value.strip()):
+        if required:
+            errors[key] = _("This field is required.")
+        return None
+    if not isinstance(value, str):
+        errors[key] = _("Must be a string.")
+        return None
+    return value

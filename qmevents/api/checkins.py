@@ -22,7 +22,7 @@ from ..services.door.checkin import ScanAnswer, TicketView
 from ..services.errors import ValidationFailed
 from . import schemas
 from .auth import require_door_user
-from .blueprint import bp, json_object
+from .blueprint import bp, json_object, text_field
 
 Errors = dict[str, str]
 
@@ -41,14 +41,6 @@ def _integer(data: dict[str, Any], key: str, errors: Errors, *, required: bool =
         return int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         errors[key] = _("Must be a whole number.")
-        return None
-    return value
-
-
-def _text(data: dict[str, Any], key: str, errors: Errors) -> str | None:
-    value = data.get(key)
-    if value is not None and not isinstance(value, str):
-        errors[key] = _("Must be a string.")
         return None
     return value
 
@@ -110,7 +102,7 @@ def create_checkin():
     `ticket_id` of a ticket the door found by search or answered before."""
     data = json_object()
     errors: Errors = {}
-    code = _text(data, "code", errors)
+    code = text_field(data, "code", errors)
     ticket_id = _integer(data, "ticket_id", errors)
     if code is None and ticket_id is None and not errors:
         errors["code"] = _("This field is required: what the scanner read (or a ticket_id).")
@@ -163,8 +155,8 @@ def create_walk_in(event_id: int):
     errors: Errors = {}
     session_id = _integer(data, "session_id", errors)
     people = _integer(data, "people", errors, required=True)
-    name = _text(data, "name", errors)
-    phone = _text(data, "phone", errors)
+    name = text_field(data, "name", errors)
+    phone = text_field(data, "phone", errors)
     if errors:
         desk.door_event(event_id, g.door_user)  # 404 and 403 before 422
         raise ValidationFailed(errors)

@@ -14,7 +14,7 @@ from ..services import access, accounts, devices, invitations, staffing
 from ..services.errors import ValidationFailed
 from . import schemas
 from .auth import require_token, token_user
-from .blueprint import bp, json_object
+from .blueprint import bp, json_object, text_field
 
 
 def _staff_json(user: User) -> dict[str, Any]:
@@ -32,16 +32,6 @@ def list_staff(event_id: int):
     return jsonify(items=[_staff_json(u) for u in staffing.staff_of(event.id)])
 
 
-def _string(data: dict[str, Any], key: str, *, required: bool) -> str | None:
-    value = data.get(key)
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or (required and not value.strip()):
-        raise ValidationFailed({key: _("This field is required.") if value in (None, "")
-                                else _("Must be a string.")})
-    return value
-
-
 @bp.post("/events/<int:event_id>/staff")
 @require_token(Role.ORGANISER, Role.ADMIN)
 def add_staff(event_id: int):
@@ -50,14 +40,17 @@ def add_staff(event_id: int):
     and by SMS to "phone"), returned as sign_in_url."""
     event = _editable(event_id)
     data = json_object()
-    email = _string(data, "email", required=True)
+    errors: dict[str, str] = {}
+    email = text_field(data, "email", errors, required=True)
+    phone = text_field(data, "phone", errors)
     invite = data.get("invite", False)
     if not isinstance(invite, bool):
-        raise ValidationFailed({"invite": _("Must be true or false.")})
+        errors["invite"] = _("Must be true or false.")
+    if errors:
+        raise ValidationFailed(errors)
     actor = token_user()
     if invite:
-        invitation = invitations.invite_staff(event, email, actor,
-                                              _string(data, "phone", required=False))
+        invitation = invitations.invite_staff(event, email, actor, phone)
         body = _staff_json(invitation.user)
         if invitation.shown:  # an account in use gets its link at its own e-mail only
             body.update(sign_in_url=invitation.url,
@@ -84,8 +77,10 @@ def remove_staff(event_id: int, user_id: int):
 def pair_device():
     """{"secret"}: the secret of a pairing QR (the last part of its /door/pair/ address), once,
     for a bearer token of the device: it scans and reads figures at its one event only."""
-    data = json_object()
-    secret = _string(data, "secret", required=True)
+    errors: dict[str, str] = {}
+    secret = text_field(json_object(), "secret", errors, required=True)
+    if errors:
+        raise ValidationFailed(errors)
     device = devices.pair(secret)
     if device is None:
         return render_error(410, _("This pairing code is unknown, used or expired. Ask for a new "
