@@ -1,6 +1,14 @@
 """SQLAlchemy models, one module per aggregate."""
-from .attendance import Admission, AdmissionKind, AuditEntry, Tally
-from .event import Checkpoint, Event, EventKind, EventSession, EventStatus, RegistrationMode
+from .attendance import Admission, AdmissionKind, AuditEntry, DoorScan, ScanConflict, Tally
+from .event import (
+    Checkpoint,
+    CheckpointDirection,
+    Event,
+    EventKind,
+    EventSession,
+    EventStatus,
+    RegistrationMode,
+)
 from .notification import (
     Broadcast,
     Notification,
@@ -36,7 +44,7 @@ from .signin import SignIn
 
 __all__ = [
     "ENDED", "HOLDS_PLACES", "Admission", "AdmissionKind", "Answer", "ApiToken", "AuditEntry",
-    "Broadcast", "DoorDevice", "SignInLink", "SurveyResponse",
+    "Broadcast", "CheckpointDirection", "DoorDevice", "DoorScan", "ScanConflict", "SignInLink", "SurveyResponse",
     "Checkpoint", "District", "Event", "EventKind", "EventSession", "EventStatus", "LotteryDraw",
     "Notification", "NotificationChannel", "NotificationKind", "NotificationStatus", "OneTimeCode",
     "OneTimeCodePurpose", "OrgKind", "Organisation", "Question", "QuestionKind", "Registration",

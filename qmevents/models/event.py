@@ -53,6 +53,7 @@ class Event(db.Model):
         CheckConstraint("max_party_size >= 1 AND max_party_size <= 20", name="party_size"),
         CheckConstraint("admission_opens_minutes >= 0 AND admission_opens_minutes <= 1440",
                         name="admission_window"),
+        CheckConstraint("safety_cap IS NULL OR safety_cap >= 1", name="safety_cap_positive"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -86,6 +87,9 @@ class Event(db.Model):
     admission_opens_minutes: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
     # A reminder by text the day before, at 18:00 Shanghai time (`flask notify reminders`).
     send_reminders: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # 最大承载量 of the venue: people inside at once, whatever their session (services.door.
+    # inside): the door warns at 90% and refuses at 100% unless staff override. None: no cap.
+    safety_cap: Mapped[int | None] = mapped_column(Integer)
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
     district: Mapped[District] = relationship(lazy="joined")
@@ -138,6 +142,7 @@ class EventSession(db.Model):
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         CheckConstraint("capacity >= 1", name="capacity_positive"),
         CheckConstraint("places_taken >= 0 AND places_taken <= capacity", name="not_oversold"),
+        CheckConstraint("safety_cap IS NULL OR safety_cap >= 1", name="safety_cap_positive"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -151,6 +156,8 @@ class EventSession(db.Model):
     # None: open from publication / until the session starts.
     registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # 最大承载量 of this session: its people inside at once (as Event.safety_cap). None: no cap.
+    safety_cap: Mapped[int | None] = mapped_column(Integer)
 
     event: Mapped[Event] = relationship(back_populates="sessions")
 
@@ -171,8 +178,18 @@ class EventSession(db.Model):
         return f"<Session {self.id} of event {self.event_id} at {self.starts_at}>"
 
 
+class CheckpointDirection(enum.StrEnum):
+    """Which way people pass a checkpoint: in (the entrance, a station), out (an exit), or both
+    (a gate whose staff switch between admitting and counting people leaving)."""
+
+    IN = "in"
+    OUT = "out"
+    BOTH = "both"
+
+
 class Checkpoint(db.Model):
-    """An ordered station; position 0 is the entrance, which every event has."""
+    """An ordered station; position 0 is the entrance, which every event has. An exit (OUT), or a
+    checkpoint counting both ways, keeps "inside now" (services.door.inside)."""
 
     __table_args__ = (UniqueConstraint("event_id", "position"),)
 
@@ -180,6 +197,9 @@ class Checkpoint(db.Model):
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(80))
     position: Mapped[int] = mapped_column(Integer)
+    direction: Mapped[CheckpointDirection] = mapped_column(
+        str_enum(CheckpointDirection, "checkpoint_direction"), default=CheckpointDirection.IN,
+        server_default=CheckpointDirection.IN.value)
 
     event: Mapped[Event] = relationship(back_populates="checkpoints")
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -64,6 +65,9 @@ class Question(db.Model):
     required: Mapped[bool] = mapped_column(Boolean, default=True)
     # Choices for single/multiple, one per line.
     options: Mapped[str] = mapped_column(Text, default="")
+    # The answer is shown at the door with the ticket's scan (a factory's real-name entry: the
+    # ID number's last four characters), and nowhere else the door reaches.
+    show_at_door: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     event: Mapped[Event] = relationship(back_populates="questions")
 
