@@ -104,10 +104,12 @@ def secure_cookies(config: MutableMapping[str, Any]) -> None:
 
 # The back office, the door, sign-in and the API answer about people (masked phones, names, who
 # came in) and about what an organiser has not published: no browser, proxy or WeChat cache keeps
-# any of it (a shared phone at the gate, a volunteer's phone lent on). The OpenAPI document is
-# the one answer of theirs that is the same for everybody.
+# any of it (a shared phone at the gate, a volunteer's phone lent on). The OpenAPI document and
+# the door app's service worker and manifest are the answers of theirs that are the same for
+# everybody. (The door's service worker keeps the scanner page for offline use: a page of the
+# event's title and figures, never an answer about a ticket.)
 PRIVATE_BLUEPRINTS = frozenset({"organiser", "door", "auth", "api"})
-SHARED_ENDPOINTS = frozenset({"api.openapi_document"})
+SHARED_ENDPOINTS = frozenset({"api.openapi_document", "door.service_worker", "door.manifest"})
 
 
 def add_headers(response: Response) -> Response:

@@ -48,7 +48,9 @@ SKIPPED_METHODS = {"HEAD", "OPTIONS"}
 # Routes anyone may call, token or not: they show nothing of an organisation's own.
 PUBLIC = {"api.list_events", "api.openapi_document", "api.issue_token", "api.send_phone_code",
           # a door device's pairing: only the QR's secret pairs (here an unknown one: 410)
-          "door.pair", "api.pair_device"}
+          "door.pair", "api.pair_device",
+          # the door app's service worker and manifest: the same static files for everyone
+          "door.service_worker", "door.manifest"}
 # Public routes that write for whoever calls them, about nobody of A's: a code texted to the
 # number the caller typed (rate-limited; tests/test_phone_verification.py).
 WRITES_FOR_THE_CALLER = {"api.send_phone_code": "Notification"}
