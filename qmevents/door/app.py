@@ -18,9 +18,10 @@ from flask_babel import gettext as _
 
 from .blueprint import bp
 
-# What the scanner page loads, relative to static/: the worker caches these at install.
-DOOR_FILES = ("css/site.css", "css/door.css", "js/scanner.js", "js/door/*.js",
-              "vendor/barcode-detector/*.js", "vendor/zxing-wasm/*.wasm", "img/door-icon-*.png")
+# What the scanner and the kiosk load, relative to static/: the worker caches these at install.
+DOOR_FILES = ("css/site.css", "css/door.css", "css/kiosk.css", "js/scanner.js", "js/kiosk.js",
+              "js/door/*.js", "vendor/barcode-detector/*.js", "vendor/zxing-wasm/*.wasm",
+              "img/door-icon-*.png")
 
 
 @functools.cache

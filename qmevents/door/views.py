@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import abort, current_app, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
@@ -213,3 +214,26 @@ def _with_placeholder(endpoint: str, id_arg: str, **values) -> str:
     built by url_for (with MAX_ID as a stand-in), so it follows the route wherever it moves."""
     head, _id, tail = url_for(endpoint, **values, **{id_arg: MAX_ID}).rpartition(f"/{MAX_ID}")
     return f"{head}/{{id}}{tail}"
+
+
+@bp.get("/events/<int:event_id>/kiosk")
+@login_required
+def kiosk(event_id: int):
+    """Self check-in (自助签到): a tablet facing the visitors, its camera admitting whole parties
+    by itself; anything else calls staff (static/js/kiosk.js)."""
+    event = _scannable_event(event_id)
+    session = _session_of(event, request.args.get("session_id"))
+    checkpoint = _checkpoint_of(event, request.args.get("checkpoint_id"))
+    config = _client_config(event, session, checkpoint)
+    query = {key: value.id for key, value in (("session_id", session),
+                                              ("checkpoint_id", checkpoint)) if value}
+    config["urls"]["scanner"] = url_for(".scan", event_id=event.id, **query)
+    config["kiosk"] = {
+        "welcome": _("Welcome!"),
+        "go_in": _("Please go in."),
+        "wait": _("Please wait a moment"),
+        "staff_coming": _("A member of staff is coming to help you."),
+        "not_a_ticket": _("This is not a ticket code."),
+    }
+    return render_template("door/kiosk.html", event=event, session=session,
+                           checkpoint=checkpoint, door_config=config)
