@@ -237,7 +237,7 @@ _ADMIT_AND_RECORD = (
                bindparam("to_checkpoint", type_=Integer), _taken.c.id,
                bindparam("to_kind", type_=_admission.c.kind.type), bindparam("n", type_=Integer),
                bindparam("at", type_=_admission.c.at.type), bindparam("to_by", type_=Integer))
-        .select_from(_taken))
+        .select_from(_taken), include_defaults=False)  # the table's defaults fill the rest
     .returning(_admission.c.id)
     .add_cte(_taken)
 )
