@@ -45,6 +45,25 @@ def _integer(data: dict[str, Any], key: str, errors: Errors, *, required: bool =
     return value
 
 
+def _boolean(data: dict[str, Any], key: str, errors: Errors) -> bool:
+    value = data.get(key, False)
+    if not isinstance(value, bool):
+        errors[key] = _("Must be true or false.")
+        return False
+    return value
+
+
+def _direction(data: dict[str, Any], errors: Errors) -> str:
+    """"in" (the default) or "out": which way a scan goes at a checkpoint counting both ways."""
+    value = data.get("direction")
+    if value is None:
+        return "in"
+    if value not in ("in", "out"):
+        errors["direction"] = _("Choose “in” or “out”.")
+        return "in"
+    return value
+
+
 def _query_id(key: str) -> int | None:
     """An optional id in the query string; 422 when it is not a number."""
     raw = request.args.get(key, "").strip()
@@ -82,6 +101,7 @@ def answer_json(answer: ScanAnswer) -> dict[str, Any]:
                      "by": previous.by} if previous else None,
         "message": answer.message,
         "admission_id": answer.admission_id,
+        "exited_people": answer.exited_people,
     }
 
 
@@ -112,14 +132,13 @@ def create_checkin():
     session_id = _integer(data, "session_id", errors)
     checkpoint_id = _integer(data, "checkpoint_id", errors)
     people = _integer(data, "people", errors)
-    override = data.get("override", False)
-    if not isinstance(override, bool):
-        errors["override"] = _("Must be true or false.")
+    override = _boolean(data, "override", errors)
+    direction = _direction(data, errors)
     if errors:
         raise ValidationFailed(errors)
     answer = checkin.redeem(code, event_id=event_id, session_id=session_id,
                             checkpoint_id=checkpoint_id, people=people, staff=g.door_user,
-                            ticket_id=ticket_id, override=override)
+                            ticket_id=ticket_id, override=override, direction=direction)
     return _no_store(jsonify(answer_json(answer)))
 
 
@@ -157,10 +176,32 @@ def create_walk_in(event_id: int):
     people = _integer(data, "people", errors, required=True)
     name = text_field(data, "name", errors)
     phone = text_field(data, "phone", errors)
+    override = _boolean(data, "override", errors)
     if errors:
         desk.door_event(event_id, g.door_user)  # 404 and 403 before 422
         raise ValidationFailed(errors)
-    answer = desk.walk_in(event_id, session_id, people, g.door_user, name=name, phone=phone)
+    answer = desk.walk_in(event_id, session_id, people, g.door_user, name=name, phone=phone,
+                          override=override)
+    # Refused at the safety cap: nothing was created, the door shows the answer.
+    created = answer.admission_id is not None
+    return _no_store(jsonify(answer_json(answer)), 201 if created else 200)
+
+
+@bp.post("/events/<int:event_id>/walk-outs")
+@require_door_user
+def create_walk_out(event_id: int):
+    """People leaving without a ticket scanned ("1 人离场"): counted out of inside now, never
+    below zero (422 under `people` when fewer are inside)."""
+    data = json_object()
+    errors: Errors = {}
+    session_id = _integer(data, "session_id", errors)
+    people = _integer(data, "people", errors)
+    checkpoint_id = _integer(data, "checkpoint_id", errors)
+    if errors:
+        desk.door_event(event_id, g.door_user)  # 404 and 403 before 422
+        raise ValidationFailed(errors)
+    answer = desk.walk_out(event_id, session_id, 1 if people is None else people, g.door_user,
+                           checkpoint_id=checkpoint_id)
     return _no_store(jsonify(answer_json(answer)), 201)
 
 

@@ -27,6 +27,8 @@ TONES = {
     "wrong_session": "bad",
     "wrong_day": "bad",
     "not_yet_open": "wait",
+    "exited": "ok",
+    "over_capacity": "bad",
 }
 
 
@@ -41,6 +43,8 @@ def result_titles() -> dict[str, str]:
         "wrong_session": _("Another session"),
         "wrong_day": _("Not today's session"),
         "not_yet_open": _("Admission not open yet"),
+        "exited": _("Left"),
+        "over_capacity": _("Safety cap reached"),
     }
 
 
@@ -101,6 +105,8 @@ def client_text() -> dict[str, Any]:
                           "the phone number."),
         "search_none": _("No registration matches."),
         "override": _("Admit anyway (recorded)"),
+        "walked_out": _("Left"),
+        "walk_out_refused": _("Not counted out"),
     }
 
 
@@ -139,6 +145,9 @@ def answer_page(answer: ScanAnswer) -> AnswerView:
                                          answer.remaining_people))
         if answer.reentry:
             view.lines.append(answer.message)
+    elif answer.result == Result.EXITED and answer.exited_people:
+        view.count = people(answer.exited_people)
+        view.lines.append(answer.message)
     elif answer.message:
         view.lines.append(answer.message)
     if answer.result in OVERRIDABLE and ticket is not None:

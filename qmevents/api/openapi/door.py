@@ -34,7 +34,14 @@ RESULTS = {
     "not_yet_open": "该场次尚未开始入场: today's session, before its admission window (the "
                     "event's `admission_opens_minutes` before the start); nobody let in unless "
                     "sent again with `override: true`",
+    "exited": "a ticket's party left through an exit (a checkpoint whose direction is `out`, or "
+              "`both` with `direction: out`): `exited_people` of those inside; admitted people "
+              "unchanged",
+    "over_capacity": "已达最大承载量: letting them in would pass the safety cap (the session's, "
+                     "else the event's); nobody let in unless sent again with `override: true` "
+                     "(audited as cap_override)",
 }
+CAP_STATES = ["ok", "warn", "full"]
 
 
 def _door_schemas() -> dict[str, Schema]:
@@ -77,14 +84,18 @@ def _door_schemas() -> dict[str, Schema]:
                        "description": "How many of the party to let in; omitted: all still "
                                       "outside. The rest may come later."},
             "override": {"type": "boolean", "default": False, "description": "Staff deliberately "
-                         "admit a ticket answered `wrong_day` or `not_yet_open`; recorded in the "
-                         "audit log."},
+                         "admit a ticket answered `wrong_day`, `not_yet_open` or "
+                         "`over_capacity`; recorded in the audit log."},
+            "direction": {"type": "string", "enum": ["in", "out"], "default": "in",
+                          "description": "At a checkpoint counting both ways: `out` scans the "
+                                         "party out (an exit). At an exit every scan is one; at "
+                                         "a checkpoint that only admits, `out` is refused."},
         },
     }
     answer = {
         "type": "object",
         "required": ["result", "ticket", "admitted_people", "remaining_people", "reentry",
-                     "previous", "message", "admission_id"],
+                     "previous", "message", "admission_id", "exited_people"],
         "properties": {
             "result": {"type": "string", "enum": list(RESULTS), "description": "; ".join(
                 f"`{key}`: {text}" for key, text in RESULTS.items())},
@@ -99,7 +110,9 @@ def _door_schemas() -> dict[str, Schema]:
             "previous": {"anyOf": [ref("PreviousAdmission"), {"type": "null"}]},
             "message": {"type": "string", "description": "For the staff, in zh_CN or en."},
             "admission_id": {**_NULLABLE_ID, "description": "What to undo, when people were "
-                                                            "let in."},
+                                                            "let in (or left)."},
+            "exited_people": {"type": "integer", "minimum": 0,
+                              "description": "Left through an exit by this request."},
         },
         "additionalProperties": False,
     }
@@ -121,7 +134,7 @@ def _door_schemas() -> dict[str, Schema]:
         "type": "object",
         "required": ["event_id", "session_id", "registered_people", "registered_parties",
                      "admitted_people", "admitted_parties", "walk_in_people", "tallies",
-                     "checkpoints"],
+                     "checkpoints", "inside_now", "safety_cap", "cap_state"],
         "properties": {
             "event_id": {"type": "integer"},
             "session_id": _NULLABLE_ID,
@@ -130,11 +143,19 @@ def _door_schemas() -> dict[str, Schema]:
             "admitted_people": {**count, "description": "Of those, let in at the entrance."},
             "admitted_parties": {**count, "description": "Parties with anyone let in."},
             "walk_in_people": count,
+            "inside_now": {**count, "description": "场内人数: entries + re-entries + walk-ins − "
+                                                   "exits."},
+            "safety_cap": {"type": ["integer", "null"], "minimum": 1, "description":
+                           "最大承载量: the session's, else the event's; null: none."},
+            "cap_state": {"type": "string", "enum": CAP_STATES, "description": "`warn` from 90% "
+                          "of the cap, `full` from 100% (counted over the cap's own scope)."},
             "tallies": {"type": "array", "items": ref("TallyCount")},
             "checkpoints": {"type": "array", "items": {
                 "type": "object",
-                "required": ["id", "name", "people"],
+                "required": ["id", "name", "people", "inside_now"],
                 "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
+                               "inside_now": {**count, "description": "People in through it "
+                                              "minus people out through it."},
                                "people": {**count, "description": "At the entrance: tickets "
                                           "and walk-ins let in (re-entries not again); at a "
                                           "station: people of the visits."}},
@@ -152,6 +173,18 @@ def _door_schemas() -> dict[str, Schema]:
             "people": {"type": "integer", "minimum": 1, "maximum": 500},
             "name": {"type": ["string", "null"], "maxLength": 50},
             "phone": {"type": ["string", "null"], "description": "A mainland mobile number."},
+            "override": {"type": "boolean", "default": False, "description": "Admit past the "
+                         "safety cap (audited)."},
+        },
+    }
+    walk_out = {
+        "type": "object",
+        "properties": {
+            "session_id": {**_NULLABLE_ID, "description": "Omitted: the session running today "
+                                                          "nearest to now."},
+            "people": {"type": "integer", "minimum": 1, "maximum": 500, "default": 1},
+            "checkpoint_id": {**_NULLABLE_ID, "description": "Omitted: the event's first exit, "
+                                                             "else the entrance."},
         },
     }
     bump = {
@@ -174,7 +207,7 @@ def _door_schemas() -> dict[str, Schema]:
     }
     return {"DoorTicket": ticket, "CheckinInput": checkin, "CheckinAnswer": answer,
             "PreviousAdmission": previous, "TallyCount": named_count, "Attendance": figures,
-            "WalkInInput": walk_in, "TallyBump": bump, "TicketList": tickets, "Undone": undone}
+            "WalkInInput": walk_in, "WalkOutInput": walk_out, "TallyBump": bump, "TicketList": tickets, "Undone": undone}
 
 
 def _door_operation(operation_id: str, summary: str, responses: dict[str, Any], *,
@@ -227,8 +260,18 @@ def part() -> dict[str, Any]:
         "/events/{event_id}/walk-ins": {"post": _door_operation(
             "walkIn", "Let in people without a ticket",
             {"201": json_body(ref("CheckinAnswer"), "Let in; `admission_id` undoes it."),
+             "200": json_body(ref("CheckinAnswer"), "`over_capacity`: nobody let in (send "
+                                                    "again with `override`)."),
              "404": not_found, "422": invalid},
             body="WalkInInput", parameters=[event])},
+        "/events/{event_id}/walk-outs": {"post": _door_operation(
+            "walkOut", "People leaving without a ticket scanned (1 人离场)",
+            {"201": json_body(ref("CheckinAnswer"), "`exited`; `admission_id` undoes it."),
+             "404": not_found,
+             "422": json_body(ref("ValidationErrors"), "Invalid, or fewer people inside than "
+                                                       "leaving (`people`): inside now never "
+                                                       "goes below zero.")},
+            body="WalkOutInput", parameters=[event])},
         "/events/{event_id}/tallies/{tally_id}/bump": {"post": _door_operation(
             "bumpTally", "Count a service (血压测量, 资料发放…)",
             {"200": json_body(ref("TallyCount"), "The tally's new count."),

@@ -81,6 +81,7 @@ from .. import access, audit
 from ..errors import Forbidden, NotFound, ValidationFailed
 from ..identity import mask_mobile
 from ..registrations.codes import normalise_code
+from . import occupancy
 
 # Characters; longer is not a ticket, whatever it holds. Changes together with the door page:
 # static/js/door/codes.js refuses more than its MAX_LENGTH before sending (at most MAX_SCAN, at
@@ -105,10 +106,15 @@ class Result(enum.StrEnum):
     # A good ticket whose session the door does not admit now; staff may override (audited).
     WRONG_DAY = "wrong_day"  # 不是今天的场次: the session is on another day (Shanghai)
     NOT_YET_OPEN = "not_yet_open"  # 该场次尚未开始入场: today, before its admission window
+    # A ticket's party leaving through an exit (services/door/occupancy.py): counted out of
+    # "inside now", admitted_people unchanged.
+    EXITED = "exited"
+    # 已达最大承载量: letting these people in would pass the safety cap; staff may override.
+    OVER_CAPACITY = "over_capacity"
 
 
 # Results staff may deliberately override: the ticket is good, only the time is not.
-OVERRIDABLE = frozenset({Result.WRONG_DAY, Result.NOT_YET_OPEN})
+OVERRIDABLE = frozenset({Result.WRONG_DAY, Result.NOT_YET_OPEN, Result.OVER_CAPACITY})
 
 
 @dataclass
@@ -147,6 +153,7 @@ class ScanAnswer:
     message: str  # for the staff, in the request's language
     admission_id: int | None  # what undo takes
     reentry: bool = False  # admitted again at the entrance (the event allows it)
+    exited_people: int = 0  # left through an exit by this scan (Result.EXITED)
 
 
 # --- reading a scan ---------------------------------------------------------------------------
@@ -179,6 +186,8 @@ _SCENE_COLUMNS = (
         _event.c.allow_reentry, _event.c.admission_opens_minutes,
         _checkpoint.c.id.label("checkpoint_id"),
         _checkpoint.c.name.label("checkpoint_name"), _checkpoint.c.position,
+        _checkpoint.c.direction, _event.c.safety_cap.label("event_cap"),
+        _session.c.safety_cap.label("session_cap"),
         _assignment.c.id.label("assigned"), _device_session.c.id.label("device_session_id"),
         _registration.c.id.label("registration_id"), _registration.c.name, _registration.c.phone, _registration.c.party_size,
         _registration.c.status, _registration.c.admitted_people,
@@ -224,23 +233,35 @@ _ADMIT = (
 
 _RECORD = insert(_admission).returning(_admission.c.id)
 
-# PostgreSQL runs both as one statement (UPDATE … RETURNING inside the INSERT's WITH): atomic on
-# its own, so a scan needs no transaction around it and costs two round trips, not five.
-_taken = _ADMIT.returning(_registration.c.id).cte("taken")
-_ADMIT_AND_RECORD = (
-    insert(_admission)
-    .from_select(
-        ["event_id", "session_id", "checkpoint_id", "registration_id", "kind", "people", "at",
-         "by_id"],
-        # Names apart from the registration's columns, which an UPDATE would take as SET values.
-        select(bindparam("to_event", type_=Integer), bindparam("to_session", type_=Integer),
-               bindparam("to_checkpoint", type_=Integer), _taken.c.id,
-               bindparam("to_kind", type_=_admission.c.kind.type), bindparam("n", type_=Integer),
-               bindparam("at", type_=_admission.c.at.type), bindparam("to_by", type_=Integer))
-        .select_from(_taken), include_defaults=False)  # the table's defaults fill the rest
-    .returning(_admission.c.id)
-    .add_cte(_taken)
-)
+# Under a safety cap, the same UPDATE only while there is room (occupancy.ROOM: one statement
+# counts and admits; services/door/occupancy.py says how exact that is on each database).
+_ADMIT_IF_ROOM = _ADMIT.where(occupancy.ROOM)
+
+
+def _admit_and_record(admit):
+    """PostgreSQL runs both as one statement (UPDATE … RETURNING inside the INSERT's WITH):
+    atomic on its own, so a scan needs no transaction around it and costs two round trips."""
+    taken = admit.returning(_registration.c.id).cte("taken")
+    return (
+        insert(_admission)
+        .from_select(
+            ["event_id", "session_id", "checkpoint_id", "registration_id", "kind", "people",
+             "at", "by_id"],
+            # Names apart from the registration's columns, which an UPDATE would take as SET
+            # values.
+            select(bindparam("to_event", type_=Integer), bindparam("to_session", type_=Integer),
+                   bindparam("to_checkpoint", type_=Integer), taken.c.id,
+                   bindparam("to_kind", type_=_admission.c.kind.type),
+                   bindparam("n", type_=Integer),
+                   bindparam("at", type_=_admission.c.at.type), bindparam("to_by", type_=Integer))
+            .select_from(taken), include_defaults=False)  # the table's defaults fill the rest
+        .returning(_admission.c.id)
+        .add_cte(taken)
+    )
+
+
+_ADMIT_AND_RECORD = _admit_and_record(_ADMIT)
+_ADMIT_AND_RECORD_IF_ROOM = _admit_and_record(_ADMIT_IF_ROOM)
 
 
 @contextmanager
@@ -308,13 +329,16 @@ def _scene(connection: Connection, ticket: tuple[str, object], event_id: int,
 
 def redeem(raw: str | None, *, event_id: int, session_id: int | None,
            checkpoint_id: int | None, people: int | None, staff: User,
-           ticket_id: int | None = None, override: bool = False) -> ScanAnswer:
+           ticket_id: int | None = None, override: bool = False,
+           direction: str = "in") -> ScanAnswer:
     """Answer one scan and, when the ticket is good, let its people in. `people` None means all
     of the party still outside (at a station: those who came in, or the whole party).
 
     The ticket is what was read (`raw`: its URL or code), or `ticket_id` (from a search or an
     earlier answer). `override`: staff deliberately let in a ticket whose session is not open
-    for admission now (another day, or before its window): recorded in the audit log."""
+    for admission now (another day, or before its window) or past the safety cap: recorded in the
+    audit log. `direction` "out" at a checkpoint counting both ways (at an exit, always): the
+    party leaves, services/door/occupancy.py."""
     if people is not None and not is_count(people, MAX_PEOPLE):
         raise ValidationFailed({"people": _("Admit 1 to %(n)d people.", n=MAX_PEOPLE)})
     ticket = ("ticket_id", ticket_id) if ticket_id is not None else ("code", read_code(raw))
@@ -323,6 +347,8 @@ def redeem(raw: str | None, *, event_id: int, session_id: int | None,
         for _attempt in range(_RACE_RETRIES):
             scene = _scene(connection, ticket, event_id, session_id, checkpoint_id, staff)
             refusal = _refusal(scene, event_id, session_id)
+            if occupancy.is_exit(scene.direction, direction):
+                return _exit(connection, scene, event_id, people, staff, refusal)
             overridden = None
             if refusal is None:
                 overridden = _out_of_hours(scene)
@@ -336,7 +362,7 @@ def redeem(raw: str | None, *, event_id: int, session_id: int | None,
             if scene.position != 0:
                 answer = _visit(connection, scene, event_id, people, staff)
             else:
-                answer = _enter(connection, scene, event_id, people, staff, lost_race)
+                answer = _enter(connection, scene, event_id, people, staff, lost_race, override)
             if answer is not None:
                 if overridden is not None and answer.admission_id is not None:
                     _record_override(scene, overridden, answer, staff)
@@ -407,48 +433,81 @@ def _record_override(scene: Row, refused: ScanAnswer, answer: ScanAnswer, staff:
 
 
 def _enter(connection: Connection, scene: Row, event_id: int, people: int | None, staff: User,
-           lost_race: bool) -> ScanAnswer | None:
+           lost_race: bool, override: bool = False) -> ScanAnswer | None:
     """Let people in at the entrance; None when another phone got there first (read again)."""
     remaining = scene.party_size - scene.admitted_people
+    cap = occupancy.cap_of(event_id, scene.session_id, scene.event_cap, scene.session_cap)
     if remaining <= 0:
         if scene.allow_reentry and not lost_race:
-            return _reenter(connection, scene, event_id, people or scene.party_size, staff)
+            return _reenter(connection, scene, event_id, people or scene.party_size, staff, cap,
+                            override)
         return _already(scene)
     if people is not None and people > remaining:
         raise ValidationFailed({"people": _(
             "Only %(n)d of this party are still to come in.", n=remaining)})
     n = people or remaining
     row = _admission_row(scene, event_id, AdmissionKind.ENTRY, n, staff)
+    over = override and cap is not None and occupancy.over(connection, cap, n)
+    room = cap.params(n) if cap is not None and not override else {}
     if _one_statement_writes():
-        admission_id = connection.execute(_ADMIT_AND_RECORD, {
-            "registration_id": row["registration_id"], "n": n, "at": row["at"],
-            "to_event": event_id, "to_session": row["session_id"],
-            "to_checkpoint": row["checkpoint_id"], "to_kind": row["kind"], "to_by": row["by_id"],
-        }).scalar()
-    elif connection.execute(_ADMIT, {"registration_id": scene.registration_id, "n": n,
-                                     "at": row["at"]}).rowcount == 1:
+        admission_id = connection.execute(
+            _ADMIT_AND_RECORD_IF_ROOM if room else _ADMIT_AND_RECORD, {
+                "registration_id": row["registration_id"], "n": n, "at": row["at"],
+                "to_event": event_id, "to_session": row["session_id"],
+                "to_checkpoint": row["checkpoint_id"], "to_kind": row["kind"],
+                "to_by": row["by_id"], **room}).scalar()
+    elif connection.execute(_ADMIT_IF_ROOM if room else _ADMIT, {
+            "registration_id": scene.registration_id, "n": n, "at": row["at"],
+            **room}).rowcount == 1:
         admission_id = connection.execute(_RECORD, row).scalar_one()
     else:
         admission_id = None
     _end(connection, written=admission_id is not None)
     if admission_id is None:
+        if room and occupancy.over(connection, cap, n):
+            return _over_capacity(connection, scene, cap)
         return None
     ticket = ticket_view(scene, admitted=scene.admitted_people + n)
     left = remaining - n
     message = (_("Admit %(n)d.", n=n) if not left else
                _("Admit %(n)d; %(left)d more of this party may come in later.", n=n, left=left))
-    return _answer(Result.ADMITTED, ticket, message, admitted=n, remaining=left,
-                   admission_id=admission_id)
+    answer = _answer(Result.ADMITTED, ticket, message, admitted=n, remaining=left,
+                     admission_id=admission_id)
+    return occupancy.admitted_under_cap(connection, answer, cap, over, staff)
 
 
 def _reenter(connection: Connection, scene: Row, event_id: int, people: int,
-             staff: User) -> ScanAnswer:
+             staff: User, cap: occupancy.Cap | None = None, override: bool = False
+             ) -> ScanAnswer:
     row = _admission_row(scene, event_id, AdmissionKind.REENTRY, people, staff)
-    admission_id = connection.execute(_RECORD, row).scalar_one()
-    _end(connection, written=True)
-    return _answer(Result.ADMITTED, ticket_view(scene), _(
+    over = override and cap is not None and occupancy.over(connection, cap, people)
+    if cap is not None and not override:
+        admission_id = occupancy.record_if(connection, row, occupancy.room_for(cap, people))
+    else:
+        admission_id = connection.execute(_RECORD, row).scalar_one()
+    _end(connection, written=admission_id is not None)
+    if admission_id is None:
+        return _over_capacity(connection, scene, cap)
+    answer = _answer(Result.ADMITTED, ticket_view(scene), _(
         "Re-entry: admit %(n)d.", n=people), admitted=people, admission_id=admission_id,
         reentry=True)
+    return occupancy.admitted_under_cap(connection, answer, cap, over, staff)
+
+
+def _over_capacity(connection: Connection, scene: Row, cap: occupancy.Cap) -> ScanAnswer:
+    """Nobody let in: they would pass the safety cap. Staff may send it again with override."""
+    inside = occupancy.inside_of_cap(connection, cap)
+    return _answer(Result.OVER_CAPACITY, ticket_view(scene), occupancy.full_message(inside, cap),
+                   remaining=max(scene.party_size - scene.admitted_people, 0))
+
+
+def _exit(connection: Connection, scene: Row, event_id: int, people: int | None, staff: User,
+          refusal: ScanAnswer | None) -> ScanAnswer:
+    """A ticket scanned at an exit: its people leave, whatever the ticket's status now (they
+    came in); an unknown code or another event's ticket answers as at the entrance."""
+    if refusal is not None and refusal.result in (Result.UNKNOWN, Result.WRONG_EVENT):
+        return refusal
+    return occupancy.leave(connection, scene, event_id, people, staff)
 
 
 def _visit(connection: Connection, scene: Row, event_id: int, people: int | None,

@@ -35,6 +35,7 @@ from ..registrations import waitlist
 from ..registrations.places import release_places
 from ..registrations.registrants import MAX_SEARCH, name_or_phone_matches
 from ..reporting import reports
+from . import occupancy
 from .checkin import Result, ScanAnswer, TicketView, ticket_view
 
 MAX_WALK_IN = 500  # people in one walk-in count: a school class, a bus of pensioners
@@ -59,6 +60,7 @@ class CheckpointFigure:
     id: int
     name: str
     people: int  # let in at the entrance (tickets and walk-ins, re-entries not again); visits
+    inside_now: int = 0  # people in through it minus people out through it (its area)
 
 
 @dataclass
@@ -70,6 +72,9 @@ class Figures:
     walk_in_people: int
     tallies: list[TallyFigure]
     checkpoints: list[CheckpointFigure]
+    inside_now: int = 0  # entries + re-entries + walk-ins − exits (services/door/occupancy.py)
+    safety_cap: int | None = None  # 最大承载量: the session's, else the event's
+    cap_state: str = "ok"  # "ok", "warn" (≥ 90%), "full" (≥ 100%)
 
 
 # --- who may stand at the door ------------------------------------------------------------------
@@ -111,14 +116,17 @@ def attendance(event_id: int, session_id: int | None = None) -> Figures:
     _check_session(event_id, session_id)
     totals = reports.Attendance.total_of(
         line.figures for line in reports.session_lines(event_id, session_id))
+    inside = occupancy.occupancy(event_id, session_id)
     return Figures(
         registered_people=totals.registered_people, registered_parties=totals.registered_parties,
         admitted_people=totals.admitted_people, admitted_parties=totals.admitted_parties,
         walk_in_people=totals.walk_in_people,
         tallies=[TallyFigure(id=t.id, name=t.name, count=t.count)
                  for t in reports.tally_lines(event_id)],
-        checkpoints=[CheckpointFigure(id=c.checkpoint_id, name=c.name, people=c.people)
+        checkpoints=[CheckpointFigure(id=c.checkpoint_id, name=c.name, people=c.people,
+                                      inside_now=inside.by_checkpoint.get(c.checkpoint_id, 0))
                      for c in reports.checkpoint_lines(event_id, session_id)],
+        inside_now=inside.inside_now, safety_cap=inside.safety_cap, cap_state=inside.cap_state,
     )
 
 
@@ -136,9 +144,12 @@ def _check_session(event_id: int, session_id: int | None) -> None:
 
 
 def walk_in(event_id: int, session_id: int | None, people: int, staff: User,
-            name: str | None = None, phone: str | None = None) -> ScanAnswer:
+            name: str | None = None, phone: str | None = None, *,
+            override: bool = False) -> ScanAnswer:
     """People without a ticket, let in on the spot: counted anonymously (+1, +N), or with a name
-    and a mobile when they give them. No session given: the one running today (Shanghai)."""
+    and a mobile when they give them. No session given: the one running today (Shanghai).
+    Under a safety cap, refused (`over_capacity`) when they would pass it, unless `override`
+    (audited): services/door/occupancy.py."""
     event = door_event(event_id, staff)
     errors: dict[str, str] = {}
     if not is_count(people, MAX_WALK_IN):
@@ -156,19 +167,62 @@ def walk_in(event_id: int, session_id: int | None, people: int, staff: User,
     if errors:
         raise ValidationFailed(errors)
     entrance = event.entrance
-    admission_id = db.session.execute(
-        insert(Admission).values(
-            event_id=event.id, session_id=session_id, checkpoint_id=entrance.id,
-            registration_id=None, kind=AdmissionKind.WALK_IN, people=people, at=utcnow(),
-            by_id=staff.id, name=name, phone=mobile,
-        ).returning(Admission.id)
-    ).scalar_one()
+    row = dict(event_id=event.id, session_id=session_id, checkpoint_id=entrance.id,
+               registration_id=None, kind=AdmissionKind.WALK_IN, people=people, at=utcnow(),
+               by_id=staff.id, name=name, phone=mobile)
+    cap = occupancy.session_cap(event, session_id)
+    over = override and cap is not None and occupancy.over(db.session, cap, people)
+    if cap is not None and not override:
+        admission_id = occupancy.record_if(db.session, row, occupancy.room_for(cap, people))
+    else:
+        admission_id = db.session.execute(
+            insert(Admission).values(**row).returning(Admission.id)).scalar_one()
     db.session.commit()
+    if admission_id is None:
+        inside = occupancy.inside_of_cap(db.session, cap)
+        return ScanAnswer(result=Result.OVER_CAPACITY, ticket=None, admitted_people=0,
+                          remaining_people=0, previous=None,
+                          message=occupancy.full_message(inside, cap), admission_id=None)
     who = f"{name} {mask_mobile(mobile)}".strip()
     message = (_("Walk-in: %(who)s, %(n)d people.", who=who, n=people) if who
                else _("Walk-in: %(n)d people counted.", n=people))
-    return ScanAnswer(result=Result.ADMITTED, ticket=None, admitted_people=people,
-                  remaining_people=0, previous=None, message=message, admission_id=admission_id)
+    answer = ScanAnswer(result=Result.ADMITTED, ticket=None, admitted_people=people,
+                        remaining_people=0, previous=None, message=message,
+                        admission_id=admission_id)
+    return occupancy.admitted_under_cap(db.session, answer, cap, over, staff)
+
+
+def walk_out(event_id: int, session_id: int | None, people: int, staff: User, *,
+             checkpoint_id: int | None = None, at: datetime | None = None,
+             offline: bool = False) -> ScanAnswer:
+    """People without a ticket (or whose ticket nobody scans) leaving: "1 人离场". Counted out
+    of "inside now" of their session (given, or the one running today), never below zero: one
+    conditional INSERT refuses more people than are inside. At the checkpoint given, else the
+    event's first exit, else the entrance."""
+    event = door_event(event_id, staff)
+    errors: dict[str, str] = {}
+    if not is_count(people, MAX_WALK_IN):
+        errors["people"] = _("Count 1 to %(n)d people.", n=MAX_WALK_IN)
+    checkpoint = occupancy.exit_checkpoint(event, checkpoint_id if is_row_id(checkpoint_id)
+                                           else (None if checkpoint_id is None else -1))
+    if checkpoint is None:
+        errors["checkpoint_id"] = _("Choose one of this event's checkpoints.")
+    session_id = _walk_in_session(event, session_id, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    row = occupancy.exit_row(event.id, session_id, checkpoint.id, None, people, staff.id,
+                             at or utcnow(), offline)
+    admission_id = occupancy.record_if(
+        db.session, row, occupancy.people_inside_at_least(event.id, session_id, people))
+    db.session.commit()
+    if admission_id is None:
+        inside = occupancy.inside_now(db.session, event.id, session_id)
+        raise ValidationFailed({"people": _(
+            "Only %(n)d people are inside now: nobody more can leave.", n=inside)
+            if inside else _("Nobody is inside now: nobody can leave.")})
+    return ScanAnswer(result=Result.EXITED, ticket=None, admitted_people=0, remaining_people=0,
+                      previous=None, message=_("%(n)d people left.", n=people),
+                      admission_id=admission_id, exited_people=people)
 
 
 def _walk_in_session(event: Event, session_id: int | None, errors: dict) -> int | None:

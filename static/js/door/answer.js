@@ -14,9 +14,11 @@ const TONES = {
   wrong_session: "bad",
   wrong_day: "bad",
   not_yet_open: "wait",
+  exited: "ok",
+  over_capacity: "bad",
 };
 // A good ticket refused only for the time (services.door.checkin.OVERRIDABLE): staff may admit it.
-const OVERRIDABLE = new Set(["wrong_day", "not_yet_open"]);
+const OVERRIDABLE = new Set(["wrong_day", "not_yet_open", "over_capacity"]);
 
 /** "3人" / "3 people", from the page's two templates. */
 export function people(text, n) {
@@ -39,6 +41,9 @@ export function viewOf(answer, text) {
     view.count = people(text, answer.admitted_people || 0);
     if (ticket && answer.remaining_people > 0) view.lines.push(partyLine(answer, ticket, text));
     if (answer.reentry && answer.message) view.lines.push(answer.message);
+  } else if (result === "exited" && answer.exited_people) {
+    view.count = people(text, answer.exited_people);
+    view.lines.push(answer.message);
   } else if (answer.message) {
     view.lines.push(answer.message);
   }
