@@ -507,7 +507,10 @@ def _exit(connection: Connection, scene: Row, event_id: int, people: int | None,
     came in); an unknown code or another event's ticket answers as at the entrance."""
     if refusal is not None and refusal.result in (Result.UNKNOWN, Result.WRONG_EVENT):
         return refusal
-    return occupancy.leave(connection, scene, event_id, people, staff)
+    leaving = occupancy.leave(connection, scene, event_id, people, staff.id)
+    return _answer(Result.EXITED, ticket_view(scene), leaving.message,
+                   remaining=max(scene.party_size - scene.admitted_people, 0),
+                   admission_id=leaving.admission_id, exited=leaving.people)
 
 
 def _visit(connection: Connection, scene: Row, event_id: int, people: int | None,
@@ -582,10 +585,11 @@ def ticket_view(row: Any, admitted: int | None = None) -> TicketView:
 
 def _answer(result: Result, ticket: TicketView | None, message: str, *, admitted: int = 0,
             remaining: int = 0, previous: Previous | None = None,
-            admission_id: int | None = None, reentry: bool = False) -> ScanAnswer:
+            admission_id: int | None = None, reentry: bool = False,
+            exited: int = 0) -> ScanAnswer:
     return ScanAnswer(result=result, ticket=ticket, admitted_people=admitted,
                   remaining_people=remaining, previous=previous, message=message,
-                  admission_id=admission_id, reentry=reentry)
+                  admission_id=admission_id, reentry=reentry, exited_people=exited)
 
 
 def _when(at: datetime) -> str:

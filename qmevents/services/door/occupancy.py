@@ -21,7 +21,7 @@ one (the door's devices × the server's threads; a handful of people at a real g
 that margin rather than serialising every scan of a capped event on a lock; tests/test_door_exits.py
 measures it against a real gunicorn.
 
-Nothing here imports checkin at module level (checkin imports this module's SQL pieces).
+Nothing here imports checkin (checkin imports this module): answers are checkin's to build.
 """
 from __future__ import annotations
 
@@ -41,6 +41,9 @@ from ...models import (
     Event,
     EventSession,
 )
+from ...timeutil import utcnow
+from .. import audit
+from ..errors import ValidationFailed
 
 IN_KINDS = (AdmissionKind.ENTRY, AdmissionKind.REENTRY, AdmissionKind.WALK_IN)
 WARN_SHARE = 0.9  # from 90% of the cap the door warns; at 100% it refuses
@@ -210,8 +213,6 @@ DIRECTIONS = ("in", "out")
 def is_exit(checkpoint_direction: str, direction: str) -> bool:
     """An exit: every scan at an "out" checkpoint; at a "both" one, when the request says out.
     ValidationFailed for "out" asked at a checkpoint that only admits."""
-    from ..errors import ValidationFailed
-
     if direction not in DIRECTIONS:
         raise ValidationFailed({"direction": _("Choose “in” or “out”.")})
     if checkpoint_direction == CheckpointDirection.OUT:
@@ -258,8 +259,6 @@ def admitted_under_cap(connection, answer, cap: Cap | None, overridden: bool, st
     if warning:
         answer.message = f"{answer.message} {warning}"
     if overridden:
-        from .. import audit
-
         ticket = answer.ticket
         audit.record("cap_override", actor_id=staff.id, event_id=cap.event_id,
                      registration_id=ticket.ticket_id if ticket else None,
@@ -269,16 +268,21 @@ def admitted_under_cap(connection, answer, cap: Cap | None, overridden: bool, st
     return answer
 
 
-def leave(connection, scene, event_id: int, people: int | None, staff):
+@dataclass
+class Leaving:
+    """What an exit scan did: people counted out (0: nobody of the party was inside), the
+    exit's admission id, and the party's people still inside."""
+
+    people: int
+    admission_id: int | None
+    still_inside: int
+    message: str
+
+
+def leave(connection, scene, event_id: int, people: int | None, by_id: int) -> Leaving:
     """A ticket's people leave through an exit: those of the party inside (or `people` of them).
     One conditional INSERT: two phones scanning the party out at once count it out once."""
-    from ...timeutil import utcnow
-    from ..errors import ValidationFailed
-    from .checkin import Result, ScanAnswer, ticket_view
-
     inside = party_inside_now(connection, scene.registration_id)
-    ticket = ticket_view(scene)
-    remaining = max(scene.party_size - scene.admitted_people, 0)
     if people is not None and inside and people > inside:
         raise ValidationFailed({"people": _(
             "Only %(n)d of this party are inside.", n=inside)})
@@ -286,17 +290,12 @@ def leave(connection, scene, event_id: int, people: int | None, staff):
     admission_id = None
     if inside:
         row = exit_row(event_id, scene.session_id, scene.checkpoint_id, scene.registration_id,
-                       n, staff.id, utcnow())
+                       n, by_id, utcnow())
         admission_id = record_if(connection, row, party_inside(scene.registration_id) >= n)
         connection.commit()
     if admission_id is None:
-        return ScanAnswer(result=Result.EXITED, ticket=ticket, admitted_people=0,
-                          remaining_people=remaining, previous=None, message=_(
-                              "Nobody of this party is inside: nothing recorded."),
-                          admission_id=None)
+        return Leaving(0, None, 0, _("Nobody of this party is inside: nothing recorded."))
     left = inside - n
     message = (_("Exit: %(n)d left.", n=n) if not left else
                _("Exit: %(n)d left; %(left)d of this party still inside.", n=n, left=left))
-    return ScanAnswer(result=Result.EXITED, ticket=ticket, admitted_people=0,
-                      remaining_people=remaining, previous=None, message=message,
-                      admission_id=admission_id, exited_people=n)
+    return Leaving(n, admission_id, left, message)
