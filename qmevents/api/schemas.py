@@ -40,11 +40,13 @@ def session_json(session: EventSession) -> dict[str, Any]:
         "places_left": session.places_left,
         "registration_opens_at": iso(session.registration_opens_at),
         "registration_closes_at": iso(session.registration_closes_at),
+        "safety_cap": session.safety_cap,
     }
 
 
 def checkpoint_json(checkpoint: Checkpoint) -> dict[str, Any]:
-    return {"id": checkpoint.id, "name": checkpoint.name, "position": checkpoint.position}
+    return {"id": checkpoint.id, "name": checkpoint.name, "position": checkpoint.position,
+            "direction": checkpoint.direction.value}
 
 
 def tally_json(tally: Tally) -> dict[str, Any]:
@@ -145,6 +147,7 @@ def event_draft(data: dict[str, Any]) -> tuple[EventDraft, Errors]:
     """
     errors: Errors = {}
     read = _Reader(data, errors)
+    checkpoints = read.objects("checkpoints")
     draft = EventDraft(
         title=read.text("title"),
         kind=read.text("kind"),
@@ -156,13 +159,15 @@ def event_draft(data: dict[str, Any]) -> tuple[EventDraft, Errors]:
         max_party_size=read.integer("max_party_size", default=4),
         registration_mode=read.text("registration_mode", default=RegistrationMode.FCFS.value),
         sessions=[_session_draft(r) for r in read.objects("sessions")],
-        checkpoints=_names(read.objects("checkpoints")),
+        checkpoints=_names(checkpoints),
+        checkpoint_directions=_directions(checkpoints),
         tallies=_names(read.objects("tallies")),
         allow_reentry=read.boolean("allow_reentry"),
         verify_phone=read.boolean("verify_phone", default=True),
         send_reminders=read.boolean("send_reminders", default=True),
         admission_opens_minutes=read.integer(
             "admission_opens_minutes", default=DEFAULT_ADMISSION_OPENS_MINUTES),
+        safety_cap=read.integer("safety_cap"),
     )
     return draft, errors
 
@@ -180,6 +185,15 @@ def _names(readers: list[_Reader | None]) -> list[str]:
     return names
 
 
+def _directions(readers: list[_Reader | None]) -> list[str]:
+    """Each named checkpoint's direction ("in" when left out), in the same order as _names."""
+    directions = []
+    for read in readers:
+        if read is not None and not read.failed("name"):
+            directions.append(read.text("direction", default="in"))
+    return directions
+
+
 def _session_draft(read: _Reader | None) -> SessionDraft:
     if read is None:
         return SessionDraft(starts_at=None, ends_at=None, capacity=None)
@@ -190,6 +204,7 @@ def _session_draft(read: _Reader | None) -> SessionDraft:
         capacity=read.integer("capacity"),
         registration_opens_at=read.time("registration_opens_at"),
         registration_closes_at=read.time("registration_closes_at"),
+        safety_cap=read.integer("safety_cap"),
     )
 
 

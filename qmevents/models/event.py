@@ -116,6 +116,7 @@ class Event(db.Model):
             "registration_mode": self.registration_mode.value, "allow_reentry": self.allow_reentry,
             "verify_phone": self.verify_phone, "send_reminders": self.send_reminders,
             "admission_opens_minutes": self.admission_opens_minutes,
+            "safety_cap": self.safety_cap,
         }
 
     @property

@@ -65,6 +65,8 @@ class SessionForm(Form):
                             invalid_value_message=BAD_NUMBER)
     registration_opens_at = _when(_l("Registration opens"))
     registration_closes_at = _when(_l("Registration closes"))
+    safety_cap = IntegerField(_l("Safety cap of this session (people inside at once)"),
+                              validators=[Optional()], invalid_value_message=BAD_NUMBER)
     remove = BooleanField(_l("Remove this session"))
 
     def is_blank(self) -> bool:
@@ -90,6 +92,8 @@ class EventForm(FlaskForm):
     checkpoints = TextAreaField(_l("Checkpoints"))
     tallies = TextAreaField(_l("Service tallies"))
     allow_reentry = BooleanField(_l("Allow re-entry at the entrance"))
+    safety_cap = IntegerField(_l("Safety cap (people inside at once)"), validators=[Optional()],
+                              invalid_value_message=BAD_NUMBER)
     admission_opens_minutes = IntegerField(
         _l("The door admits tickets from (minutes before the start)"),
         default=events.DEFAULT_ADMISSION_OPENS_MINUTES, validators=[Optional()],
@@ -147,6 +151,7 @@ class EventForm(FlaskForm):
     def to_draft(self) -> tuple[events.EventDraft, list[SessionForm]]:
         """The draft for the service, and which row each of its sessions came from."""
         rows = self.kept_rows()
+        checkpoints = [checkpoint_way(line) for line in checkpoint_lines(self.checkpoints.data)]
         draft = events.EventDraft(
             title=self.title.data or "",
             kind=self.kind.data or "",
@@ -158,12 +163,14 @@ class EventForm(FlaskForm):
             max_party_size=self.max_party_size.data,
             registration_mode=self.registration_mode.data or "",
             sessions=[_session_draft(row) for row in rows],
-            checkpoints=checkpoint_lines(self.checkpoints.data),
+            checkpoints=[name for name, _way in checkpoints],
+            checkpoint_directions=[way for _name, way in checkpoints],
             tallies=checkpoint_lines(self.tallies.data),
             allow_reentry=bool(self.allow_reentry.data),
             verify_phone=bool(self.verify_phone.data),
             send_reminders=bool(self.send_reminders.data),
             admission_opens_minutes=self.admission_opens_minutes.data,
+            safety_cap=self.safety_cap.data,
         )
         return draft, rows
 
@@ -194,6 +201,25 @@ def checkpoint_lines(text: str | None) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
+# How a checkpoint's line says which way people pass it: "东门 | 出口". Chinese first; the English
+# words are understood too. No word: an entrance or station (入口).
+WAYS = {"入口": "in", "出口": "out", "双向": "both", "in": "in", "out": "out", "both": "both"}
+WAY_WORDS = {"out": "出口", "both": "双向"}
+
+
+def checkpoint_way(line: str) -> tuple[str, str]:
+    """(name, direction) of one checkpoint line; a line without a known word after its last
+    "|" is all name, admitting people."""
+    head, bar, word = line.replace("｜", "|").rpartition("|")
+    way = WAYS.get(word.strip().lower()) if bar else None
+    return (head.strip(), way) if way and head.strip() else (line.strip(), "in")
+
+
+def checkpoint_line(name: str, direction: str) -> str:
+    word = WAY_WORDS.get(direction)
+    return f"{name} | {word}" if word else name
+
+
 def _session_draft(row: SessionForm) -> events.SessionDraft:
     return events.SessionDraft(
         id=_row_id(str(row.id.data or "").strip()),
@@ -203,6 +229,7 @@ def _session_draft(row: SessionForm) -> events.SessionDraft:
         capacity=row.capacity.data,
         registration_opens_at=_utc(row.registration_opens_at.data),
         registration_closes_at=_utc(row.registration_closes_at.data),
+        safety_cap=row.safety_cap.data,
     )
 
 
@@ -236,10 +263,12 @@ def data_from_event(event: Event) -> dict:
                 "capacity": s.capacity,
                 "registration_opens_at": _local(s.registration_opens_at),
                 "registration_closes_at": _local(s.registration_closes_at),
+                "safety_cap": s.safety_cap,
             }
             for s in event.sessions
         ],
-        "checkpoints": "\n".join(c.name for c in event.checkpoints),
+        "checkpoints": "\n".join(checkpoint_line(c.name, c.direction.value)
+                                 for c in event.checkpoints),
         "tallies": "\n".join(t.name for t in event.tallies),
     }
 

@@ -10,7 +10,15 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import District, Event, EventKind, EventSession, Registration, RegistrationMode
+from ..models import (
+    CheckpointDirection,
+    District,
+    Event,
+    EventKind,
+    EventSession,
+    Registration,
+    RegistrationMode,
+)
 from ..models.registration import ENDED
 from ..timeutil import utcnow
 
@@ -28,6 +36,7 @@ MAX_TALLIES = 20
 MAX_TALLY_NAME = 40
 DEFAULT_ADMISSION_OPENS_MINUTES = 60
 MAX_ADMISSION_OPENS_MINUTES = 24 * 60
+MAX_SAFETY_CAP = 1_000_000  # 最大承载量: people inside at once
 
 
 @dataclass
@@ -39,6 +48,7 @@ class SessionDraft:
     registration_closes_at: datetime | None = None
     label: str = ""
     id: int | None = None  # an existing session being edited
+    safety_cap: int | None = None  # 最大承载量 of this session; wins over the event's
 
 
 @dataclass
@@ -56,6 +66,8 @@ class EventDraft:
     registration_mode: str = RegistrationMode.FCFS.value
     sessions: list[SessionDraft] = field(default_factory=list)
     checkpoints: list[str] = field(default_factory=list)
+    # Which way people pass each checkpoint, by position ("in", "out", "both"); missing: "in".
+    checkpoint_directions: list[str] = field(default_factory=list)
     # Services counted at the door (血压测量, 资料发放…), in the order the door page shows them.
     tallies: list[str] = field(default_factory=list)
     allow_reentry: bool = False  # may a ticket already let in pass the entrance again
@@ -64,6 +76,8 @@ class EventDraft:
     send_reminders: bool = True  # a text the day before, at 18:00 (messaging.reminders)
     # The door admits a session's tickets from this many minutes before it starts.
     admission_opens_minutes: int | None = DEFAULT_ADMISSION_OPENS_MINUTES
+    # 最大承载量 of the venue: people inside at once (services/door/occupancy.py); None: no cap.
+    safety_cap: int | None = None
 
 
 def default_entrance_name() -> str:
@@ -95,6 +109,10 @@ def validate(draft: EventDraft, existing: Event | None = None) -> dict[str, str]
     if draft.registration_mode == RegistrationMode.LOTTERY:
         _validate_lottery_windows(errors, draft.sessions)
     _validate_checkpoints(errors, draft.checkpoints)
+    _validate_directions(errors, draft.checkpoint_directions)
+    if draft.safety_cap is not None and not _int_between(draft.safety_cap, 1, MAX_SAFETY_CAP):
+        errors["safety_cap"] = _("The safety cap is 1 to %(max)d people, or empty for none.",
+                                 max=MAX_SAFETY_CAP)
     _validate_tallies(errors, draft.tallies, existing)
     for switch in ("allow_reentry", "verify_phone", "send_reminders"):
         if not isinstance(getattr(draft, switch), bool):
@@ -164,6 +182,9 @@ def _validate_sessions(errors: dict, drafts: list[SessionDraft], existing: Event
             errors[p + "ends_at"] = _("The session must end after it starts.")
         elif s.starts_at is not None and s.ends_at - s.starts_at > timedelta(days=14):
             errors[p + "ends_at"] = _("A session lasts at most 14 days.")
+        if s.safety_cap is not None and not _int_between(s.safety_cap, 1, MAX_SAFETY_CAP):
+            errors[p + "safety_cap"] = _(
+                "The safety cap is 1 to %(max)d people, or empty for none.", max=MAX_SAFETY_CAP)
         if not _int_between(s.capacity, 1, MAX_CAPACITY):
             errors[p + "capacity"] = _("Capacity is 1 to %(max)d people.", max=MAX_CAPACITY)
         elif old is not None and s.capacity < old.places_taken:
@@ -241,6 +262,16 @@ def _validate_checkpoints(errors: dict, names: list[str]) -> None:
     ))
     if problem:
         errors["checkpoints"] = problem
+
+
+def _validate_directions(errors: dict, directions: list[str]) -> None:
+    """Each checkpoint admits (in), lets out (out) or both; the entrance cannot only let out."""
+    if not isinstance(directions, list | tuple) or not all(
+            _one_of(d, CheckpointDirection) for d in directions):
+        errors["checkpoints"] = _("A checkpoint is an entrance (in), an exit (out) or both.")
+    elif directions and directions[0] == CheckpointDirection.OUT:
+        errors["checkpoints"] = _("The first checkpoint is the entrance: it cannot be an exit "
+                                  "only (make it both ways).")
 
 
 def _validate_tallies(errors: dict, names: list[str], existing: Event | None) -> None:

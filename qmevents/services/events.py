@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import (
     Checkpoint,
+    CheckpointDirection,
     Event,
     EventKind,
     EventSession,
@@ -28,6 +29,7 @@ from .event_rules import (  # noqa: F401  (the drafts and limits are read as eve
     MAX_DESCRIPTION,
     MAX_HOST,
     MAX_PARTY,
+    MAX_SAFETY_CAP,
     MAX_SESSIONS,
     MAX_TALLIES,
     MAX_TALLY_NAME,
@@ -105,6 +107,7 @@ def _apply(event: Event, draft: EventDraft) -> None:
         s.starts_at, s.ends_at, s.capacity = d.starts_at, d.ends_at, d.capacity
         s.registration_opens_at = d.registration_opens_at
         s.registration_closes_at = d.registration_closes_at
+        s.safety_cap = d.safety_cap
         sessions.append(s)
     event.sessions = sessions
 
@@ -115,6 +118,9 @@ def _apply(event: Event, draft: EventDraft) -> None:
         # Keep a station's row (and what was recorded at it) when only its name or place changed.
         cp = old[position] if position < len(old) else Checkpoint()
         cp.name, cp.position = name, position
+        directions = draft.checkpoint_directions
+        cp.direction = CheckpointDirection(
+            directions[position] if position < len(directions) else CheckpointDirection.IN)
         checkpoints.append(cp)
     event.checkpoints = checkpoints  # rows past the new list are deleted (delete-orphan)
 
@@ -122,6 +128,7 @@ def _apply(event: Event, draft: EventDraft) -> None:
     event.verify_phone = bool(draft.verify_phone)
     event.send_reminders = bool(draft.send_reminders)
     event.admission_opens_minutes = draft.admission_opens_minutes
+    event.safety_cap = draft.safety_cap
     kept = {t.name: t for t in event.tallies}  # a tally keeps its row and count by its name
     tallies = []
     for position, name in enumerate(n.strip() for n in draft.tallies):

@@ -33,11 +33,21 @@ ADMISSION_OPENS = {"type": "integer", "minimum": 0,
                    "description": "Minutes before a session starts from which the door admits "
                                   "its tickets; earlier, or on another day, only with `override`."}
 
+SAFETY_CAP = {"type": ["integer", "null"], "minimum": 1, "maximum": event_rules.MAX_SAFETY_CAP,
+              "description": "最大承载量: people inside at once. The door warns from 90% and "
+                             "refuses at 100% unless staff override. A session's wins over the "
+                             "event's; null: none."}
+DIRECTION = {"type": "string", "enum": ["in", "out", "both"], "default": "in",
+             "description": "入口 in: admits; 出口 out: every scan there is an exit; 双向 both: "
+                            "the door switches between in and out. The entrance (first) cannot "
+                            "be out."}
+
+
 def _event_schemas() -> dict[str, Schema]:
     session = {
         "type": "object",
         "required": ["id", "label", "starts_at", "ends_at", "capacity", "places_left",
-                     "registration_opens_at", "registration_closes_at"],
+                     "registration_opens_at", "registration_closes_at", "safety_cap"],
         "properties": {
             "id": {"type": "integer"},
             "label": {"type": "string"},
@@ -47,15 +57,17 @@ def _event_schemas() -> dict[str, Schema]:
             "places_left": {"type": "integer", "minimum": 0},
             "registration_opens_at": OPTIONAL_TIME,
             "registration_closes_at": OPTIONAL_TIME,
+            "safety_cap": SAFETY_CAP,
         },
         "additionalProperties": False,
     }
     checkpoint = {
         "type": "object",
-        "required": ["id", "name", "position"],
+        "required": ["id", "name", "position", "direction"],
         "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
                        "position": {"type": "integer", "minimum": 0,
-                                    "description": "0 is the entrance."}},
+                                    "description": "0 is the entrance."},
+                       "direction": DIRECTION},
         "additionalProperties": False,
     }
     event = {
@@ -63,7 +75,7 @@ def _event_schemas() -> dict[str, Schema]:
         "required": ["id", "title", "kind", "district", "venue", "address", "host",
                      "description", "status", "max_party_size", "registration_mode",
                      "organisation", "sessions", "checkpoints", "allow_reentry", "tallies",
-                     "verify_phone", "send_reminders", "admission_opens_minutes"],
+                     "verify_phone", "send_reminders", "admission_opens_minutes", "safety_cap"],
         "properties": {
             "id": {"type": "integer"},
             "title": {"type": "string"},
@@ -86,6 +98,7 @@ def _event_schemas() -> dict[str, Schema]:
             "verify_phone": VERIFY_PHONE,
             "send_reminders": SEND_REMINDERS,
             "admission_opens_minutes": ADMISSION_OPENS,
+            "safety_cap": SAFETY_CAP,
         },
         "additionalProperties": False,
     }
@@ -105,6 +118,7 @@ def _event_schemas() -> dict[str, Schema]:
             "capacity": {"type": "integer", "minimum": 1, "maximum": event_rules.MAX_CAPACITY},
             "registration_opens_at": OPTIONAL_TIME,
             "registration_closes_at": OPTIONAL_TIME,
+            "safety_cap": SAFETY_CAP,
         },
     }
     event_input = {
@@ -133,7 +147,8 @@ def _event_schemas() -> dict[str, Schema]:
                                "entrance is created.",
                 "items": {"type": "object", "required": ["name"],
                           "properties": {"name": {"type": "string", "maxLength":
-                                                  event_rules.MAX_CHECKPOINT_NAME}}},
+                                                  event_rules.MAX_CHECKPOINT_NAME},
+                                         "direction": DIRECTION}},
             },
             "allow_reentry": {"type": "boolean", "default": False,
                               "description": "Let a ticket already in pass the entrance again."},
@@ -148,6 +163,7 @@ def _event_schemas() -> dict[str, Schema]:
             "verify_phone": VERIFY_PHONE,
             "send_reminders": SEND_REMINDERS,
             "admission_opens_minutes": ADMISSION_OPENS,
+            "safety_cap": SAFETY_CAP,
         },
     }
     event_list = {
