@@ -53,6 +53,7 @@ class Point:
     label: str
     value: int
     tick: str = ""
+    line: int | None = None  # a second figure drawn as a line over the columns (people inside)
 
 
 @dataclass
@@ -75,7 +76,7 @@ class ArrivalDay:
             local = to_local(b.starts_at)
             label = local.strftime("%H:%M")
             on_axis = local.minute == 0 and local.hour % every == 0
-            points.append(Point(label, b.people, label if on_axis else ""))
+            points.append(Point(label, b.people, label if on_axis else "", b.inside))
         if points and not any(p.tick for p in points):
             points[0].tick = points[0].label
         return points
@@ -89,7 +90,9 @@ def arrival_days(bins: list[reports.ArrivalBin]) -> list[ArrivalDay]:
         days.setdefault(to_local(b.starts_at).date(), []).append(b)
     result = []
     for day, day_bins in days.items():
-        filled = [i for i, b in enumerate(day_bins) if b.people]
+        # From the first quarter anyone came in or left to the last.
+        filled = [i for i, b in enumerate(day_bins)
+                  if b.people or b.inside != (day_bins[i - 1].inside if i else 0)]
         if filled:
             result.append(ArrivalDay(day, day_bins[filled[0]:filled[-1] + 1]))
     return result

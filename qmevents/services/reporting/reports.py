@@ -129,6 +129,8 @@ class TallyLine:
 class ArrivalBin:
     starts_at: datetime  # UTC, on a quarter hour
     people: int  # let in at the entrance in these 15 minutes (tickets and walk-ins)
+    # 场内人数 at the end of these 15 minutes: entries, re-entries and walk-ins so far − exits
+    inside: int = 0
 
 
 @dataclass
@@ -162,6 +164,8 @@ DAY = 24 * 3600
 SHANGHAI_OFFSET = 8 * 3600  # UTC+8 all year: China has kept no daylight saving since 1991
 COUNTED = (AdmissionKind.ENTRY, AdmissionKind.WALK_IN, AdmissionKind.VISIT)  # not re-entries
 ARRIVED = (AdmissionKind.ENTRY, AdmissionKind.WALK_IN)  # people coming in at the entrance
+# Passes that bring people inside (services/door/occupancy.py: exits take them out again).
+INSIDE_KINDS = (AdmissionKind.ENTRY, AdmissionKind.REENTRY, AdmissionKind.WALK_IN)
 ATTENDANCE_FIELDS = tuple(f.name for f in fields(Attendance))
 
 
@@ -311,8 +315,21 @@ def arrivals(event_id: int) -> list[ArrivalBin]:
     quarter = bucket(admissions.c.at, QUARTER_HOUR)
     people = filled(db.session.execute(
         select(quarter, func.sum(admissions.c.people)).group_by(quarter)).all())
-    return [ArrivalBin(starts_at=datetime.fromtimestamp(q * QUARTER_HOUR, UTC), people=n)
-            for q, n in people]
+    # People inside: every pass in or out, signed, per quarter; summed up over the quarters.
+    moved = bucket(Admission.at, QUARTER_HOUR)
+    signed = case((Admission.kind.in_(INSIDE_KINDS), Admission.people),
+                  (Admission.kind == AdmissionKind.EXIT, -Admission.people), else_=0)
+    net = {int(q): int(n or 0) for q, n in db.session.execute(
+        select(moved, func.sum(signed))
+        .where(Admission.event_id == event_id,
+               Admission.kind.in_((*INSIDE_KINDS, AdmissionKind.EXIT)))
+        .group_by(moved)).all()}
+    bins, inside = [], 0
+    for q, n in filled([*((q, 0) for q in net), *people]):
+        inside = max(inside + int(net.get(q) or 0), 0)
+        bins.append(ArrivalBin(starts_at=datetime.fromtimestamp(q * QUARTER_HOUR, UTC),
+                               people=n, inside=inside))
+    return bins
 
 
 def filled(rows) -> list[tuple[int, int]]:
