@@ -450,12 +450,13 @@ def _enter(connection: Connection, scene: Row, event_id: int, people: int | None
     over = override and cap is not None and occupancy.over(connection, cap, n)
     room = cap.params(n) if cap is not None and not override else {}
     if _one_statement_writes():
-        admission_id = connection.execute(
-            _ADMIT_AND_RECORD_IF_ROOM if room else _ADMIT_AND_RECORD, {
-                "registration_id": row["registration_id"], "n": n, "at": row["at"],
-                "to_event": event_id, "to_session": row["session_id"],
-                "to_checkpoint": row["checkpoint_id"], "to_kind": row["kind"],
-                "to_by": row["by_id"], **room}).scalar()
+        with occupancy.counting(connection, event_id if room else None):
+            admission_id = connection.execute(
+                _ADMIT_AND_RECORD_IF_ROOM if room else _ADMIT_AND_RECORD, {
+                    "registration_id": row["registration_id"], "n": n, "at": row["at"],
+                    "to_event": event_id, "to_session": row["session_id"],
+                    "to_checkpoint": row["checkpoint_id"], "to_kind": row["kind"],
+                    "to_by": row["by_id"], **room}).scalar()
     elif connection.execute(_ADMIT_IF_ROOM if room else _ADMIT, {
             "registration_id": scene.registration_id, "n": n, "at": row["at"],
             **room}).rowcount == 1:
@@ -482,7 +483,8 @@ def _reenter(connection: Connection, scene: Row, event_id: int, people: int,
     row = _admission_row(scene, event_id, AdmissionKind.REENTRY, people, staff)
     over = override and cap is not None and occupancy.over(connection, cap, people)
     if cap is not None and not override:
-        admission_id = occupancy.record_if(connection, row, occupancy.room_for(cap, people))
+        with occupancy.counting(connection, event_id):
+            admission_id = occupancy.record_if(connection, row, occupancy.room_for(cap, people))
     else:
         admission_id = connection.execute(_RECORD, row).scalar_one()
     _end(connection, written=admission_id is not None)

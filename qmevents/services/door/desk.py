@@ -173,7 +173,8 @@ def walk_in(event_id: int, session_id: int | None, people: int, staff: User,
     cap = occupancy.session_cap(event, session_id)
     over = override and cap is not None and occupancy.over(db.session, cap, people)
     if cap is not None and not override:
-        admission_id = occupancy.record_if(db.session, row, occupancy.room_for(cap, people))
+        with occupancy.counting(db.session, event.id):
+            admission_id = occupancy.record_if(db.session, row, occupancy.room_for(cap, people))
     else:
         admission_id = db.session.execute(
             insert(Admission).values(**row).returning(Admission.id)).scalar_one()
@@ -212,8 +213,9 @@ def walk_out(event_id: int, session_id: int | None, people: int, staff: User, *,
         raise ValidationFailed(errors)
     row = occupancy.exit_row(event.id, session_id, checkpoint.id, None, people, staff.id,
                              at or utcnow(), offline)
-    admission_id = occupancy.record_if(
-        db.session, row, occupancy.people_inside_at_least(event.id, session_id, people))
+    with occupancy.counting(db.session, event.id):
+        admission_id = occupancy.record_if(
+            db.session, row, occupancy.people_inside_at_least(event.id, session_id, people))
     db.session.commit()
     if admission_id is None:
         inside = occupancy.inside_now(db.session, event.id, session_id)
