@@ -166,6 +166,7 @@ def _redeem_typed(event: Event, session: EventSession | None, chosen: EventSessi
             staff=current_user._get_current_object(),
             ticket_id=None if ticket_id is None else (whole_number(ticket_id) or -1),
             override=request.form.get("override") == "1",
+            direction=request.form.get("direction") or "in",
         )
     except ValidationFailed as failed:
         view = refused(" ".join(failed.errors.values()))
@@ -201,6 +202,7 @@ def _client_config(event: Event, session: EventSession | None,
             "undo": _with_placeholder("api.undo_checkin", "admission_id"),
             "attendance": url_for("api.attendance", event_id=event.id, **query),
             "walkIns": url_for("api.create_walk_in", event_id=event.id),
+            "walkOuts": url_for("api.create_walk_out", event_id=event.id),
             "bump": _with_placeholder("api.bump_tally", "tally_id", event_id=event.id),
             "search": url_for("api.search_tickets", event_id=event.id),
             "vendor": url_for("static", filename="vendor/"),

@@ -30,7 +30,9 @@ class Door {
     this.overlay = new Overlay($("#door-answer"), text, {
       onClose: () => this.afterAnswer(),
       onFewer: (view) => this.offerFewer(view),
-      onOverride: (view) => this.submitTicket(view.answer.ticket.ticket_id, "override", 0, true),
+      onOverride: (view) => (view.walkIn
+        ? this.walkIns.admit({ ...view.walkIn, override: true })
+        : this.submitTicket(view.answer.ticket.ticket_id, "override", 0, true)),
     });
     this.figures = new Figures($("#door-figures"), config.urls.attendance, text);
     this.tallies = new Tallies($("#door-tallies"), config, text, this.figures);
@@ -63,6 +65,14 @@ class Door {
     // A hand scanner's keys go through a Chinese input method as pinyin: say so at once.
     this.field.addEventListener("compositionstart", () => this.say(text.ime));
     this.undoButton.addEventListener("click", () => this.undo());
+    $("[data-walk-out]").addEventListener("click", () => this.walkOut());
+    // Switching in/out: the ticket just let in may be the next to leave, so forget repeats.
+    for (const way of document.querySelectorAll('input[name="direction"]')) {
+      way.addEventListener("change", () => {
+        this.fieldRepeats = new RepeatFilter();
+        this.cameraRepeats = new RepeatFilter();
+      });
+    }
     this.figures.start();
     this.camera.start();
     // A phone with no camera stream still benefits from a decoder that is ready for photos.
@@ -145,6 +155,9 @@ class Door {
     if (config.checkpointId) body.checkpoint_id = config.checkpointId;
     if (count) body.people = count;
     if (override) body.override = true;
+    // At a gate counting both ways, the switch says which way (services/door/occupancy.py).
+    const way = document.querySelector('input[name="direction"]:checked');
+    if (way && way.value === "out") body.direction = "out";
     const result = await call("POST", config.urls.checkin, body);
     if (!result.ok || !result.data || !result.data.result) {
       this.showFailure(result);
@@ -176,7 +189,30 @@ class Door {
     this.overlay.show({ tone, title, count: "", lines: [line] }, { stay });
   }
 
+  /** "1 人离场": one person without a scanned ticket left; never below zero inside. */
+  async walkOut() {
+    const body = { people: 1 };
+    if (config.sessionId) body.session_id = config.sessionId;
+    if (config.checkpointId) body.checkpoint_id = config.checkpointId;
+    const result = await call("POST", config.urls.walkOuts, body);
+    if (result.ok && result.data) {
+      this.overlay.show({ tone: "ok", title: text.walked_out, count: people(text, 1), lines: [] });
+    } else {
+      this.showLocal("warn", text.walk_out_refused, failure(result, text));
+    }
+    this.figures.refresh();
+  }
+
   showWalkIn(answer) {
+    if (answer.result && answer.result !== "admitted") {
+      // Refused at the safety cap: the answer says so; staff may admit anyway (recorded).
+      const view = viewOf(answer, text);
+      view.walkIn = answer.request;
+      view.canOverride = answer.result === "over_capacity" && Boolean(answer.request);
+      this.overlay.show(view, { stay: view.canOverride });
+      this.figures.refresh();
+      return;
+    }
     const count = answer.admitted_people || answer.people || 0;
     this.remember({ ...answer, admitted_people: count });
     this.overlay.show({ tone: "ok", title: text.walk_in_admitted,

@@ -57,6 +57,10 @@ export class Figures {
       const value = figures[el.dataset.figure];
       if (value != null) el.textContent = String(value);
     }
+    // Inside now and the safety cap (services/door/occupancy.py): the cap when there is one.
+    const cap = this.root.querySelector("[data-cap]");
+    if (cap) cap.hidden = !figures.safety_cap;
+    if (figures.cap_state) this.root.dataset.capState = figures.cap_state;
     const list = this.root.querySelector("[data-checkpoints]");
     if (list && Array.isArray(figures.checkpoints) && figures.checkpoints.length > 1) {
       list.replaceChildren(...figures.checkpoints.map((point) => {
@@ -182,7 +186,8 @@ export class WalkIns {
     }
     this.message.textContent = "";
     if (form) form.reset();
-    this.onAdmitted({ ...(result.data || {}), people: body.people, name: body.name || "" });
+    this.onAdmitted({ ...(result.data || {}), people: body.people, name: body.name || "",
+      request: body });
   }
 }
 
