@@ -41,6 +41,7 @@ def test_the_switch_scans_a_family_out_and_one_tap_counts_a_walk_in_out(app, fac
 
     phone.click(".door-direction label:has(input[value=out])")
     assert phone.is_checked("input[name=direction][value=out]")
+    shot(phone, "door-exits-switch-out")
     phone.focus("#door-code")
     wedge(phone, code)
     left = answer(phone)
@@ -70,6 +71,8 @@ def test_the_figures_turn_red_at_the_cap(app, factory, phone):
     sign_in(phone, scene.staff_email)
     open_scanner(phone, scene)
     wait_until(phone, "document.getElementById('door-figures').dataset.capState === 'full'")
+    phone.locator("#door-figures").scroll_into_view_if_needed()
+    shot(phone, "door-exits-figures-full")
     wedge(phone, scene.codes["王芳"])
     refused = answer(phone)
     assert refused["tone"] == "bad"
