@@ -162,7 +162,7 @@ def test_the_page_hands_its_script_ids_addresses_and_words(scene, client):
     assert config["urls"] == {
         "checkin": "/api/v1/checkins", "undo": "/api/v1/checkins/{id}/undo",
         "attendance": f"{event}/attendance?session_id={scene.session_id}",
-        "walkIns": f"{event}/walk-ins", "bump": f"{event}/tallies/{{id}}/bump",
+        "walkIns": f"{event}/walk-ins", "walkOuts": f"{event}/walk-outs", "bump": f"{event}/tallies/{{id}}/bump",
         "search": f"{event}/search", "vendor": "/static/vendor/",
     }
     assert config["undoSeconds"] == 300
