@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 
 from ..errors import render_error
 from ..ratelimits import limit_number_search
-from ..services.door import checkin, desk
+from ..services.door import checkin, desk, ticket_list
 from ..services.door.checkin import ScanAnswer, TicketView
 from ..services.errors import ValidationFailed
 from . import schemas
@@ -89,11 +89,20 @@ def ticket_json(ticket: TicketView) -> dict[str, Any]:
     }
 
 
+def _scanned_ticket(ticket: TicketView) -> dict[str, Any]:
+    """The scanned ticket with its answers to the questions shown at the door (身份证后四位…),
+    for a ticket of the door's event only."""
+    data = ticket_json(ticket)
+    data["door_answers"] = ([] if ticket.ticket_id is None else
+                            ticket_list.ticket_door_answers(ticket.event_id, ticket.ticket_id))
+    return data
+
+
 def answer_json(answer: ScanAnswer) -> dict[str, Any]:
     previous = answer.previous
     return {
         "result": answer.result.value,
-        "ticket": ticket_json(answer.ticket) if answer.ticket else None,
+        "ticket": _scanned_ticket(answer.ticket) if answer.ticket else None,
         "admitted_people": answer.admitted_people,
         "remaining_people": answer.remaining_people,
         "reentry": answer.reentry,

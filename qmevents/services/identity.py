@@ -61,6 +61,15 @@ def _script(letter: str) -> str | None:
     return _SAME_SCRIPT.get(first, first)
 
 
+def mask_name(name: str | None) -> str:
+    """张*明, 张*, J*n: the first character, a star, and the last when there are three or more
+    (a door offline recognises a party by it, a lost phone reveals no more)."""
+    name = (name or "").strip()
+    if not name:
+        return ""
+    return name[0] + "*" + (name[-1] if len(name) >= 3 else "")
+
+
 def name_refusal() -> str:
     """What to tell someone whose name normalise_name refused."""
     return _("A name holds letters (Chinese or another script), spaces, a middle dot (·), "

@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 description of /api/v1, written by hand as data.
 
-One module per resource (tokens, events, registrations, door, applicants, team; common holds the shared
-pieces) has a `part()` returning its schemas and paths; `document()` merges them. A new resource
+One module per resource (tokens, events, registrations, door, door_list, applicants, team;
+common holds the shared pieces) has a `part()` returning its schemas and paths; `document()` merges them. A new resource
 adds its module's part to RESOURCES. Enum values come from the models
 and their descriptions from qmevents.labels, so the document cannot drift from what the code
 accepts; tests/test_api.py checks every routed path is here and that answers match the schemas.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import applicants, common, door, events, registrations, team, tokens
+from . import applicants, common, door, door_list, events, registrations, team, tokens
 from .common import json_body
 
 # --- this document ------------------------------------------------------------------------------
@@ -33,8 +33,8 @@ def _meta() -> dict[str, Any]:
 
 
 RESOURCES: list[Callable[[], dict[str, Any]]] = [
-    common.part, tokens.part, events.part, registrations.part, door.part, applicants.part, team.part,
-    _meta]
+    common.part, tokens.part, events.part, registrations.part, door.part, door_list.part,
+    applicants.part, team.part, _meta]
 
 
 def document() -> dict[str, Any]:

@@ -63,6 +63,10 @@ def _door_schemas() -> dict[str, Schema]:
             "session_starts_at": TIME,
             "admitted_people": {"type": "integer", "minimum": 0,
                                 "description": "Let in at the entrance so far."},
+            "door_answers": {"type": "array", "items": ref("DoorAnswer"),
+                             "description": "In a scan's answer: the ticket's answers to the "
+                                            "questions shown at the door (a whole ID number as "
+                                            "“…” and its last four)."},
         },
         "additionalProperties": False,
     }
