@@ -16,7 +16,15 @@ import pytest
 from sqlalchemy import select, update
 
 from qmevents.extensions import db
-from qmevents.models import Answer, Event, Question, QuestionKind, Registration
+from qmevents.models import (
+    Answer,
+    Event,
+    EventSession,
+    Question,
+    QuestionKind,
+    Registration,
+    RegistrationMode,
+)
 from qmevents.services import events, identity
 from qmevents.services.door import ticket_list
 from qmevents.services.registrations import cancellation
@@ -263,6 +271,25 @@ def test_an_undone_admission_comes_in_the_delta(app, client, tour, staff_token):
     assert client.post(f"{CHECKINS}/{admission_id}/undo", headers=staff_token).status_code == 200
     tickets = by_id(door_list(client, tour, staff_token, cursor).get_json())
     assert tickets[ticket_id_of(app, code)]["admitted_people"] == 0
+
+
+def test_a_promotion_from_the_waiting_list_comes_in_the_delta(app, client, tour, staff_token):
+    with app.app_context():
+        db.session.execute(update(Event).where(Event.id == tour.event_id).values(
+            registration_mode=RegistrationMode.WAITLIST))
+        db.session.execute(update(EventSession).where(EventSession.id == tour.morning).values(
+            capacity=3))
+        db.session.commit()
+    first, waiting = tour.ticket(party=3), tour.ticket(party=2)
+    statuses = by_id(door_list(client, tour, staff_token).get_json())
+    assert statuses[ticket_id_of(app, waiting)]["status"] == "waitlisted"
+    age(app)
+    cursor = older_cursor(tour.event_id, app)
+    with app.app_context():
+        cancellation.cancel(first)
+    tickets = by_id(door_list(client, tour, staff_token, cursor).get_json())
+    assert tickets[ticket_id_of(app, first)]["status"] == "cancelled"
+    assert tickets[ticket_id_of(app, waiting)]["status"] in ("offered", "confirmed")
 
 
 def test_a_new_registration_comes_in_the_delta(app, client, tour, staff_token):

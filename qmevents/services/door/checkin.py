@@ -228,7 +228,10 @@ _ADMIT = (
            _registration.c.status == RegistrationStatus.CONFIRMED,
            _registration.c.admitted_people + bindparam("n") <= _registration.c.party_size)
     .values(admitted_people=_registration.c.admitted_people + bindparam("n"),
-            updated_at=bindparam("at", type_=_registration.c.updated_at.type))
+            # The server's clock, never the admission's `at` (an offline scan's is in the
+            # past): the door's ticket list sends the changes since then (ticket_list.py).
+            updated_at=bindparam("changed_at", callable_=lambda: utcnow(),
+                                 type_=_registration.c.updated_at.type))
 )
 
 _RECORD = insert(_admission).returning(_admission.c.id)
