@@ -9,6 +9,7 @@ import gzip
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -30,7 +31,7 @@ from qmevents.services.door import ticket_list
 from qmevents.services.registrations import cancellation
 from qmevents.timeutil import utcnow
 
-from .conftest import csrf_from, login
+from .conftest import csrf_from, login, submit
 from .test_api import assert_documented, bearer, token_for
 from .test_api_checkins import CHECKINS, scan
 from .test_checkin import BUREAU, Door, make_door
@@ -382,3 +383,38 @@ def test_a_scan_answer_shows_the_door_answers_only(app, client, factory, tour, s
     foreign = scan(client, tour, staff_token, elsewhere).get_json()
     assert foreign["result"] == "wrong_event"
     assert foreign["ticket"]["door_answers"] == []
+
+
+# --- the organiser chooses the questions shown at the door --------------------------------------
+
+
+def ticked(html: str, name: str) -> bool | None:
+    """Whether the page's checkbox `name` is ticked; None when the page has none."""
+    match = re.search(r'<input[^>]*name="%s"[^>]*>' % re.escape(name), html)
+    return None if match is None else " checked" in match.group(0)
+
+
+def test_the_organiser_ticks_show_at_door_and_the_door_lists_take_it(app, client, factory,
+                                                                      tour, staff_token):
+    code = tour.ticket()
+    question = add_question(app, tour.event_id, "身份证后四位", show_at_door=False)
+    answer(app, code, question, "002X")
+    cursor = door_list(client, tour, staff_token).get_json()["cursor"]
+    assert by_id(door_list(client, tour, staff_token).get_json())[
+        ticket_id_of(app, code)]["door_answers"] == []
+    age(app)
+    login(client, factory.user("organiser", org=BUREAU)[1])
+    page = f"/organiser/events/{tour.event_id}/questions"
+    assert ticked(client.get(page).get_data(as_text=True), "questions-0-show_at_door") is False
+    response = submit(client, page, {
+        "action": "save", "questions-0-id": str(question), "questions-0-label": "身份证后四位",
+        "questions-0-kind": "text", "questions-0-options": "",
+        "questions-0-show_at_door": "y"})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    assert ticked(client.get(page).get_data(as_text=True), "questions-0-show_at_door") is True
+    with app.app_context():
+        assert db.session.get(Question, question).show_at_door is True
+    # Nothing of the ticket changed, yet the devices' next delta brings its door answers.
+    tickets = by_id(door_list(client, tour, staff_token, cursor).get_json())
+    assert tickets[ticket_id_of(app, code)]["door_answers"] == [
+        {"label": "身份证后四位", "value": "002X"}]

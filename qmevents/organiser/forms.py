@@ -285,6 +285,7 @@ class QuestionForm(Form):
     label = StringField(_l("Question"))
     kind = SelectField(_l("Kind of answer"), default="text", validate_choice=False)
     required = BooleanField(_l("An answer is required"), default=True)
+    show_at_door = BooleanField(_l("Show the answer at the door"), default=False)
     options = TextAreaField(_l("Options, one per line"))
     remove = BooleanField(_l("Remove this question"))
 
@@ -356,13 +357,14 @@ def _question_draft(row: QuestionForm) -> question_rules.QuestionDraft:
         kind=row.kind.data or "",
         required=bool(row.required.data),
         options=option_lines(row.options.data),
+        show_at_door=bool(row.show_at_door.data),
     )
 
 
 def data_from_questions(event: Event) -> dict:
     return {"questions": [
         {"id": str(q.id), "label": q.label, "kind": q.kind.value, "required": q.required,
-         "options": "\n".join(q.choices)}
+         "options": "\n".join(q.choices), "show_at_door": q.show_at_door}
         for q in event.questions
     ]}
 

@@ -11,11 +11,12 @@ import re
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ...extensions import db
 from ...models import Event, Question, QuestionKind, Registration
+from ...timeutil import utcnow
 from ..errors import ValidationFailed
 from ..identity import normalise_id_number
 
@@ -38,6 +39,8 @@ class QuestionDraft:
     required: bool = True
     options: list[str] = field(default_factory=list)  # single and multiple choice only
     id: int | None = None  # an existing question being edited
+    # The answer is shown at the door with the ticket (and in the door's offline ticket list).
+    show_at_door: bool = False
 
 
 def has_registrations(event_id: int) -> bool:
@@ -79,6 +82,9 @@ def validate(event: Event, drafts: list[QuestionDraft]) -> dict[str, str]:
                 errors[p + "kind"] = _("Ask for an ID-card number at most once per event.")
         if not isinstance(draft.required, bool):
             errors[p + "required"] = _("Say whether an answer is required: true or false.")
+        if not isinstance(draft.show_at_door, bool):
+            errors[p + "show_at_door"] = _("Say whether the answer is shown at the door: true "
+                                           "or false.")
         options = _check_options(errors, p, kind, draft.options)
         if locked:
             _check_locked(errors, p, old, kind, options, draft.required)
@@ -172,6 +178,7 @@ def set_questions(event: Event, drafts: list[QuestionDraft]) -> list[Question]:
         db.session.rollback()
         raise ValidationFailed(errors)
     old = list(event.questions)
+    shown_before = _shown_at_door(old)
     kept_ids = {d.id for d in drafts if d.id is not None}
     # Positions are unique per event: park the questions that stay on negative positions and
     # delete the others first, so no row ever collides with another on its way to its place.
@@ -189,6 +196,12 @@ def set_questions(event: Event, drafts: list[QuestionDraft]) -> list[Question]:
             _apply(q, draft, position)
             questions.append(q)
         event.questions = questions
+        if _shown_at_door(questions) != shown_before:
+            # What the door shows of every ticket changed: the door devices' ticket lists take
+            # every ticket again with their next changes (services/door/ticket_list.py).
+            db.session.execute(update(Registration).where(Registration.event_id == event.id)
+                               .values(updated_at=utcnow())
+                               .execution_options(synchronize_session=False))
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
@@ -199,12 +212,18 @@ def set_questions(event: Event, drafts: list[QuestionDraft]) -> list[Question]:
     return questions
 
 
+def _shown_at_door(questions: list[Question]) -> list[tuple]:
+    """What the door shows of the answers: which questions, under which words."""
+    return [(q.id, q.label) for q in questions if q.show_at_door]
+
+
 def _apply(q: Question, draft: QuestionDraft, position: int) -> None:
     kind = QuestionKind(draft.kind)
     q.position = position
     q.kind = kind
     q.label = draft.label.strip()
     q.required = draft.required
+    q.show_at_door = draft.show_at_door
     q.options = "\n".join(o.strip() for o in draft.options or []) if kind in CHOICE_KINDS else ""
 
 
