@@ -390,7 +390,7 @@ def test_a_scan_answer_shows_the_door_answers_only(app, client, factory, tour, s
 
 def ticked(html: str, name: str) -> bool | None:
     """Whether the page's checkbox `name` is ticked; None when the page has none."""
-    match = re.search(r'<input[^>]*name="%s"[^>]*>' % re.escape(name), html)
+    match = re.search(f'<input[^>]*name="{re.escape(name)}"[^>]*>', html)
     return None if match is None else " checked" in match.group(0)
 
 
