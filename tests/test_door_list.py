@@ -418,3 +418,20 @@ def test_the_organiser_ticks_show_at_door_and_the_door_lists_take_it(app, client
     tickets = by_id(door_list(client, tour, staff_token, cursor).get_json())
     assert tickets[ticket_id_of(app, code)]["door_answers"] == [
         {"label": "身份证后四位", "value": "002X"}]
+
+
+def test_the_door_page_without_javascript_shows_the_door_answers(app, client, tour):
+    shown = add_question(app, tour.event_id, "身份证号码", QuestionKind.ID_CARD)
+    hidden = add_question(app, tour.event_id, "您的单位", show_at_door=False)
+    code = tour.ticket()
+    answer(app, code, shown, ID_NUMBER)
+    answer(app, code, hidden, "甲局机密单位")
+    login(client, tour.staff_email)
+    page = f"/door/events/{tour.event_id}?session_id={tour.morning}"
+    response = submit(client, f"/door/events/{tour.event_id}",
+                      {"code": code, "session_id": tour.morning,
+                       "checkpoint_id": tour.entrance}, page=page)
+    html = response.get_data(as_text=True)
+    assert "tone-ok" in html
+    assert '<dl class="answer-door"><dt>身份证号码</dt><dd>…002X</dd></dl>' in html
+    assert ID_NUMBER not in html and "甲局机密单位" not in html

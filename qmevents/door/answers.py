@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 
 from .. import labels
 from ..models import RegistrationStatus
+from ..services.door import ticket_list
 from ..services.door.checkin import OVERRIDABLE, Result, ScanAnswer
 
 # The colour of each result, for the page without JavaScript; static/js/door/answer.js has the
@@ -121,6 +122,8 @@ class AnswerView:
     lines: list[str] = field(default_factory=list)
     # A good ticket refused only for the time: staff may admit it anyway (sent by its id).
     override_ticket_id: int | None = None
+    # The ticket's answers the organiser shows at the door: [{label, value}].
+    door_answers: list[dict[str, str]] = field(default_factory=list)
 
 
 def refused(message: str) -> AnswerView:
@@ -137,6 +140,9 @@ def answer_page(answer: ScanAnswer) -> AnswerView:
         who = "  ".join(part for part in (ticket.name, ticket.phone_masked) if part)
         if who:
             view.lines.append(who)
+        if ticket.ticket_id is not None:  # a ticket of the door's event
+            view.door_answers = ticket_list.ticket_door_answers(ticket.event_id,
+                                                                ticket.ticket_id)
     if answer.result == Result.ADMITTED:
         # The count is the news; the party only when some are still to come.
         view.count = people(answer.admitted_people)

@@ -356,8 +356,7 @@ def _question_draft(row: QuestionForm) -> question_rules.QuestionDraft:
         label=row.label.data or "",
         kind=row.kind.data or "",
         required=bool(row.required.data),
-        options=option_lines(row.options.data),
-        show_at_door=bool(row.show_at_door.data),
+        options=option_lines(row.options.data), show_at_door=bool(row.show_at_door.data),
     )
 
 

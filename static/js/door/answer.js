@@ -36,6 +36,8 @@ export function viewOf(answer, text) {
     const who = [ticket.name, ticket.phone_masked].filter(Boolean).join("  ");
     if (who) view.lines.push(who);
   }
+  // The answers the organiser shows at the door (身份证后四位…), to check against the person.
+  view.doorAnswers = doorAnswers(ticket);
   if (result === "admitted") {
     // The count is the news; the party only when some are still to come.
     view.count = people(text, answer.admitted_people || 0);
@@ -49,6 +51,28 @@ export function viewOf(answer, text) {
   }
   view.canOverride = OVERRIDABLE.has(result) && Boolean(ticket && ticket.ticket_id);
   return view;
+}
+
+/** [{label, value}] of a ticket's answers shown at the door; none for another event's. */
+export function doorAnswers(ticket) {
+  if (!ticket || !Array.isArray(ticket.door_answers)) return [];
+  return ticket.door_answers
+    .filter((a) => a && typeof a.label === "string" && typeof a.value === "string")
+    .map((a) => ({ label: a.label, value: a.value }));
+}
+
+/** The door answers as a definition list (text only: they are what a citizen typed). */
+export function doorAnswersList(answers) {
+  const list = document.createElement("dl");
+  list.className = "answer-door";
+  for (const { label, value } of answers) {
+    const dt = document.createElement("dt");
+    dt.textContent = label;
+    const dd = document.createElement("dd");
+    dd.textContent = value;
+    list.append(dt, dd);
+  }
+  return list;
 }
 
 function partyLine(answer, ticket, text) {
@@ -164,6 +188,9 @@ export class Overlay {
       p.textContent = line;
       return p;
     }));
+    if (view.doorAnswers && view.doorAnswers.length) {
+      parts.lines.append(doorAnswersList(view.doorAnswers));
+    }
     parts.extra.replaceChildren();
     parts.fewer.hidden = !view.canFewer;
     parts.override.hidden = !view.canOverride;
