@@ -2,7 +2,8 @@
 stack as qmevents (same gunicorn settings, same database kind and SQLite pragmas) that does one
 insert per request. `POST /bare` reads a JSON body and inserts it as one row; `GET /ping` touches
 no database, to show how fast the client and gunicorn alone can go. `GET /bare/<id>` reads one
-row by its key: the baseline of a page that reads (benchmarks/mixed.py).
+row by its key: the baseline of a page that reads (benchmarks/mixed.py). `GET /bare-list` reads
+every row's columns as one JSON list: the baseline of the door's ticket list (checkin.py).
 
 `POST /bare-claim` is a diagnostic: a registration reduced to its SQL (read the slot, take places
 with a conditional UPDATE, insert the row, one transaction), to show how much of the gap to
@@ -102,6 +103,13 @@ def create_app(database_url: str | None = None) -> Flask:
         """One row by primary key, as JSON: the baseline of a page that reads (mixed.py)."""
         row = db.session.get(Row, row_id)
         return jsonify(id=row.id if row else None, name=row.name if row else None)
+
+    @app.get("/bare-list")
+    def bare_list():
+        """Every row's columns as one JSON list: the baseline of the door's ticket list."""
+        rows = db.session.execute(select(Row.id, Row.name, Row.phone, Row.party_size)).all()
+        return jsonify(rows=[{"id": i, "name": name, "phone": phone, "party_size": size}
+                             for i, name, phone, size in rows])
 
     @app.get("/ping")
     def ping():

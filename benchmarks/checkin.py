@@ -11,14 +11,22 @@ p50/p95/p99 latency beside the bare figures, and the ratios, per database.
     python benchmarks/checkin.py [--db sqlite|postgresql|both] [--requests 1500]
                                  [--devices 1,8,32] [--rounds 3] [--seconds 60] [--workers 4]
 
+Before the scans, the door's ticket list for offline scanning (`GET /api/v1/events/<id>/door-list`)
+of `--list-tickets` tickets (5,000; each with a door answer): the whole list as JSON and
+gzip-compressed, then the delta after DELTA_SCANS scans, each downloaded by one device in turns
+with the bare stack's `GET /bare-list` (the same number of rows read and sent as JSON). Prints the
+bytes of both encodings and the milliseconds, with the ratios to the bare list.
+
 Targets: at least 0.8 of the bare rate at 8 and 32 devices, p99 at 8 devices within 1.5x the
-bare endpoint's, a single device answered in under 10 ms at p50, and not one failed scan.
+bare endpoint's, a single device answered in under 10 ms at p50, and not one failed scan; the
+whole ticket list of 5,000 under 200 ms at p50 on SQLite.
 Exits non-zero when a scan failed (anything but a 200 `admitted` for a fresh ticket), a
 request got a 5xx, or a ticket was let in other than exactly once.
 """
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import random
@@ -48,6 +56,12 @@ TARGET_RATE = 0.8  # of the bare endpoint's check-ins per second, at 8 and 32 de
 TARGET_P99 = 1.5  # times the bare endpoint's p99, at 8 devices
 TARGET_P50_MS = 10.0  # one device
 TICKET_HOST = "https://zlj.example.gov.cn"
+DELTA_SCANS = 50  # tickets scanned between the whole list and its delta
+LIST_SAMPLES = 10  # downloads of each kind per round
+TARGET_LIST_MS = 200.0  # the whole list of 5,000 tickets, p50, SQLite
+GZIP = {"Accept-Encoding": "gzip"}
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗欧阳司马"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华"
 
 
 @dataclass
@@ -56,6 +70,24 @@ class Level:
     ours: Run
     bare: Run
     failed: int  # scans not answered 200 `admitted`
+
+
+@dataclass
+class ListFigures:
+    """The door's ticket list: downloads of the whole list (JSON, gzip), of the delta, and of
+    the bare list of as many rows."""
+
+    tickets: int
+    json_bytes: int
+    gzip_bytes: int
+    delta_tickets: int
+    delta_bytes: int
+    bare_bytes: int
+    full_json: Run
+    full_gzip: Run
+    delta: Run
+    bare: Run
+    failed: int  # downloads not 200, or scans between them not admitted
 
 
 def main() -> int:
@@ -82,6 +114,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3,
                         help="ours and bare take turns this many times per level")
     parser.add_argument("--seed", type=int, default=927)
+    parser.add_argument("--list-tickets", type=int, default=5000,
+                        help="tickets of the event for the door's ticket list (at least the "
+                             "scans and DELTA_SCANS more)")
     args = parser.parse_args()
     args.devices = [int(n) for n in args.devices.split(",")]
     return args
@@ -89,17 +124,16 @@ def parse_args() -> argparse.Namespace:
 
 def run_kind(kind: str, args: argparse.Namespace) -> bool:
     rng = random.Random(args.seed)
-    parties = [rng.randint(1, MAX_PARTY) for _ in range(args.requests * len(args.devices))]
+    scanned = args.requests * len(args.devices)
+    parties = [rng.randint(1, MAX_PARTY)
+               for _ in range(max(scanned + DELTA_SCANS, args.list_tickets))]
     with databases(kind) as new_database:
         url, bare_url = new_database("qmevents_door"), new_database("qmevents_bare")
         instance = Path(tempfile.mkdtemp(prefix="qmevents-door-"))
-        gate = prepare_ours(url, instance, parties)
-        prepare_bare(bare_url)
+        gate = prepare_ours(url, instance, parties, rng)
+        prepare_bare(bare_url, len(parties))
         device = {"Authorization": f"Bearer {gate.token}"}
-        scans = [post("/api/v1/checkins", {"code": f"{TICKET_HOST}/t/{code}",
-                                           "event_id": gate.event_id,
-                                           "session_id": gate.session_id}, device)
-                 for code in gate.codes]
+        scans = [scan_request(gate, code, device) for code in gate.codes]
         inserts = [post("/bare", {"name": "市民", "phone": f"139{i:08d}", "party_size": size})
                    for i, size in enumerate(parties)]
         ours_app = Gunicorn("wsgi:app", app_env(instance, url), workers=args.workers)
@@ -109,14 +143,60 @@ def run_kind(kind: str, args: argparse.Namespace) -> bool:
         with ours_app.start("/api/v1/openapi.json") as ours, bare_app.start("/ping") as bare:
             warm_up(ours, f"/api/v1/events/{gate.event_id}/attendance", args, device)
             warm_up(bare, "/ping", args)
+            listed = measure_list(ours, bare, gate, scans[scanned:scanned + DELTA_SCANS],
+                                  device, args)
             levels = [measure(ours, bare, scans, inserts, i, devices, args)
                       for i, devices in enumerate(args.devices)]
             if any(level.ours.server_errors for level in levels):
                 print(ours.errors(), file=sys.stderr)
             if any(level.bare.server_errors for level in levels):
                 print(bare.errors(), file=sys.stderr)
-        admitted_once = count_admissions(url, instance, gate)
-    return report(kind, levels, admitted_once, len(gate.codes))
+        let_in, rows_written = count_admissions(url, instance, gate)
+    # The scans between the whole list and its delta were let in too: not the levels' tickets.
+    admitted_once = (let_in - DELTA_SCANS, rows_written - DELTA_SCANS)
+    listed_ok = report_list(kind, listed)
+    return report(kind, levels, admitted_once, scanned) and listed_ok
+
+
+def scan_request(gate: Prepared, code: str, device: dict[str, str]) -> bytes:
+    return post("/api/v1/checkins", {"code": f"{TICKET_HOST}/t/{code}", "event_id": gate.event_id,
+                                     "session_id": gate.session_id}, device)
+
+
+def measure_list(ours: Gunicorn, bare: Gunicorn, gate: Prepared, delta_scans: list[bytes],
+                 device: dict[str, str], args: argparse.Namespace) -> ListFigures:
+    """The door's ticket list, one device at a time, ours and bare taking turns in rounds: the
+    whole list as JSON and gzipped; then DELTA_SCANS scans; then the delta since the list."""
+    path = f"/api/v1/events/{gate.event_id}/door-list"
+    first = drive(ours.port, [get(path, device)], 1, args.seconds)
+    cursor = json.loads(first.calls[0].body)["cursor"] if first.calls and \
+        first.calls[0].status == 200 else ""
+    full_json, full_gzip, bare_runs = [], [], []
+    for _r in range(args.rounds):
+        full_json.append(drive(ours.port, [get(path, device)] * LIST_SAMPLES, 1, args.seconds))
+        full_gzip.append(drive(ours.port, [get(path, {**device, **GZIP})] * LIST_SAMPLES, 1,
+                               args.seconds))
+        bare_runs.append(drive(bare.port, [get("/bare-list")] * LIST_SAMPLES, 1, args.seconds))
+    scanned = drive(ours.port, delta_scans, 1, args.seconds)
+    delta_path = f"{path}?since={cursor}"
+    delta_runs = [drive(ours.port, [get(delta_path, {**device, **GZIP})] * LIST_SAMPLES, 1,
+                        args.seconds) for _r in range(args.rounds)]
+    json_run, gzip_run = merged(full_json, "list json"), merged(full_gzip, "list gzip")
+    delta_run, bare_run = merged(delta_runs, "list delta"), merged(bare_runs, "bare list")
+    runs = (json_run, gzip_run, delta_run, bare_run)
+    failed = failures(scanned) + sum(c.status != 200 for r in runs for c in r.calls)
+    whole = json.loads(json_run.calls[0].body) if json_run.calls else {"tickets": []}
+    delta_body = delta_run.calls[0].body if delta_run.calls else b""
+    delta = json.loads(_gunzip(delta_body) or b'{"tickets": []}')
+    return ListFigures(
+        tickets=len(whole["tickets"]), json_bytes=len(json_run.calls[0].body),
+        gzip_bytes=len(gzip_run.calls[0].body), delta_tickets=len(delta["tickets"]),
+        delta_bytes=len(delta_body), bare_bytes=len(bare_run.calls[0].body),
+        full_json=json_run, full_gzip=gzip_run, delta=delta_run, bare=bare_run, failed=failed)
+
+
+def _gunzip(body: bytes) -> bytes:
+    return gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body
 
 
 def measure(ours: Gunicorn, bare: Gunicorn, scans: list[bytes], inserts: list[bytes],
@@ -157,15 +237,19 @@ def _qmevents_app(url: str, instance: Path):
     return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "load-test-secret"})
 
 
-def prepare_ours(url: str, instance: Path, parties: list[int]) -> Prepared:
+def prepare_ours(url: str, instance: Path, parties: list[int], rng: random.Random) -> Prepared:
     """Tables, an organisation, its door staff with a device token, a published family tour with
-    one roomy session, and one confirmed registration per scan to come (inserted in bulk: the
+    one roomy session and a question shown at the door (身份证后四位), and one confirmed
+    registration per party with its answer, last changed an hour ago (inserted in bulk: the
     registration path has its own benchmark)."""
-    from sqlalchemy import insert, update
+    from sqlalchemy import insert, select, update
 
     from qmevents.extensions import db
     from qmevents.models import (
+        Answer,
         EventSession,
+        Question,
+        QuestionKind,
         Registration,
         RegistrationStatus,
         StaffAssignment,
@@ -197,12 +281,23 @@ def prepare_ours(url: str, instance: Path, parties: list[int]) -> Prepared:
         token, _row = accounts.issue_token(staff)
         now = utcnow()
         codes = [new_code() for _ in parties]
+        earlier = now - timedelta(hours=1)
         db.session.execute(insert(Registration), [
-            {"code": code, "event_id": event_id, "session_id": session_id, "name": "市民",
+            {"code": code, "event_id": event_id, "session_id": session_id,
+             "name": rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.randint(1, 2))),
              "phone": f"139{i:08d}", "party_size": size, "status": RegistrationStatus.CONFIRMED,
-             "source": "web", "consent_at": now, "created_at": now, "updated_at": now,
-             "admitted_people": 0}
+             "source": "web", "consent_at": earlier, "created_at": earlier,
+             "updated_at": earlier, "admitted_people": 0}
             for i, (code, size) in enumerate(zip(codes, parties, strict=True))])
+        question = Question(event_id=event_id, position=0, kind=QuestionKind.TEXT,
+                            label="身份证后四位", required=False, show_at_door=True)
+        db.session.add(question)
+        db.session.flush()
+        db.session.execute(insert(Answer), [
+            {"registration_id": registration_id, "question_id": question.id,
+             "value": f"{rng.randint(0, 9999):04d}"}
+            for registration_id in db.session.scalars(
+                select(Registration.id).where(Registration.event_id == event_id))])
         # The day of the event: the session is under way, so its door admits
         # (services.door.checkin).
         db.session.execute(update(EventSession).where(EventSession.id == session_id).values(
@@ -246,12 +341,21 @@ def count_admissions(url: str, instance: Path, gate: Prepared) -> tuple[int, int
 # --- the bare endpoint: one insert per request --------------------------------------------------
 
 
-def prepare_bare(url: str) -> None:
-    from bare_app import create_app, db
+def prepare_bare(url: str, rows: int) -> None:
+    """The bare table with as many rows as the door's list has tickets (for `GET /bare-list`)."""
+    from bare_app import Row, create_app, db
+    from sqlalchemy import insert
+
+    from qmevents.timeutil import utcnow
 
     app = create_app(url)
     with app.app_context():
         db.create_all()
+        now = utcnow()
+        db.session.execute(insert(Row), [
+            {"name": "市民", "phone": f"137{i:08d}", "party_size": 1 + i % MAX_PARTY,
+             "created_at": now} for i in range(rows)])
+        db.session.commit()
         db.engine.dispose()
 
 
@@ -299,6 +403,32 @@ def report(kind: str, levels: list[Level], admitted: tuple[int, int], tickets: i
     cpu = ", ".join(f"{level.ours.client_cpu / level.ours.wall:.0%}" for level in levels)
     print(f"  client CPU during ours (share of one core, per level): {cpu}")
     return ok and let_in == rows_written == answered
+
+
+def report_list(kind: str, listed: ListFigures) -> bool:
+    runs = ((f"ours: door list, {listed.tickets} tickets, JSON", listed.full_json),
+            (f"ours: door list, {listed.tickets} tickets, gzip", listed.full_gzip),
+            (f"ours: door list delta, {listed.delta_tickets} changed, gzip", listed.delta),
+            (f"bare: {listed.tickets} rows as JSON", listed.bare))
+    print_table(f"{kind}: the door's ticket list, one device, against the bare list",
+                [row(name, len(run.calls), run.rate(), run.latencies_ms(), run.server_errors)
+                 for name, run in runs])
+    bare_ms = percentile(listed.bare.latencies_ms(), 50)
+    full_ms = percentile(listed.full_json.latencies_ms(), 50)
+    gzip_ms = percentile(listed.full_gzip.latencies_ms(), 50)
+    delta_ms = percentile(listed.delta.latencies_ms(), 50)
+    print(f"  bytes: JSON {listed.json_bytes:,}, gzip {listed.gzip_bytes:,} "
+          f"({listed.gzip_bytes / max(listed.json_bytes, 1):.2f} of JSON), delta gzip "
+          f"{listed.delta_bytes:,}; bare list JSON {listed.bare_bytes:,} "
+          f"(ours/bare {listed.json_bytes / max(listed.bare_bytes, 1):.2f})")
+    print(f"  p50 ms: whole list JSON {full_ms:.1f}, gzip {gzip_ms:.1f}, delta {delta_ms:.1f}; "
+          f"bare list {bare_ms:.1f}; ratios ours/bare: JSON {full_ms / bare_ms:.2f}, "
+          f"gzip {gzip_ms / bare_ms:.2f}, delta {delta_ms / bare_ms:.2f}")
+    if kind == "sqlite":
+        print(f"  whole list target < {TARGET_LIST_MS:.0f} ms at p50: "
+              + ("met" if full_ms < TARGET_LIST_MS and gzip_ms < TARGET_LIST_MS else "NOT met"))
+    print(f"  failed downloads or scans between them: {listed.failed}")
+    return not listed.failed and listed.delta_tickets >= DELTA_SCANS
 
 
 if __name__ == "__main__":

@@ -19,9 +19,12 @@ Nothing here knows of HTTP; qmevents/api/door_list.py serves it.
 from __future__ import annotations
 
 import base64
+import gc
 import hashlib
 import hmac
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -41,6 +44,7 @@ OVERLAP = timedelta(seconds=60)
 VERIFIER_LENGTH = 16  # hex characters: 64 bits, as the contract says
 _CURSOR = re.compile(r"([0-9]{1,20})\.([0-9a-f]{16})", re.ASCII)
 _ID_LIKE = re.compile(r"[0-9]{17}[0-9Xx]", re.ASCII)
+_SHORTEST_ID = 18  # characters of a resident ID number; typed with spaces, more
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -89,6 +93,13 @@ def verifier(key: bytes, code: str) -> str:
     return hmac.new(key, code.encode("ascii"), hashlib.sha256).hexdigest()[:VERIFIER_LENGTH]
 
 
+def _verifiers(key: bytes):
+    """verifier() for many codes under one key (the C one-shot HMAC: 5,000 in a few ms)."""
+    def v(code: str) -> str:
+        return hmac.digest(key, code.encode("ascii"), "sha256").hex()[:VERIFIER_LENGTH]
+    return v
+
+
 def _cursor_mac(event_id: int, micros: int) -> str:
     return hmac.new(_secret(), f"door-list-cursor:{event_id}:{micros}".encode(),
                     hashlib.sha256).hexdigest()[:16]
@@ -120,7 +131,8 @@ def door_value(kind: str, value: str) -> str:
     """An answer as the door shows it: a whole resident ID number only as "…" and its last
     four characters (the factory checks those against the card); anything else as typed."""
     value = (value or "").strip()
-    if kind == QuestionKind.ID_CARD or normalise_id_number(value) or _ID_LIKE.fullmatch(value):
+    if kind == QuestionKind.ID_CARD or len(value) >= _SHORTEST_ID and (
+            _ID_LIKE.fullmatch(value) or normalise_id_number(value)):
         return "…" + value[-4:] if len(value) > 4 else value
     return value
 
@@ -150,7 +162,7 @@ def door_answers(event_id: int, registration_ids: list[int] | None = None,
         query = query.join(Registration, and_(Registration.id == Answer.registration_id,
                                               Registration.updated_at >= since))
     found: dict[int, list[dict[str, str]]] = {}
-    for registration_id, label, kind, value in db.session.execute(query):
+    for registration_id, label, kind, value in db.session.connection().execute(query).all():
         found.setdefault(registration_id, []).append(
             {"label": label, "value": door_value(kind, value)})
     return found
@@ -164,9 +176,12 @@ def ticket_door_answers(event_id: int, ticket_id: int) -> list[dict[str, str]]:
 # --- the list -----------------------------------------------------------------------------------
 
 
-_TICKETS = select(Registration.id, Registration.code, Registration.session_id,
-                  Registration.status, Registration.party_size, Registration.admitted_people,
-                  Registration.name, Registration.phone).order_by(Registration.id)
+_registration = Registration.__table__
+# Core columns, no ORM entities: 5,000 rows become dicts in tens of milliseconds.
+_TICKETS = select(_registration.c.id, _registration.c.code, _registration.c.session_id,
+                  _registration.c.status, _registration.c.party_size,
+                  _registration.c.admitted_people, _registration.c.name,
+                  _registration.c.phone).order_by(_registration.c.id)
 
 
 def ticket_list(event_id: int, user: User, since: str | None = None) -> TicketList:
@@ -179,25 +194,39 @@ def ticket_list(event_id: int, user: User, since: str | None = None) -> TicketLi
     now = utcnow()
     key = key_bytes(event_id, user.id)
     cancelled = event.status == EventStatus.CANCELLED
-    query = _TICKETS.where(Registration.event_id == event_id)
+    query = _TICKETS.where(_registration.c.event_id == event_id)
     answers_since = changed_since
     if changed_since is not None and not (cancelled and _changed(event, changed_since)):
-        query = query.where(Registration.updated_at >= changed_since)
+        query = query.where(_registration.c.updated_at >= changed_since)
     else:
         answers_since = None  # every ticket comes: so do all their answers
-    rows = db.session.execute(query).all()
-    answers = door_answers(event_id, since=answers_since) if rows else {}
-    tickets = []
-    for ticket_id, code, session_id, status, party_size, admitted, name, phone in rows:
-        tickets.append({
-            "ticket_id": ticket_id, "v": verifier(key, code), "session_id": session_id,
+    with _no_collection():
+        rows = db.session.connection().execute(query).all()
+        answers = door_answers(event_id, since=answers_since) if rows else {}
+        v = _verifiers(key)
+        tickets = [{
+            "ticket_id": ticket_id, "v": v(code), "session_id": session_id,
             "status": "cancelled" if cancelled else str(status),
             "party_size": party_size, "admitted_people": admitted,
             "name": mask_name(name), "phone_tail": phone_tail(phone),
             "door_answers": answers.get(ticket_id, []),
-        })
+        } for ticket_id, code, session_id, status, party_size, admitted, name, phone in rows]
     return TicketList(event_id=event_id, key=b64url(key), cursor=make_cursor(event_id, now),
                       full=since is None, server_time=now, tickets=tickets)
+
+
+@contextmanager
+def _no_collection() -> Iterator[None]:
+    """No cyclic garbage collection while the list is built: its tens of thousands of new dicts
+    and rows (none of them cyclic) would otherwise set off full collections of the worker's
+    whole heap, which took the 5,000 tickets from 40 ms to 150 ms of CPU."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _changed(event: Event, since: datetime) -> bool:
