@@ -14,19 +14,21 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from qmevents.extensions import db
 from qmevents.models import (
     Answer,
+    DoorDevice,
     Event,
     EventSession,
     Question,
     QuestionKind,
     Registration,
     RegistrationMode,
+    User,
 )
-from qmevents.services import events, identity
+from qmevents.services import devices, events, identity
 from qmevents.services.door import ticket_list
 from qmevents.services.registrations import cancellation
 from qmevents.timeutil import utcnow
@@ -435,3 +437,48 @@ def test_the_door_page_without_javascript_shows_the_door_answers(app, client, to
     assert "tone-ok" in html
     assert '<dl class="answer-door"><dt>身份证号码</dt><dd>…002X</dd></dl>' in html
     assert ID_NUMBER not in html and "甲局机密单位" not in html
+
+
+def test_the_list_costs_the_same_statements_whatever_its_size(app, client, tour):
+    """Two statements for the tickets and their door answers, however many tickets: 5,000 are
+    downloaded in tens of milliseconds (benchmarks/checkin.py measures it)."""
+    question = add_question(app, tour.event_id, "身份证后四位")
+
+    def statements() -> int:
+        with app.app_context():
+            seen: list[str] = []
+            listen = lambda *args: seen.append(args[2])  # noqa: E731
+            event.listen(db.engine, "before_cursor_execute", listen)
+            try:
+                staff = db.session.get(User, tour.staff_id)
+                ticket_list.ticket_list(tour.event_id, staff)
+            finally:
+                event.remove(db.engine, "before_cursor_execute", listen)
+            return len(seen)
+
+    answer(app, tour.ticket(), question, "1234")
+    few = statements()
+    for _n in range(20):
+        answer(app, tour.ticket(party=1), question, "5678")
+    assert statements() == few
+
+
+def test_a_paired_device_has_its_own_key_and_a_revoked_one_gets_no_list(app, client, tour,
+                                                                        staff_token):
+    tour.ticket()
+    api = app.test_client()
+    organiser_id = tour.factory.user("organiser", org=BUREAU)[0]
+    with app.app_context():
+        pairing = devices.add(db.session.get(Event, tour.event_id), "东门 2 号机",
+                              db.session.get(User, organiser_id))
+    answer_ = api.post("/api/v1/devices/pair", json={"secret": pairing.url.rsplit("/", 1)[1]})
+    assert answer_.status_code == 201, answer_.get_json()
+    device = bearer(answer_.get_json()["token"])
+    mine = door_list(client, tour, device)
+    assert mine.status_code == 200
+    assert mine.get_json()["key"] != door_list(client, tour, staff_token).get_json()["key"]
+    with app.app_context():
+        device_id = db.session.scalar(select(DoorDevice.id))
+        devices.revoke(db.session.get(Event, tour.event_id), device_id,
+                       db.session.get(User, organiser_id))
+    assert door_list(client, tour, device).status_code in (401, 403)
