@@ -211,10 +211,11 @@ def create_checkin_batch():
         raise ValidationFailed({"scans": _("Send {\"scans\": [...]}.")})
     if len(scans) > sync.MAX_BATCH:
         raise ValidationFailed({"scans": _("At most %(n)d scans at once.", n=sync.MAX_BATCH)})
-    return _no_store(jsonify(results=[_batch_result(item) for item in scans]))
+    entrances: dict[int, int] = {}  # asked once per event of the batch
+    return _no_store(jsonify(results=[_batch_result(item, entrances) for item in scans]))
 
 
-def _batch_result(item: Any) -> dict[str, Any]:
+def _batch_result(item: Any, entrances: dict[int, int]) -> dict[str, Any]:
     errors: Errors = {}
     scan = _batch_scan(item, errors) if isinstance(item, dict) else None
     scan_id = item.get("scan_id") if isinstance(item, dict) else None
@@ -222,7 +223,7 @@ def _batch_result(item: Any) -> dict[str, Any]:
         errors["scan"] = _("Each scan must be a JSON object.")
     if scan is not None:
         try:
-            recorded = sync.record(scan, g.door_user, answer_json)
+            recorded = sync.record(scan, g.door_user, answer_json, entrances)
         except ValidationFailed as failed:
             errors = failed.errors
         except (NotFound, Forbidden) as refused:

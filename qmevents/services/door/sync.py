@@ -89,13 +89,19 @@ class Recorded:
 Render = Callable[[ScanAnswer], dict[str, Any]]
 
 
-def record(scan: Scan, staff: User, render: Render) -> Recorded:
+def record(scan: Scan, staff: User, render: Render,
+           entrances: dict[int, int] | None = None) -> Recorded:
     """Make the scan once: the first arrival makes it and stores `render(answer)`, every other
     gets that answer again. Raises what the scan raises (NotFound, Forbidden, ValidationFailed)
-    and then records nothing, so a corrected scan may be sent again under the same id."""
-    event = desk.door_event(scan.event_id, staff)  # 404 and 403 before anything is written
-    entrance_id = event.entrance.id
-    db.session.commit()  # no read transaction held across the writes below (SQLite)
+    and then records nothing, so a corrected scan may be sent again under the same id.
+    `entrances`: event id → its entrance, for the events this staff may scan at (a batch
+    asks once per event, not per scan)."""
+    entrances = {} if entrances is None else entrances
+    if scan.event_id not in entrances:
+        # 404 and 403 before anything is written
+        entrances[scan.event_id] = desk.door_event(scan.event_id, staff).entrance.id
+        db.session.commit()  # no read transaction held across the writes below (SQLite)
+    entrance_id = entrances[scan.event_id]
     claimed = _claim(scan, staff.id)
     while claimed is None:
         stored = _wait_for(staff.id, scan.scan_id)
