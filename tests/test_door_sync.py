@@ -30,7 +30,7 @@ from qmevents.models import (
     ensure_districts,
 )
 from qmevents.services import accounts
-from qmevents.services.door import desk
+from qmevents.services.door import desk, sync
 from qmevents.services.reporting import offline as offline_report
 from qmevents.timeutil import to_local, utcnow
 
@@ -321,6 +321,61 @@ def test_the_report_lists_offline_scans_and_says_what_happened(client, door, dev
     assert "取消后离线放行" in page
     english = client.get(f"/organiser/events/{door.event_id}/report?lang=en")
     assert "Let in offline after the cancellation" in english.get_data(as_text=True)
+    export = client.get(f"/organiser/events/{door.event_id}/report.csv?lang=en")
+    assert export.status_code == 200
+    text = export.get_data().decode("utf-8-sig")
+    assert "Offline scans,3" in text and "Offline scan conflicts,2" in text
+
+
+def test_a_report_without_offline_scans_shows_no_such_card(client, door, devices):
+    code = door.ticket(party=1)
+    opens(door)
+    client.post(BATCH, json={"scans": [scan(door, "on", code, offline=False)]},
+                headers=devices[0])
+    _user, email = door.factory.user("organiser")
+    login(client, email)
+    page = client.get(f"/organiser/events/{door.event_id}/report").get_data(as_text=True)
+    assert 'id="offline-heading"' not in page
+
+
+# --- a scan whose maker died, or is still at it ---------------------------------------------------
+
+
+def pending_claim(door: Door, user_id: int, scan_id: str, age: timedelta) -> None:
+    """A door_scan row claimed by a request that never answered (its worker killed)."""
+    with door.app.app_context():
+        db.session.add(DoorScan(event_id=door.event_id, by_id=user_id, scan_id=scan_id,
+                                scanned_at=utcnow() - age, received_at=utcnow() - age,
+                                offline=True, result=sync.PENDING, answer={}))
+        db.session.commit()
+
+
+def test_a_claim_left_by_a_dead_worker_is_taken_over(client, door, devices):
+    code = door.ticket(party=2)
+    opens(door)
+    with door.app.app_context():
+        user_id = db.session.scalar(select(DoorDevice.user_id).filter_by(name="东门 1 号机"))
+    pending_claim(door, user_id, "dead1", sync.STALE_CLAIM + timedelta(seconds=5))
+    result = client.post(BATCH, json={"scans": [scan(door, "dead1", code)]},
+                         headers=devices[0]).get_json()["results"][0]
+    assert (result["status"], result["result"]) == ("recorded", "admitted")
+    assert door.admitted(code) == 2 and count(door, DoorScan) == 1
+
+
+def test_a_scan_still_in_flight_is_answered_send_again(client, door, devices, monkeypatch):
+    code = door.ticket(party=2)
+    opens(door)
+    monkeypatch.setattr(sync, "WAIT_SECONDS", 0.2)
+    with door.app.app_context():
+        user_id = db.session.scalar(select(DoorDevice.user_id).filter_by(name="东门 1 号机"))
+    pending_claim(door, user_id, "busy1", timedelta(seconds=1))
+    result = client.post(BATCH + "?lang=en", json={"scans": [scan(door, "busy1", code)]},
+                         headers=devices[0]).get_json()["results"][0]
+    assert result["status"] == "invalid" and "scan_id" in result["errors"]
+    single = client.post("/api/v1/checkins", json={
+        "code": code, "event_id": door.event_id, "scan_id": "busy1"}, headers=devices[0])
+    assert single.status_code == 409 and single.get_json()["error"] == "scan_in_flight"
+    assert door.admitted(code) == 0
 
 
 # --- a real server: racing batches and a cut network ----------------------------------------------
@@ -386,6 +441,34 @@ def test_the_same_batch_racing_from_many_threads_is_recorded_once(gate):
         assert {item["result"] for item in items} == {"admitted"}
         assert len({json.dumps(item["answer"], sort_keys=True) for item in items}) == 1
     assert_each_once(door, codes, parties)
+
+
+@pytest.mark.server
+def test_two_devices_syncing_the_same_families_at_once_count_each_once(gate):
+    """Two devices let the same twelve families in offline, 东门 2 号机 three minutes before 1 号机,
+    and sync at the same instant: each family counted once, 2 号机's scan standing."""
+    door, server, token = gate
+    with door.app.app_context():
+        later_id, _email = door.factory.user("staff", org=BUREAU)
+        db.session.add(StaffAssignment(user_id=later_id, event_id=door.event_id))
+        db.session.commit()
+        later_token = accounts.issue_token(db.session.get(User, later_id))[0]
+    parties = [1 + i % 4 for i in range(12)]
+    codes = [door.ticket(party=p) for p in parties]
+    opens(door)
+    early = {"scans": [scan(door, f"e{i}", c, minutes=12) for i, c in enumerate(codes)]}
+    late = {"scans": [scan(door, f"l{i}", c, minutes=9) for i, c in enumerate(codes)]}
+    (s1, first), (s2, second) = together([lambda: post(server.port, token, early),
+                                          lambda: post(server.port, later_token, late)])
+    assert (s1, s2) == (200, 200), server.errors()
+    for a, b in zip(first["results"], second["results"], strict=True):
+        assert sorted([a["conflict"] or "", b["conflict"] or ""]) == ["", "duplicate"]
+    assert [door.admitted(c) for c in codes] == parties
+    assert count(door, Admission) == len(codes)
+    with door.app.app_context():
+        stands = set(db.session.scalars(select(Admission.by_id)
+                                        .where(Admission.event_id == door.event_id)))
+    assert stands == {door.staff_id}  # the earlier device's, whoever synced first
 
 
 class CuttingProxy:

@@ -235,9 +235,12 @@ def _settle(scan: Scan, staff: User, answer: ScanAnswer, entrance_id: int
     if not scan.offline or scan.kind != Kind.SCAN or answer.result in (
             Result.ADMITTED, Result.EXITED):
         return None, None, None
-    if answer.result == Result.ALREADY_ADMITTED and answer.ticket is not None:
+    ticket = answer.ticket
+    if ticket is not None and (answer.result == Result.ALREADY_ADMITTED or (
+            answer.result == Result.CANCELLED and ticket.admitted_people >= ticket.party_size)):
+        # In already (a ticket the organiser cancelled after its people came in too).
         return _duplicate(scan, staff, answer, scan.checkpoint_id or entrance_id)
-    if answer.result == Result.CANCELLED and answer.ticket is not None and (
+    if answer.result == Result.CANCELLED and ticket is not None and (
             scan.checkpoint_id in (None, entrance_id)):
         return _after_cancellation(scan, staff, answer, entrance_id)
     answer.message = _("Let in offline, but the server refuses this ticket: %(reason)s",
