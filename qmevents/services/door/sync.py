@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import and_, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ...extensions import db
@@ -136,19 +136,30 @@ def record(scan: Scan, staff: User, render: Render,
                     answer.message, stored_answer)
 
 
+# Built once, with bound parameters, like checkin's statements: a scan pays for every statement
+# it builds and every round trip.
+_DOOR = (
+    select(Event.organisation_id, StaffAssignment.id.label("assigned"),
+           select(Checkpoint.id).where(Checkpoint.event_id == Event.id)
+           .order_by(Checkpoint.position).limit(1).scalar_subquery().label("entrance_id"))
+    .outerjoin(StaffAssignment, and_(StaffAssignment.event_id == Event.id,
+                                     StaffAssignment.user_id == bindparam("staff_id")))
+    .where(Event.id == bindparam("event_id"))
+)
+_CLAIM_VALUES = {column: bindparam(column, type_=DoorScan.__table__.c[column].type)
+                 for column in ("event_id", "by_id", "scan_id", "scanned_at", "received_at",
+                                "offline", "result", "answer")}
+_CLAIMS = {dialect.__name__.split(".")[-1]: dialect.insert(DoorScan).values(**_CLAIM_VALUES)
+           .on_conflict_do_nothing(index_elements=["by_id", "scan_id"]).returning(DoorScan.id)
+           for dialect in (postgresql, sqlite)}
+
+
 def door_entrance(event_id: int, staff: User) -> int:
     """The event's entrance when `staff` may work its door (desk.door_event's rule, in one
-    query: a scan pays for every round trip); NotFound for an unknown event, Forbidden else."""
+    query); NotFound for an unknown event, Forbidden else."""
     if not is_row_id(event_id):
         raise NotFound(_("No such event."))
-    entrance = (select(Checkpoint.id).where(Checkpoint.event_id == Event.id)
-                .order_by(Checkpoint.position).limit(1).scalar_subquery())
-    row = db.session.execute(
-        select(Event.organisation_id, StaffAssignment.id.label("assigned"),
-               entrance.label("entrance_id"))
-        .outerjoin(StaffAssignment, and_(StaffAssignment.event_id == Event.id,
-                                         StaffAssignment.user_id == staff.id))
-        .where(Event.id == event_id)).first()
+    row = db.session.execute(_DOOR, {"event_id": event_id, "staff_id": staff.id}).first()
     db.session.commit()  # no read transaction held across the writes that follow (SQLite)
     if row is None:
         raise NotFound(_("No such event."))
@@ -160,19 +171,12 @@ def door_entrance(event_id: int, staff: User) -> int:
 # --- once per scan_id ---------------------------------------------------------------------------
 
 
-def _insert():
-    return (postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert)(
-        DoorScan)
-
-
 def _claim(scan: Scan, by_id: int) -> int | None:
     """The door_scan row's id when this request inserted it; None when it was there already."""
-    claimed = db.session.execute(
-        _insert().values(event_id=scan.event_id, by_id=by_id, scan_id=scan.scan_id,
-                         scanned_at=scan.scanned_at, received_at=utcnow(), offline=scan.offline,
-                         checkpoint_id=None, result=PENDING, answer={})
-        .on_conflict_do_nothing(index_elements=["by_id", "scan_id"])
-        .returning(DoorScan.id)).scalar()
+    claimed = db.session.execute(_CLAIMS[db.engine.dialect.name], {
+        "event_id": scan.event_id, "by_id": by_id, "scan_id": scan.scan_id,
+        "scanned_at": scan.scanned_at, "received_at": utcnow(), "offline": scan.offline,
+        "result": PENDING, "answer": {}}).scalar()
     db.session.commit()
     return claimed
 
