@@ -203,6 +203,19 @@ def test_a_later_duplicate_leaves_the_first_standing(client, door, devices):
     assert door.admitted(code) == 2
 
 
+def test_part_of_a_family_in_through_another_device_is_not_counted_twice(client, door,
+                                                                         devices):
+    code = door.ticket(party=4)
+    opens(door)
+    client.post(BATCH, json={"scans": [scan(door, "a1", code, minutes=6, people=3)]},
+                headers=devices[0])
+    result = client.post(BATCH, json={"scans": [scan(door, "b1", code, minutes=5, people=4)]},
+                         headers=devices[1]).get_json()["results"][0]
+    assert (result["status"], result["result"]) == ("recorded", "admitted")
+    assert result["answer"]["admitted_people"] == 1
+    assert door.admitted(code) == 4
+
+
 def test_let_in_offline_after_the_cancellation_is_recorded_but_not_counted(client, door,
                                                                           devices):
     code = door.ticket(party=2)

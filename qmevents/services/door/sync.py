@@ -45,7 +45,7 @@ from ...models import (
 )
 from ...timeutil import to_local, utcnow
 from .. import access
-from ..errors import DomainError, Forbidden, NotFound
+from ..errors import DomainError, Forbidden, NotFound, ValidationFailed
 from . import checkin, desk
 from .checkin import Previous, Result, ScanAnswer
 
@@ -247,10 +247,20 @@ def _make(scan: Scan, staff: User) -> ScanAnswer:
     if scan.kind == Kind.WALK_OUT:
         return desk.walk_out(scan.event_id, scan.session_id, scan.people or 1, staff,
                              checkpoint_id=scan.checkpoint_id, at=at, offline=scan.offline)
-    return checkin.redeem(scan.code, event_id=scan.event_id, session_id=scan.session_id,
-                          checkpoint_id=scan.checkpoint_id, people=scan.people, staff=staff,
-                          ticket_id=scan.ticket_id, override=scan.override,
-                          direction=scan.direction, at=at, offline=scan.offline)
+    def redeem(people: int | None) -> ScanAnswer:
+        return checkin.redeem(scan.code, event_id=scan.event_id, session_id=scan.session_id,
+                              checkpoint_id=scan.checkpoint_id, people=people, staff=staff,
+                              ticket_id=scan.ticket_id, override=scan.override,
+                              direction=scan.direction, at=at, offline=scan.offline)
+
+    try:
+        return redeem(scan.people)
+    except ValidationFailed as failed:
+        if not (scan.offline and scan.people and "people" in failed.errors):
+            raise
+    # Let in offline, but part of the party came in through another device meanwhile: those
+    # still outside are counted now (none left: a duplicate), never more than the party.
+    return redeem(None)
 
 
 # --- conflicts ----------------------------------------------------------------------------------
