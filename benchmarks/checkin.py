@@ -8,8 +8,14 @@ once; and the same client, at the same concurrency, against a bare endpoint on t
 that anything else the machine does weighs on both alike. Prints check-ins per second and
 p50/p95/p99 latency beside the bare figures, and the ratios, per database.
 
+Then the sync of devices that were offline (services/door/sync.py): `--batch-scans` more tickets,
+half scanned one by one (`POST /api/v1/checkins` with a scan_id, as the door page sends them),
+half sent in batches of `--batch-size` (`POST /api/v1/checkins/batch`, offline scans), from
+`--batch-devices` devices at once; scans per second of each and the ratio batch/single.
+
     python benchmarks/checkin.py [--db sqlite|postgresql|both] [--requests 1500]
                                  [--devices 1,8,32] [--rounds 3] [--seconds 60] [--workers 4]
+                                 [--batch-scans 1000] [--batch-size 50] [--batch-devices 4]
 
 Before the scans, the door's ticket list for offline scanning (`GET /api/v1/events/<id>/door-list`)
 of `--list-tickets` tickets (5,000; each with a door answer): the whole list as JSON and
@@ -33,7 +39,7 @@ import random
 import sys
 import tempfile
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from common import (
@@ -117,6 +123,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--list-tickets", type=int, default=5000,
                         help="tickets of the event for the door's ticket list (at least the "
                              "scans and DELTA_SCANS more)")
+    parser.add_argument("--batch-scans", type=int, default=1000,
+                        help="tickets for single vs batch: half each way; 0 skips")
+    parser.add_argument("--batch-size", type=int, default=50)
+    parser.add_argument("--batch-devices", type=int, default=4)
     args = parser.parse_args()
     args.devices = [int(n) for n in args.devices.split(",")]
     return args
@@ -125,8 +135,11 @@ def parse_args() -> argparse.Namespace:
 def run_kind(kind: str, args: argparse.Namespace) -> bool:
     rng = random.Random(args.seed)
     scanned = args.requests * len(args.devices)
+    # The levels' tickets, then DELTA_SCANS for the list's delta, then the sync's; the list has
+    # at least --list-tickets.
+    synced_from = scanned + DELTA_SCANS
     parties = [rng.randint(1, MAX_PARTY)
-               for _ in range(max(scanned + DELTA_SCANS, args.list_tickets))]
+               for _ in range(max(synced_from + args.batch_scans, args.list_tickets))]
     with databases(kind) as new_database:
         url, bare_url = new_database("qmevents_door"), new_database("qmevents_bare")
         instance = Path(tempfile.mkdtemp(prefix="qmevents-door-"))
@@ -147,7 +160,10 @@ def run_kind(kind: str, args: argparse.Namespace) -> bool:
                                   device, args)
             levels = [measure(ours, bare, scans, inserts, i, devices, args)
                       for i, devices in enumerate(args.devices)]
-            if any(level.ours.server_errors for level in levels):
+            synced = measure_sync(ours, gate,
+                                  gate.codes[synced_from:synced_from + args.batch_scans],
+                                  device, args)
+            if synced.failed or any(level.ours.server_errors for level in levels):
                 print(ours.errors(), file=sys.stderr)
             if any(level.bare.server_errors for level in levels):
                 print(bare.errors(), file=sys.stderr)
@@ -155,7 +171,7 @@ def run_kind(kind: str, args: argparse.Namespace) -> bool:
     # The scans between the whole list and its delta were let in too: not the levels' tickets.
     admitted_once = (let_in - DELTA_SCANS, rows_written - DELTA_SCANS)
     listed_ok = report_list(kind, listed)
-    return report(kind, levels, admitted_once, scanned) and listed_ok
+    return report(kind, levels, admitted_once, scanned, synced) and listed_ok
 
 
 def scan_request(gate: Prepared, code: str, device: dict[str, str]) -> bytes:
@@ -217,6 +233,57 @@ def measure(ours: Gunicorn, bare: Gunicorn, scans: list[bytes], inserts: list[by
 def merged(runs: list[Run], name: str) -> Run:
     return Run(name, sum(r.wall for r in runs), sum(r.client_cpu for r in runs),
                [call for r in runs for call in r.calls])
+
+
+# --- the sync of offline devices: single scans vs batches -----------------------------------------
+
+
+@dataclass
+class Synced:
+    single: Run  # one scan per request, each with a scan_id
+    batches: Run  # `--batch-size` offline scans per request
+    single_scans: int
+    batch_scans: int
+    failed: int  # scans not answered `admitted` (a 200 `recorded` item in a batch)
+    size: int = 50
+    devices: int = 4
+
+    def rates(self) -> tuple[float, float]:
+        single = self.single_scans / self.single.wall if self.single.wall else 0.0
+        batched = self.batch_scans / self.batches.wall if self.batches.wall else 0.0
+        return single, batched
+
+
+def measure_sync(ours: Gunicorn, gate: Prepared, codes: list[str], device: dict[str, str],
+                 args: argparse.Namespace) -> Synced:
+    """Half the tickets scanned one by one with a scan_id, half in batches, same devices."""
+    half = len(codes) // 2
+    now = datetime.now(UTC)
+    single = [post("/api/v1/checkins", {"code": code, "event_id": gate.event_id,
+                                        "session_id": gate.session_id, "scan_id": f"s{i}"},
+                   device) for i, code in enumerate(codes[:half])]
+    items = [{"scan_id": f"b{i}", "code": code, "event_id": gate.event_id,
+              "session_id": gate.session_id, "offline": True,
+              "scanned_at": (now - timedelta(seconds=len(codes) - i)).isoformat()}
+             for i, code in enumerate(codes[half:])]
+    size = max(1, args.batch_size)
+    batches = [post("/api/v1/checkins/batch", {"scans": items[i:i + size]}, device)
+               for i in range(0, len(items), size)]
+    single_run = drive(ours.port, single, args.batch_devices, args.seconds, "single")
+    batch_run = drive(ours.port, batches, args.batch_devices, args.seconds, "batches")
+    failed = failures(single_run) + (half - len(single_run.calls))
+    answered = 0
+    for call in batch_run.calls:
+        try:
+            results = json.loads(call.body)["results"] if call.status == 200 else []
+        except (ValueError, KeyError, TypeError):
+            results = []
+        answered += len(results)
+        failed += sum(not (r["status"] == "recorded" and r["result"] == "admitted")
+                      for r in results)
+    failed += len(items) - answered
+    return Synced(single_run, batch_run, len(single_run.calls), answered, failed, size,
+                  args.batch_devices)
 
 
 # --- ours ---------------------------------------------------------------------------------------
@@ -368,7 +435,8 @@ def warm_up(server: Gunicorn, path: str, args: argparse.Namespace,
 # --- the report ---------------------------------------------------------------------------------
 
 
-def report(kind: str, levels: list[Level], admitted: tuple[int, int], tickets: int) -> bool:
+def report(kind: str, levels: list[Level], admitted: tuple[int, int], tickets: int,
+           synced: Synced) -> bool:
     rows = []
     for level in levels:
         rows.append(row(f"ours: {level.devices} device(s), check-ins", len(level.ours.calls),
@@ -395,8 +463,20 @@ def report(kind: str, levels: list[Level], admitted: tuple[int, int], tickets: i
         notes.append(f"failed scans {level.failed}")
         print(f"  {level.devices:>2} device(s): " + "; ".join(notes))
         ok &= not (level.failed or level.ours.server_errors or level.bare.server_errors)
+    single, batched = synced.rates()
+    if synced.single_scans or synced.batch_scans:
+        print(f"  sync, {synced.devices} devices: single scans with a scan_id {single:.0f}/s "
+              f"({synced.single_scans}); batches of {synced.size} {batched:.0f} scans/s "
+              f"({synced.batch_scans} in {len(synced.batches.calls)} requests); ratio "
+              f"batch/single {batched / single if single else 0:.2f}; failed scans "
+              f"{synced.failed}")
+    ok &= not synced.failed and not synced.single.server_errors \
+        and not synced.batches.server_errors
     answered = sum(len(level.ours.calls) for level in levels)
+    answered_synced = synced.single_scans + synced.batch_scans
     let_in, rows_written = admitted
+    tickets += answered_synced
+    answered += answered_synced
     print(f"  tickets let in {let_in}, admissions written {rows_written}, scans answered "
           f"{answered} of {tickets}: " + ("each exactly once" if let_in == rows_written == answered
                                           else "MISMATCH"))

@@ -24,6 +24,7 @@ from qmevents.models import (
     ApiToken,
     AuditEntry,
     Checkpoint,
+    DoorScan,
     Event,
     EventSession,
     Notification,
@@ -65,6 +66,9 @@ OWN_THINGS = {
     "api.revoke_token", "organiser.dashboard", "organiser.dashboard_export",
     "organiser.campaign_summary", "organiser.members", "organiser.invite_member",
     "organiser.message_kinds",
+    # A device's queued scans: the batch answers 200 with each scan judged on its own, a scan
+    # aimed at A's event `invalid` under event_id (not on its door staff), nothing recorded.
+    "api.create_checkin_batch",
 }
 
 SECRET_TITLE = "甲局机密质量开放日"
@@ -126,7 +130,11 @@ def _json_body(s: Scene) -> dict:
     return {"code": s.code, "event_id": s.event_id, "session_id": s.session_id,
             "checkpoint_id": s.checkpoint_id, "people": 1, "by": 5, "name": INTRUDER[0],
             "phone": INTRUDER[1], "party_size": 1, "registration_ids": [s.registration_id],
-            "message": "x", "consent": True}
+            "message": "x", "consent": True,
+            "scans": [{"scan_id": "intruder1", "code": s.code, "event_id": s.event_id,
+                       "scanned_at": "2025-09-20T09:02:00+08:00"},
+                      {"scan_id": "intruder2", "kind": "walk_in", "people": 3,
+                       "event_id": s.event_id, "scanned_at": "2025-09-20T09:02:00Z"}]}
 
 
 # --- the scene ---------------------------------------------------------------------------------
@@ -291,7 +299,7 @@ def snapshot(app, scene: Scene) -> dict:
     """What an intruder could change: row counts, statuses, places and tallies."""
     with app.app_context():
         counted = (Registration, Admission, Tally, AuditEntry, Event, EventSession, Question,
-                   Answer, Checkpoint, Notification, StaffAssignment)
+                   Answer, Checkpoint, Notification, StaffAssignment, DoorScan)
         state = {m.__name__: db.session.scalar(db.select(db.func.count()).select_from(m))
                  for m in counted}
         state["events"] = db.session.execute(

@@ -22,7 +22,7 @@ from .. import labels
 from ..models import EventKind
 from ..services import access, listings
 from ..services.errors import NotFound, ValidationFailed
-from ..services.reporting import dashboards, reports, satisfaction
+from ..services.reporting import dashboards, offline, reports, satisfaction
 from ..timeutil import to_local
 from .blueprint import bp, organisation_choices, visible_event
 from .filters import ARG_OF, FILTER_ARGS, allowed_args, scoped_filter
@@ -43,6 +43,7 @@ def event_report(event_id: int):
         refresh_seconds=REFRESH_SECONDS if report.live else None,
         comments=(satisfaction.comments(event.id)
                   if access.may_read_comments(current_user, event) else None),
+        offline=offline.offline_scans(event.id),
     )
 
 

@@ -42,6 +42,18 @@ RESULTS = {
                      "(audited as cap_override)",
 }
 CAP_STATES = ["ok", "warn", "full"]
+CONFLICTS = {
+    "duplicate": "the party was in already through another device: counted once, the earliest "
+                 "`scanned_at` stands (when this scan is the earlier, the standing admission "
+                 "takes its time and device); `previous` names the other device",
+    "after_cancellation": "let in offline after the ticket or the event was cancelled: an "
+                          "offline admission is recorded, the ticket's admitted people unchanged",
+    "refused": "let in offline, but the server refuses the ticket (unknown, another session, "
+               "not confirmed…): nothing recorded",
+}
+SCAN_ID = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$", "description": "The device's "
+           "own id for this scan (e.g. crypto.randomUUID() without dashes): made once per "
+           "account, a repeat gets the stored answer."}
 
 
 def _door_schemas() -> dict[str, Schema]:
@@ -94,6 +106,7 @@ def _door_schemas() -> dict[str, Schema]:
                           "description": "At a checkpoint counting both ways: `out` scans the "
                                          "party out (an exit). At an exit every scan is one; at "
                                          "a checkpoint that only admits, `out` is refused."},
+            "scan_id": {**SCAN_ID, "description": SCAN_ID["description"] + " Optional here."},
         },
     }
     answer = {
@@ -117,7 +130,66 @@ def _door_schemas() -> dict[str, Schema]:
                                                             "let in (or left)."},
             "exited_people": {"type": "integer", "minimum": 0,
                               "description": "Left through an exit by this request."},
+            "conflict": {"type": ["string", "null"], "enum": [*CONFLICTS, None],
+                         "description": "Only with a `scan_id`: " + "; ".join(
+                             f"`{key}`: {text}" for key, text in CONFLICTS.items())},
+            "repeated": {"type": "boolean", "description": "Only with a `scan_id`: true when "
+                         "this scan_id was made before; the stored answer, nothing admitted."},
         },
+        "additionalProperties": False,
+    }
+    batch_item = {
+        "type": "object",
+        "required": ["scan_id", "event_id", "scanned_at"],
+        "properties": {
+            "scan_id": SCAN_ID,
+            "kind": {"type": "string", "enum": ["scan", "walk_in", "walk_out"],
+                     "default": "scan", "description": "`walk_in`: people without a ticket "
+                     "let in (`people`); `walk_out`: people leaving without a ticket scanned."},
+            "code": checkin["properties"]["code"],
+            "ticket_id": checkin["properties"]["ticket_id"],
+            "event_id": {"type": "integer"},
+            "session_id": _NULLABLE_ID,
+            "checkpoint_id": _NULLABLE_ID,
+            "people": {"type": ["integer", "null"], "minimum": 1},
+            "scanned_at": {**TIME, "description": "When the device scanned, by its clock: ISO "
+                                                  "8601 with an offset or Z."},
+            "offline": {"type": "boolean", "default": True, "description": "The device "
+                        "decided without the network (and let the people in): admitted at "
+                        "`scanned_at`, never refused for the safety cap; what the server finds "
+                        "different is a `conflict`. false: an ordinary scan sent late."},
+            "override": {"type": "boolean", "default": False},
+            "direction": {"type": "string", "enum": ["in", "out"], "default": "in"},
+        },
+    }
+    batch_result = {
+        "type": "object",
+        "required": ["scan_id", "status", "result", "conflict", "message"],
+        "properties": {
+            "scan_id": {"type": ["string", "null"]},
+            "status": {"type": "string", "enum": ["recorded", "repeated", "invalid"],
+                       "description": "`recorded` now; `repeated`: this scan_id was recorded "
+                       "before (its stored answer, nothing done again); `invalid`: see `errors`, "
+                       "nothing recorded (fix and send again)."},
+            "result": {"type": ["string", "null"], "enum": [*RESULTS, None]},
+            "conflict": {"type": ["string", "null"], "enum": [*CONFLICTS, None]},
+            "message": {"type": "string"},
+            "errors": {"type": "object", "additionalProperties": {"type": "string"}},
+            "answer": ref("CheckinAnswer"),
+        },
+        "additionalProperties": False,
+    }
+    batch = {
+        "type": "object",
+        "required": ["scans"],
+        "properties": {"scans": {"type": "array", "maxItems": 100,
+                                 "items": ref("CheckinBatchItem")}},
+    }
+    batch_answer = {
+        "type": "object",
+        "required": ["results"],
+        "properties": {"results": {"type": "array", "items": ref("CheckinBatchResult"),
+                                   "description": "One per scan, in the order sent."}},
         "additionalProperties": False,
     }
     previous = {
@@ -211,6 +283,8 @@ def _door_schemas() -> dict[str, Schema]:
     }
     return {"DoorTicket": ticket, "CheckinInput": checkin, "CheckinAnswer": answer,
             "PreviousAdmission": previous, "TallyCount": named_count, "Attendance": figures,
+            "CheckinBatch": batch, "CheckinBatchItem": batch_item,
+            "CheckinBatchResult": batch_result, "CheckinBatchAnswer": batch_answer,
             "WalkInInput": walk_in, "WalkOutInput": walk_out, "TallyBump": bump, "TicketList": tickets, "Undone": undone}
 
 
@@ -243,10 +317,23 @@ def part() -> dict[str, Any]:
             "checkIn", "Scan a ticket at the door",
             {"200": json_body(ref("CheckinAnswer"), "Every answer of a scan, an unknown code "
                                                     "too."),
-             "404": json_body(ref("Error"), "No such event."), "422": invalid},
+             "404": json_body(ref("Error"), "No such event."), "422": invalid,
+             "409": json_body(ref("Error"), "`scan_in_flight`: the same scan_id is being made "
+                                            "by another request; send it again shortly.")},
             description="One transaction per scan; two devices scanning one ticket at the same "
                         "instant let it in once. Messages follow `?lang=`.",
             body="CheckinInput")},
+        "/checkins/batch": {"post": _door_operation(
+            "checkInBatch", "Send queued scans (after being offline)",
+            {"200": json_body(ref("CheckinBatchAnswer"), "Each scan answered in the order sent; "
+                              "a bad one is `invalid` and never fails the others."),
+             "422": json_body(ref("ValidationErrors"), "The body is not {\"scans\": [...]}, "
+                              "or holds more than 100 scans.")},
+            description="Each scan is made once per (account, scan_id), however often it is "
+                        "sent: a batch sent again after a lost answer records nothing twice. "
+                        "Offline scans are admitted at their `scanned_at`; conflicts with what "
+                        "the server knows are answered per scan (`conflict`).",
+            body="CheckinBatch")},
         "/checkins/{admission_id}/undo": {"post": _door_operation(
             "undoCheckIn", "Take back a mistaken admission",
             {"200": json_body(ref("Undone"), "Undone, and written in the audit log."),

@@ -156,6 +156,24 @@ class ScanAnswer:
     exited_people: int = 0  # left through an exit by this scan (Result.EXITED)
 
 
+@dataclass(frozen=True)
+class Scanned:
+    """When a scan happened: now, or by the device's clock for a scan it decided without the
+    network (`offline`, services/door/sync.py). The time rules are judged at that moment, the
+    admission is written with it, and an offline scan is never refused for the safety cap: the
+    people are in already."""
+
+    at: datetime | None = None
+    offline: bool = False
+
+    @property
+    def moment(self) -> datetime:
+        return self.at or utcnow()
+
+
+NOW = Scanned()
+
+
 # --- reading a scan ---------------------------------------------------------------------------
 
 
@@ -249,14 +267,16 @@ def _admit_and_record(admit):
         insert(_admission)
         .from_select(
             ["event_id", "session_id", "checkpoint_id", "registration_id", "kind", "people",
-             "at", "by_id"],
+             "at", "by_id", "offline"],
             # Names apart from the registration's columns, which an UPDATE would take as SET
             # values.
             select(bindparam("to_event", type_=Integer), bindparam("to_session", type_=Integer),
                    bindparam("to_checkpoint", type_=Integer), taken.c.id,
                    bindparam("to_kind", type_=_admission.c.kind.type),
                    bindparam("n", type_=Integer),
-                   bindparam("at", type_=_admission.c.at.type), bindparam("to_by", type_=Integer))
+                   bindparam("to_at", type_=_admission.c.at.type),
+                   bindparam("to_by", type_=Integer),
+                   bindparam("to_offline", type_=_admission.c.offline.type))
             .select_from(taken), include_defaults=False)  # the table's defaults fill the rest
         .returning(_admission.c.id)
         .add_cte(taken)
@@ -333,7 +353,8 @@ def _scene(connection: Connection, ticket: tuple[str, object], event_id: int,
 def redeem(raw: str | None, *, event_id: int, session_id: int | None,
            checkpoint_id: int | None, people: int | None, staff: User,
            ticket_id: int | None = None, override: bool = False,
-           direction: str = "in") -> ScanAnswer:
+           direction: str = "in", at: datetime | None = None,
+           offline: bool = False) -> ScanAnswer:
     """Answer one scan and, when the ticket is good, let its people in. `people` None means all
     of the party still outside (at a station: those who came in, or the whole party).
 
@@ -341,7 +362,10 @@ def redeem(raw: str | None, *, event_id: int, session_id: int | None,
     earlier answer). `override`: staff deliberately let in a ticket whose session is not open
     for admission now (another day, or before its window) or past the safety cap: recorded in the
     audit log. `direction` "out" at a checkpoint counting both ways (at an exit, always): the
-    party leaves, services/door/occupancy.py."""
+    party leaves, services/door/occupancy.py. `at` and `offline`: a scan the device decided
+    without the network, at its own clock's `at` (see Scanned; services/door/sync.py settles
+    what the server finds different)."""
+    scanned = Scanned(at, offline)
     if people is not None and not is_count(people, MAX_PEOPLE):
         raise ValidationFailed({"people": _("Admit 1 to %(n)d people.", n=MAX_PEOPLE)})
     ticket = ("ticket_id", ticket_id) if ticket_id is not None else ("code", read_code(raw))
@@ -351,10 +375,10 @@ def redeem(raw: str | None, *, event_id: int, session_id: int | None,
             scene = _scene(connection, ticket, event_id, session_id, checkpoint_id, staff)
             refusal = _refusal(scene, event_id, session_id)
             if occupancy.is_exit(scene.direction, direction):
-                return _exit(connection, scene, event_id, people, staff, refusal)
+                return _exit(connection, scene, event_id, people, staff, refusal, scanned)
             overridden = None
             if refusal is None:
-                overridden = _out_of_hours(scene)
+                overridden = _out_of_hours(scene, scanned.moment)
                 if overridden is not None and not override:
                     return overridden
             if refusal is not None:
@@ -363,9 +387,10 @@ def redeem(raw: str | None, *, event_id: int, session_id: int | None,
                 raise ValidationFailed({"people": _(
                     "This ticket is for %(n)d people.", n=scene.party_size)})
             if scene.position != 0:
-                answer = _visit(connection, scene, event_id, people, staff)
+                answer = _visit(connection, scene, event_id, people, staff, scanned)
             else:
-                answer = _enter(connection, scene, event_id, people, staff, lost_race, override)
+                answer = _enter(connection, scene, event_id, people, staff, lost_race, override,
+                                scanned)
             if answer is not None:
                 if overridden is not None and answer.admission_id is not None:
                     _record_override(scene, overridden, answer, staff)
@@ -406,14 +431,13 @@ def _right_session(scene: Row, session_id: int | None) -> bool:
     return session_id is None or scene.session_id == session_id
 
 
-def _out_of_hours(scene: Row) -> ScanAnswer | None:
+def _out_of_hours(scene: Row, now: datetime) -> ScanAnswer | None:
     """A good ticket of the right session that the door does not admit now, or None. The door
     admits from its admission window (Event.admission_opens_minutes before the start) to the end
     of the day (Shanghai) on which the session ends: late-comers that day are let in, a
     multi-day session on each of its days. Before the window it is `not_yet_open` on the day of
     the window, `wrong_day` on an earlier one; after the session's last day, `wrong_day`. Staff
-    may override (redeem's `override`)."""
-    now = utcnow()
+    may override (redeem's `override`). `now`: when the scan happened."""
     today = to_local(now).date()
     opens = scene.starts_at - timedelta(minutes=scene.admission_opens_minutes)
     if today > to_local(scene.ends_at).date() or (
@@ -436,32 +460,35 @@ def _record_override(scene: Row, refused: ScanAnswer, answer: ScanAnswer, staff:
 
 
 def _enter(connection: Connection, scene: Row, event_id: int, people: int | None, staff: User,
-           lost_race: bool, override: bool = False) -> ScanAnswer | None:
+           lost_race: bool, override: bool = False, scanned: Scanned = NOW
+           ) -> ScanAnswer | None:
     """Let people in at the entrance; None when another phone got there first (read again)."""
     remaining = scene.party_size - scene.admitted_people
-    cap = occupancy.cap_of(event_id, scene.session_id, scene.event_cap, scene.session_cap)
+    cap = None if scanned.offline else occupancy.cap_of(
+        event_id, scene.session_id, scene.event_cap, scene.session_cap)
     if remaining <= 0:
         if scene.allow_reentry and not lost_race:
             return _reenter(connection, scene, event_id, people or scene.party_size, staff, cap,
-                            override)
+                            override, scanned)
         return _already(scene)
     if people is not None and people > remaining:
         raise ValidationFailed({"people": _(
             "Only %(n)d of this party are still to come in.", n=remaining)})
     n = people or remaining
-    row = _admission_row(scene, event_id, AdmissionKind.ENTRY, n, staff)
+    row = _admission_row(scene, event_id, AdmissionKind.ENTRY, n, staff, scanned)
     over = override and cap is not None and occupancy.over(connection, cap, n)
     room = cap.params(n) if cap is not None and not override else {}
     if _one_statement_writes():
         with occupancy.counting(connection, event_id if room else None):
             admission_id = connection.execute(
                 _ADMIT_AND_RECORD_IF_ROOM if room else _ADMIT_AND_RECORD, {
-                    "registration_id": row["registration_id"], "n": n, "at": row["at"],
+                    "registration_id": row["registration_id"], "n": n, "at": utcnow(),
+                    "to_at": row["at"],
                     "to_event": event_id, "to_session": row["session_id"],
                     "to_checkpoint": row["checkpoint_id"], "to_kind": row["kind"],
-                    "to_by": row["by_id"], **room}).scalar()
+                    "to_by": row["by_id"], "to_offline": row["offline"], **room}).scalar()
     elif connection.execute(_ADMIT_IF_ROOM if room else _ADMIT, {
-            "registration_id": scene.registration_id, "n": n, "at": row["at"],
+            "registration_id": scene.registration_id, "n": n, "at": utcnow(),
             **room}).rowcount == 1:
         admission_id = connection.execute(_RECORD, row).scalar_one()
     else:
@@ -481,9 +508,9 @@ def _enter(connection: Connection, scene: Row, event_id: int, people: int | None
 
 
 def _reenter(connection: Connection, scene: Row, event_id: int, people: int,
-             staff: User, cap: occupancy.Cap | None = None, override: bool = False
-             ) -> ScanAnswer:
-    row = _admission_row(scene, event_id, AdmissionKind.REENTRY, people, staff)
+             staff: User, cap: occupancy.Cap | None = None, override: bool = False,
+             scanned: Scanned = NOW) -> ScanAnswer:
+    row = _admission_row(scene, event_id, AdmissionKind.REENTRY, people, staff, scanned)
     over = override and cap is not None and occupancy.over(connection, cap, people)
     if cap is not None and not override:
         with occupancy.counting(connection, event_id):
@@ -507,22 +534,23 @@ def _over_capacity(connection: Connection, scene: Row, cap: occupancy.Cap) -> Sc
 
 
 def _exit(connection: Connection, scene: Row, event_id: int, people: int | None, staff: User,
-          refusal: ScanAnswer | None) -> ScanAnswer:
+          refusal: ScanAnswer | None, scanned: Scanned = NOW) -> ScanAnswer:
     """A ticket scanned at an exit: its people leave, whatever the ticket's status now (they
     came in); an unknown code or another event's ticket answers as at the entrance."""
     if refusal is not None and refusal.result in (Result.UNKNOWN, Result.WRONG_EVENT):
         return refusal
-    leaving = occupancy.leave(connection, scene, event_id, people, staff.id)
+    leaving = occupancy.leave(connection, scene, event_id, people, staff.id,
+                              at=scanned.moment, offline=scanned.offline)
     return _answer(Result.EXITED, ticket_view(scene), leaving.message,
                    remaining=max(scene.party_size - scene.admitted_people, 0),
                    admission_id=leaving.admission_id, exited=leaving.people)
 
 
 def _visit(connection: Connection, scene: Row, event_id: int, people: int | None,
-           staff: User) -> ScanAnswer:
+           staff: User, scanned: Scanned = NOW) -> ScanAnswer:
     """One visit per ticket per station; the unique index decides between racing phones."""
     n = people or scene.admitted_people or scene.party_size
-    row = _admission_row(scene, event_id, AdmissionKind.VISIT, n, staff)
+    row = _admission_row(scene, event_id, AdmissionKind.VISIT, n, staff, scanned)
     try:
         admission_id = connection.execute(_RECORD, row).scalar_one()
     except IntegrityError:
@@ -536,10 +564,11 @@ def _visit(connection: Connection, scene: Row, event_id: int, people: int | None
 
 
 def _admission_row(scene: Row, event_id: int, kind: AdmissionKind, people: int,
-                   staff: User) -> dict[str, Any]:
+                   staff: User, scanned: Scanned = NOW) -> dict[str, Any]:
     return {"event_id": event_id, "session_id": scene.session_id,
             "checkpoint_id": scene.checkpoint_id, "registration_id": scene.registration_id,
-            "kind": kind, "people": people, "at": utcnow(), "by_id": staff.id}
+            "kind": kind, "people": people, "at": scanned.moment, "by_id": staff.id,
+            "offline": scanned.offline}
 
 
 def _already(scene: Row) -> ScanAnswer:

@@ -145,11 +145,13 @@ def _check_session(event_id: int, session_id: int | None) -> None:
 
 def walk_in(event_id: int, session_id: int | None, people: int, staff: User,
             name: str | None = None, phone: str | None = None, *,
-            override: bool = False) -> ScanAnswer:
+            override: bool = False, at: datetime | None = None,
+            offline: bool = False) -> ScanAnswer:
     """People without a ticket, let in on the spot: counted anonymously (+1, +N), or with a name
     and a mobile when they give them. No session given: the one running today (Shanghai).
     Under a safety cap, refused (`over_capacity`) when they would pass it, unless `override`
-    (audited): services/door/occupancy.py."""
+    (audited): services/door/occupancy.py. `at` and `offline`: counted by a device without the
+    network, at its clock's `at` (services/door/sync.py); never refused for the cap then."""
     event = door_event(event_id, staff)
     errors: dict[str, str] = {}
     if not is_count(people, MAX_WALK_IN):
@@ -168,9 +170,9 @@ def walk_in(event_id: int, session_id: int | None, people: int, staff: User,
         raise ValidationFailed(errors)
     entrance = event.entrance
     row = dict(event_id=event.id, session_id=session_id, checkpoint_id=entrance.id,
-               registration_id=None, kind=AdmissionKind.WALK_IN, people=people, at=utcnow(),
-               by_id=staff.id, name=name, phone=mobile)
-    cap = occupancy.session_cap(event, session_id)
+               registration_id=None, kind=AdmissionKind.WALK_IN, people=people,
+               at=at or utcnow(), by_id=staff.id, name=name, phone=mobile, offline=offline)
+    cap = None if offline else occupancy.session_cap(event, session_id)
     over = override and cap is not None and occupancy.over(db.session, cap, people)
     if cap is not None and not override:
         with occupancy.counting(db.session, event.id):

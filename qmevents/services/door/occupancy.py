@@ -312,7 +312,8 @@ class Leaving:
     message: str
 
 
-def leave(connection, scene, event_id: int, people: int | None, by_id: int) -> Leaving:
+def leave(connection, scene, event_id: int, people: int | None, by_id: int, *,
+          at: datetime | None = None, offline: bool = False) -> Leaving:
     """A ticket's people leave through an exit: those of the party inside (or `people` of them).
     One conditional INSERT: two phones scanning the party out at once count it out once."""
     inside = party_inside_now(connection, scene.registration_id)
@@ -323,7 +324,7 @@ def leave(connection, scene, event_id: int, people: int | None, by_id: int) -> L
     admission_id = None
     if inside:
         row = exit_row(event_id, scene.session_id, scene.checkpoint_id, scene.registration_id,
-                       n, by_id, utcnow())
+                       n, by_id, at or utcnow(), offline)
         with counting(connection, event_id):
             admission_id = record_if(connection, row, party_inside(scene.registration_id) >= n)
         connection.commit()

@@ -22,6 +22,7 @@ from ...models import Answer, Event, EventSession, Question, QuestionKind, Regis
 from ...timeutil import SHANGHAI, to_local
 from ..identity import mask_id_number, mask_mobile
 from ..registrations import registrants as registrant_rules
+from ..reporting import offline
 from ..reporting.dashboards import Dashboard, DashboardLine
 from ..reporting.reports import Attendance, EventReport
 
@@ -142,6 +143,7 @@ def report_document(report: EventReport) -> Document:
         (_("Survey answers"), report.satisfaction.answers),
         (_("Average stars (out of 5)"), report.satisfaction.average),
         (_("Would come again"), Share(report.satisfaction.come_again_share)),
+        *_offline_summary(report.event_id),
     ]
     sessions = Table("sessions", _("Sessions"), [
         Column(_("Starts"), Kind.DATETIME), Column(_("Ends"), Kind.DATETIME),
@@ -164,6 +166,15 @@ def report_document(report: EventReport) -> Document:
         tables=[sessions, checkpoints, tallies, arrivals],
         charts=[Chart(_("Arrivals per 15 minutes"), "arrivals", 1)] if report.arrivals else [],
     )
+
+
+def _offline_summary(event_id: int) -> list[tuple[str, object]]:
+    """Scans door devices decided offline, and the conflicts of their sync, once there are any
+    (services/reporting/offline.py; the report page lists each conflict)."""
+    scans = offline.offline_scans(event_id)
+    if not scans.offline:
+        return []
+    return [(_("Offline scans"), scans.offline), (_("Offline scan conflicts"), scans.conflicts)]
 
 
 def _figures_state(report: EventReport) -> str:
