@@ -137,8 +137,9 @@ export class Tallies {
 
 /** Walk-ins: +1, +N and a named walk-in (name and phone optional). */
 export class WalkIns {
-  constructor(root, config, text, onAdmitted) {
+  constructor(root, config, text, onAdmitted, offline = null) {
     this.root = root;
+    this.offline = offline; // door/offline.js: +1 and +N are queued when the server is away
     this.config = config;
     this.text = text;
     this.onAdmitted = onAdmitted;
@@ -180,6 +181,18 @@ export class WalkIns {
     const payload = { ...body };
     if (this.config.sessionId) payload.session_id = this.config.sessionId;
     const result = await call("POST", this.config.urls.walkIns, payload);
+    if ((result.status === 0 || result.status >= 500) && this.offline) {
+      if (body.name || body.phone) {
+        this.message.textContent = this.config.offline.named_offline;
+        return;
+      }
+      if ((await this.offline.queueCount("walk_in", payload)).queued) {
+        this.message.textContent = "";
+        this.onAdmitted({ admitted_people: body.people, people: body.people, name: "",
+          offline: true });
+        return;
+      }
+    }
     if (!result.ok) {
       this.message.textContent = failure(result, this.text);
       return;
