@@ -29,7 +29,7 @@ class Door {
     this.fieldInUse = false;
     this.fieldRepeats = new RepeatFilter();
     this.cameraRepeats = new RepeatFilter();
-    this.last = null; // {id, at, label} of the last admission, for "undo"
+    this.last = null; // {id, scanId, at, label} of the last admission, for "undo"
     this.overlay = new Overlay($("#door-answer"), text, {
       onClose: () => this.afterAnswer(),
       onFewer: (view) => this.offerFewer(view),
@@ -307,10 +307,13 @@ class Door {
   }
 
   remember(answer) {
-    if (!answer.admission_id) return;
+    // Decided on this phone: undone by its scan_id (taken out of the queue, or by the admission
+    // the server made of it once sent).
+    const scanId = answer.offline ? answer.scan_id : null;
+    if (!answer.admission_id && !scanId) return;
     const name = answer.ticket ? answer.ticket.name : answer.name;
     const label = [name, people(text, answer.admitted_people || 0)].filter(Boolean).join(" · ");
-    this.last = { id: answer.admission_id, at: Date.now(), label };
+    this.last = { id: answer.admission_id, scanId, at: Date.now(), label };
     this.updateUndo();
     clearTimeout(this.undoTimer);
     this.undoTimer = setTimeout(() => this.updateUndo(), config.undoSeconds * 1000 + 50);
@@ -324,9 +327,21 @@ class Door {
 
   async undo() {
     if (!this.last) return;
-    const { id, label } = this.last;
+    const { scanId, label } = this.last;
+    let { id } = this.last;
     this.undoButton.disabled = true;
-    const result = await call("POST", fill(config.urls.undo, { id }));
+    if (scanId) {
+      const withdrawn = await this.offline.withdraw(scanId);
+      if (withdrawn.withdrawn) {
+        this.last = null;
+        this.showLocal("wait", text.undone, label);
+        this.updateUndo();
+        return;
+      }
+      id = withdrawn.admissionId;
+    }
+    const result = id ? await call("POST", fill(config.urls.undo, { id }))
+      : { ok: false, status: 0, data: null, offline: true };
     if (result.ok) {
       this.last = null;
       this.showLocal("wait", text.undone, label);

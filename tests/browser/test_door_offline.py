@@ -279,3 +279,44 @@ def test_the_kiosk_decides_offline_and_sends_later(app, factory, phone):
     phone.context.set_offline(False)
     wait_until(phone, "window.qmKiosk.offline.pending === 0", timeout=20)
     assert admitted(app, scene.codes["张伟"]) == 2
+
+
+def test_an_answer_later_than_2500_ms_is_decided_here_and_recorded_once(app, offline_phone):
+    phone, scene = offline_phone
+    late = []
+
+    def too_slow(route):
+        # The scan reaches the server and is recorded; its answer never comes back in time.
+        late.append(route.fetch())
+
+    phone.route("**/api/v1/checkins", too_slow)
+    seen = scan_field(phone, scene.codes["王芳"])
+    assert (seen["tone"], seen["count"]) == ("ok", "3人")
+    assert phone.locator("#door-answer [data-part=offline]").is_visible()
+    assert len(late) == 1 and late[0].status == 200
+    phone.unroute("**/api/v1/checkins")
+    assert len(scans_of(app, scene.event_id)) == 1 and admitted(app, scene.codes["王芳"]) == 3
+    # The queue sends the same scan_id again: a repeat, nothing admitted twice.
+    wait_until(phone, "window.qmDoor.offline.pending === 0", timeout=20)
+    scans = scans_of(app, scene.event_id)
+    assert len(scans) == 1 and scans[0].conflict is None
+    assert admitted(app, scene.codes["王芳"]) == 3
+
+
+def test_an_admission_decided_offline_can_be_undone_before_it_is_sent(app, offline_phone):
+    phone, scene = offline_phone
+    phone.context.set_offline(True)
+    wait_until(phone, "!window.qmDoor.offline.online")
+    assert scan_field(phone, scene.codes["李强"])["count"] == "1人"
+    dismiss(phone)
+    assert door_state(phone)["pending"] == 1
+    phone.click("#door-undo")
+    assert answer(phone)["title"] == zh(app, "Admission undone")
+    dismiss(phone)
+    assert door_state(phone)["pending"] == 0
+    # Let in again (the phone forgot the undone admission), then sent once the network is back.
+    assert scan_field(phone, scene.codes["李强"])["count"] == "1人"
+    dismiss(phone)
+    phone.context.set_offline(False)
+    wait_until(phone, "window.qmDoor.offline.pending === 0", timeout=20)
+    assert len(scans_of(app, scene.event_id)) == 1 and admitted(app, scene.codes["李强"]) == 1

@@ -61,6 +61,7 @@ export class OfflineDoor {
     this.timer = 0;
     this.busy = null;
     this.store = null;
+    this.sent = new Map(); // scan_id → the admission the server made of it (for undo)
     this.ready = this.start();
   }
 
@@ -193,7 +194,7 @@ export class OfflineDoor {
     const item = this.item(kind, payload, new Date().toISOString());
     item.people = payload.people || 1;
     const queued = await this.enqueue(item);
-    return { queued, people: item.people, offline: true };
+    return { queued, people: item.people, offline: true, scan_id: item.scan_id };
   }
 
   item(kind, body, scannedAt) {
@@ -281,12 +282,33 @@ export class OfflineDoor {
       return answer("already_admitted", ticket, message);
     }
     const people = Math.min(body.people || remaining, remaining);
+    item.local = { people }; // what this phone counted; not sent
     if (!(await this.enqueue(item))) return answer("unknown", null, words.no_list, { unchecked: true });
     await this.store.putTicket({ ...record, local_people: local + people, local_at: Date.now() });
     ticket.admitted_people = inside + people;
     const left = remaining - people;
     return answer("admitted", ticket, left ? format(words.admit_some, { n: people, left })
-      : format(words.admit, { n: people }), { admitted_people: people, remaining_people: left });
+      : format(words.admit, { n: people }),
+      { admitted_people: people, remaining_people: left, scan_id: item.scan_id });
+  }
+
+  /** Undo a scan decided here: out of the queue while it waits ({withdrawn: true}), else the
+   * admission the server made of it ({admissionId}), else {} (not known on this page). */
+  async withdraw(scanId) {
+    const item = await this.store.take(scanId);
+    if (item) {
+      if (item.ticket_id && item.local) {
+        const record = await this.store.ticketById(this.eventId, item.ticket_id);
+        if (record) {
+          await this.store.putTicket({ ...record, local_at: null,
+            local_people: Math.max(0, (record.local_people || 0) - item.local.people) });
+        }
+      }
+      this.pending = await this.store.pending();
+      this.emit();
+      return { withdrawn: true };
+    }
+    return this.sent.has(scanId) ? { admissionId: this.sent.get(scanId) } : {};
   }
 
   // --- the queue ----------------------------------------------------------------------------
@@ -299,7 +321,7 @@ export class OfflineDoor {
     for (;;) {
       const items = await this.store.oldest(BATCH_SIZE);
       if (!items.length) break;
-      const scans = items.map(({ seq, ...item }) => item);
+      const scans = items.map(({ seq, local, ...item }) => item);
       const result = await call("POST", this.config.urls.batch, { scans }, { timeout: 30000 });
       if (unanswered(result)) {
         this.setOnline(false);
@@ -329,13 +351,16 @@ export class OfflineDoor {
     const byId = new Map(results.map((r) => [r.scan_id, r]));
     for (const item of items) {
       const answer = byId.get(item.scan_id);
+      if (answer && answer.answer && answer.answer.admission_id) {
+        this.sent.set(item.scan_id, answer.answer.admission_id);
+      }
       if (!answer || !ANSWERED.has(answer.status) || item.kind !== "scan" || !item.ticket_id) {
         continue;
       }
       const record = await this.store.ticketById(this.eventId, item.ticket_id);
       if (!record || !record.local_people) continue;
       const server = answer.answer && answer.answer.ticket;
-      const counted = item.people || record.local_people;
+      const counted = item.local ? item.local.people : record.local_people;
       await this.store.putTicket({ ...record,
         local_people: Math.max(0, record.local_people - counted),
         admitted_people: server && Number.isInteger(server.admitted_people)

@@ -186,10 +186,11 @@ export class WalkIns {
         this.message.textContent = this.config.offline.named_offline;
         return;
       }
-      if ((await this.offline.queueCount("walk_in", payload)).queued) {
+      const queued = await this.offline.queueCount("walk_in", payload);
+      if (queued.queued) {
         this.message.textContent = "";
         this.onAdmitted({ admitted_people: body.people, people: body.people, name: "",
-          offline: true });
+          offline: true, scan_id: queued.scan_id });
         return;
       }
     }

@@ -137,6 +137,20 @@ export class Store {
     });
   }
 
+  /** The queued scan `scanId`, taken out of the queue (null when it is no longer there). */
+  async take(scanId) {
+    if (!this.ok) return null;
+    let item = null;
+    await this.run("queue", "readwrite", (tx) => {
+      const store = tx.objectStore("queue");
+      store.get(scanId).onsuccess = (event) => {
+        item = event.target.result || null;
+        if (item) store.delete(scanId);
+      };
+    });
+    return item;
+  }
+
   async pending() {
     if (!this.ok) return 0;
     return promised(this.db.transaction("queue").objectStore("queue").count());
