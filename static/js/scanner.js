@@ -51,7 +51,7 @@ class Door {
     this.walkIns = new WalkIns($("#door-walkins"), config, text, (answer) => this.showWalkIn(answer),
       this.offline);
     this.search = new Search($("#door-search"), config, text,
-      (ticketId, count) => this.submitTicket(ticketId, "search", count));
+      (ticketId, count) => this.submitTicket(ticketId, "search", count), this.offline);
     this.camera = new Camera($("#door-video"), {
       vendorUrl,
       text,

@@ -321,3 +321,23 @@ def test_an_admission_decided_offline_can_be_undone_before_it_is_sent(app, offli
     phone.context.set_offline(False)
     wait_until(phone, "window.qmDoor.offline.pending === 0", timeout=20)
     assert len(scans_of(app, scene.event_id)) == 1 and admitted(app, scene.codes["李强"]) == 1
+
+
+def test_offline_the_search_finds_a_family_on_the_phones_list(app, offline_phone):
+    phone, scene = offline_phone
+    phone.context.set_offline(True)
+    wait_until(phone, "!window.qmDoor.offline.online")
+    phone.click("#door-search summary")
+    for query, name in (("1234", "王*"), ("王芳", "王*")):
+        phone.fill("#door-q", query)
+        phone.press("#door-q", "Enter")
+        phone.wait_for_selector(".search-result [data-admit]")
+        assert phone.locator(".search-result [data-name]").all_inner_texts() == [name]
+    shot(phone, "door-offline-search")
+    phone.click(".search-result [data-admit]")
+    seen = answer(phone)
+    assert (seen["tone"], seen["count"]) == ("ok", "3人")
+    dismiss(phone)
+    phone.context.set_offline(False)
+    wait_until(phone, "window.qmDoor.offline.pending === 0", timeout=20)
+    assert admitted(app, scene.codes["王芳"]) == 3

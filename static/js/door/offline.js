@@ -311,6 +311,28 @@ export class OfflineDoor {
     return this.sent.has(scanId) ? { admissionId: this.sent.get(scanId) } : {};
   }
 
+  /** The tickets of the phone's list a search finds: the phone number's last four digits, or a
+   * name that fits the list's masked one (王*明: the first and last characters, 王*: two). */
+  async search(query) {
+    await this.ready;
+    const q = String(query || "").trim();
+    if (!this.store.ok || q.length < 2) return [];
+    const byPhone = /^\d{4}$/.test(q);
+    const chars = Array.from(q);
+    const fits = (masked) => {
+      const m = Array.from(masked || "");
+      if (!m.length || m[0] !== chars[0]) return false;
+      return m.length >= 3 ? chars.length >= 3 && chars.at(-1) === m.at(-1) : chars.length === 2;
+    };
+    const found = (await this.store.ticketsOf(this.eventId)).filter((record) =>
+      (!this.config.sessionId || record.session_id === this.config.sessionId)
+      && (byPhone ? record.phone_tail === q : fits(record.name)));
+    return found.slice(0, 20).map((record) => ({ ticket_id: record.ticket_id,
+      name: record.name, phone_masked: record.phone_tail ? `****${record.phone_tail}` : "",
+      party_size: record.party_size, status: record.status, session_id: record.session_id,
+      admitted_people: (record.admitted_people || 0) + (record.local_people || 0) }));
+  }
+
   // --- the queue ----------------------------------------------------------------------------
 
   /** Send the waiting scans, oldest first, 50 at a time. True when the server answered. */

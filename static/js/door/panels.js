@@ -207,8 +207,9 @@ export class WalkIns {
 
 /** Search by name or the last four digits of the phone; each match has its admit button. */
 export class Search {
-  constructor(root, config, text, admit) {
+  constructor(root, config, text, admit, offline = null) {
     this.root = root;
+    this.offline = offline; // door/offline.js: without a network, the phone's ticket list
     this.config = config;
     this.text = text;
     this.admit = admit;
@@ -240,6 +241,13 @@ export class Search {
     url.searchParams.set("q", q);
     if (this.config.sessionId) url.searchParams.set("session_id", this.config.sessionId);
     const result = await call("GET", url.href);
+    if ((result.status === 0 || result.status >= 500) && this.offline) {
+      // No network: the phone's list, by the phone's last four digits or the masked name.
+      const tickets = await this.offline.search(q);
+      this.message.textContent = tickets.length ? "" : this.text.search_none;
+      this.list.replaceChildren(...tickets.map((ticket) => this.item(ticket)));
+      return;
+    }
     if (!result.ok || !result.data) {
       this.message.textContent = failure(result, this.text);
       return;

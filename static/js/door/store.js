@@ -108,6 +108,12 @@ export class Store {
     await this.run("tickets", "readwrite", (tx) => tx.objectStore("tickets").put(record));
   }
 
+  async ticketsOf(eventId) {
+    if (!this.ok) return [];
+    const store = this.db.transaction("tickets").objectStore("tickets");
+    return promised(store.getAll(IDBKeyRange.bound([eventId, -Infinity], [eventId, Infinity])));
+  }
+
   async countTickets(eventId) {
     if (!this.ok) return 0;
     const store = this.db.transaction("tickets").objectStore("tickets");
