@@ -333,6 +333,7 @@ def test_offline_the_search_finds_a_family_on_the_phones_list(app, offline_phone
         phone.press("#door-q", "Enter")
         phone.wait_for_selector(".search-result [data-admit]")
         assert phone.locator(".search-result [data-name]").all_inner_texts() == [name]
+    phone.locator(".search-result").scroll_into_view_if_needed()
     shot(phone, "door-offline-search")
     phone.click(".search-result [data-admit]")
     seen = answer(phone)

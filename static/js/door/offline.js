@@ -99,7 +99,10 @@ export class OfflineDoor {
     this.tick();
   }
 
-  setOnline(online) {
+  setOnline(answered) {
+    // An answer that left before the phone lost its network is no sign of it: the browser's own
+    // "offline" wins.
+    const online = answered && navigator.onLine !== false;
     if (this.online === online) return;
     this.online = online;
     this.emit();
