@@ -421,7 +421,9 @@ export class StatusBar {
       const list = document.createElement("ul");
       list.append(...notes.slice(0, 5).map((r) => {
         const li = document.createElement("li");
-        li.textContent = r.message || r.conflict || r.status;
+        const ticket = r.answer && r.answer.ticket;
+        li.textContent = [ticket && ticket.name, r.message || r.conflict || r.status]
+          .filter(Boolean).join("：");
         return li;
       }));
       note.replaceChildren(title, list);
