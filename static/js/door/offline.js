@@ -423,7 +423,7 @@ export class StatusBar {
         const li = document.createElement("li");
         const ticket = r.answer && r.answer.ticket;
         li.textContent = [ticket && ticket.name, r.message || r.conflict || r.status]
-          .filter(Boolean).join("：");
+          .filter(Boolean).join(" · ");
         return li;
       }));
       note.replaceChildren(title, list);
