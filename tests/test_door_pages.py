@@ -164,7 +164,11 @@ def test_the_page_hands_its_script_ids_addresses_and_words(scene, client):
         "attendance": f"{event}/attendance?session_id={scene.session_id}",
         "walkIns": f"{event}/walk-ins", "walkOuts": f"{event}/walk-outs", "bump": f"{event}/tallies/{{id}}/bump",
         "search": f"{event}/search", "vendor": "/static/vendor/",
+        # The door by itself (static/js/door/offline.js): its ticket list and its queue's batch.
+        "doorList": f"{event}/door-list", "batch": "/api/v1/checkins/batch",
     }
+    assert config["checkpointDirection"] == "in" and config["station"] is False
+    assert config["offline"]["offline"] == "Offline"
     assert config["undoSeconds"] == 300
     assert config["text"]["results"]["already_admitted"] == "Already admitted"
 

@@ -166,3 +166,35 @@ def party_line(inside: int, total: int, remaining: int) -> str:
             .replace("%(inside)s", str(inside))
             .replace("%(total)s", people(total))
             .replace("%(remaining)s", str(max(remaining, 0))))
+
+
+def offline_text() -> dict[str, str]:
+    """The words of the door by itself (static/js/door/offline.js): its status line, the badge
+    of an answer decided on the phone, and the phone's own answers. Templates keep their
+    %(name)s for the script to fill; the server's own sentences are reused where they fit."""
+    return {
+        "online": _("Online"),
+        "offline": _("Offline"),
+        "pending": _("%(n)s to sync"),
+        "age_s": _("List updated %(n)s s ago"),
+        "age_min": _("List updated %(n)s min ago"),
+        "age_h": _("List updated %(n)s h ago"),
+        "no_list_short": _("No ticket list on this phone"),
+        "badge": _("Offline · syncs later"),
+        "unchecked": _("Cannot check offline"),
+        "no_list": _("This phone has no ticket list of this event yet, so it cannot check tickets "
+                     "without a network. Open the scanner once with a network connection."),
+        "not_on_list": _("Not on this phone's ticket list. Check the ticket's event on the "
+                         "citizen's phone, or search by name once the network is back."),
+        "cancelled": _("This registration was cancelled."),
+        "not_confirmed": _("This registration is not confirmed: %(status)s."),
+        "wrong_session": _("This ticket is for another session."),
+        "already": _("Already admitted."),
+        "already_here": _("Already let in on this phone at %(time)s."),
+        "admit": _("Admit %(n)d."),
+        "admit_some": _("Admit %(n)d; %(left)d more of this party may come in later."),
+        "exited": _("Exit: %(n)d left."),
+        "conflicts": _("Synced: %(n)s to look at"),
+        "named_offline": _("Without a network only +1 and +N are recorded: a name and a phone "
+                           "number need the network."),
+    }

@@ -25,7 +25,7 @@ from ..services import access
 from ..services.door import checkin, desk
 from ..services.errors import Forbidden, NotFound, ValidationFailed
 from ..timeutil import SHANGHAI, from_local, to_local, utcnow
-from .answers import answer_page, client_text, refused
+from .answers import answer_page, client_text, offline_text, refused
 from .blueprint import bp
 
 # The decoder's WebAssembly must be served as such for streaming compilation; Python 3.11
@@ -190,15 +190,23 @@ def _client_config(event: Event, session: EventSession | None,
                    checkpoint: Checkpoint | None) -> dict:
     """What static/js/scanner.js needs: ids, addresses and the words it shows."""
     query = {"session_id": session.id} if session else {}
+    checkins = url_for("api.create_checkin")
     return {
         "eventId": event.id,
         "sessionId": session.id if session else None,
         "checkpointId": checkpoint.id if checkpoint else None,
+        # For the door by itself (static/js/door/offline.js): which way this checkpoint counts,
+        # and whether it is a station of a tour (one visit per ticket) rather than the entrance.
+        "checkpointDirection": checkpoint.direction.value if checkpoint else "in",
+        "station": bool(checkpoint and checkpoint.position != 0),
         "undoSeconds": int(current_app.config["DOOR_UNDO_MINUTES"] * 60),
         "maxWalkIn": desk.MAX_WALK_IN,
         # The API's addresses as the API blueprint builds them; static/js/door fills in `{id}`.
         "urls": {
-            "checkin": url_for("api.create_checkin"),
+            "checkin": checkins,
+            "batch": f"{checkins}/batch",
+            "doorList": url_for("api.attendance", event_id=event.id).rpartition("/")[0]
+            + "/door-list",
             "undo": _with_placeholder("api.undo_checkin", "admission_id"),
             "attendance": url_for("api.attendance", event_id=event.id, **query),
             "walkIns": url_for("api.create_walk_in", event_id=event.id),
@@ -208,6 +216,7 @@ def _client_config(event: Event, session: EventSession | None,
             "vendor": url_for("static", filename="vendor/"),
         },
         "text": client_text(),
+        "offline": offline_text(),
     }
 
 

@@ -3,11 +3,14 @@
 // answer but "admitted" calls staff: a different sound, and the screen stays until a staff member
 // holds the button. Visitors never see a name, a phone number or who scanned before: only the
 // party's size, or that staff are coming. Staff leave the mode by holding a button too.
+// Without an answer from the server the tablet decides by itself and queues the scan, as the
+// scanner does (door/offline.js); a small line for staff says so.
 
-import { call, failure } from "./door/api.js";
+import { failure } from "./door/api.js";
 import { Feedback, people } from "./door/answer.js";
 import { Camera } from "./door/camera.js";
 import { inspect, RepeatFilter } from "./door/codes.js";
+import { OfflineDoor, StatusBar } from "./door/offline.js";
 
 const config = JSON.parse(document.getElementById("door-config").textContent);
 const text = config.text;
@@ -40,12 +43,6 @@ function onHold(button, action) {
   button.addEventListener("contextmenu", (event) => event.preventDefault());
 }
 
-function scanId() {
-  if (crypto.randomUUID) return crypto.randomUUID();
-  return Array.from(crypto.getRandomValues(new Uint8Array(16)),
-    (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 class Kiosk {
   constructor() {
     this.answer = $("#kiosk-answer");
@@ -59,6 +56,13 @@ class Kiosk {
     this.fieldRepeats = new RepeatFilter();
     this.busy = false;
     this.timer = 0;
+    this.offline = new OfflineDoor(config);
+    const bar = new StatusBar($("#kiosk-net"), config.offline);
+    this.offline.onChange((state) => {
+      bar.render(state);
+      // Visitors need not read it: shown only while something is not as it should be.
+      bar.root.hidden = state.online && state.pending === 0;
+    });
     this.camera = new Camera($("#kiosk-video"), {
       vendorUrl: new URL(config.urls.vendor, location.href).href,
       text,
@@ -110,15 +114,17 @@ class Kiosk {
     }
     this.busy = true;
     this.camera.pause();
-    const body = { code: scan.text, event_id: config.eventId, scan_id: scanId() };
+    const body = { code: scan.text, event_id: config.eventId };
     if (config.sessionId) body.session_id = config.sessionId;
     if (config.checkpointId) body.checkpoint_id = config.checkpointId;
-    const result = await call("POST", config.urls.checkin, body);
+    const { result, offline } = await this.offline.checkin(body);
     this.busy = false;
     const data = result.data || {};
     if (result.ok && data.result === "admitted") this.welcome(data);
+    else if (result.ok && data.unchecked) this.callStaff(data.message);
     else if (result.ok && data.result) this.callStaff(this.reason(data));
     else this.callStaff(failure(result, text));
+    this.parts.offline.hidden = !offline;
   }
 
   /** What staff read on the screen: the kind of refusal, and the reason when it names nobody. */
@@ -146,6 +152,7 @@ class Kiosk {
     parts.line.textContent = line;
     parts.staff.textContent = staff;
     parts.done.hidden = true;
+    parts.offline.hidden = true;
     this.answer.hidden = false;
     this.feedback.play(tone === "ok" ? "ok" : "bad");
   }

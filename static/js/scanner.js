@@ -1,13 +1,16 @@
 // The door page (templates/door/scan.html): the camera, a hand scanner or the keyboard, a photo,
 // or a search give a code; POST /api/v1/checkins answers; the answer fills the screen, then the
 // page goes back to scanning. The page's settings and words come from its JSON config block.
-// Without this script the page still admits typed codes through its plain form.
+// Without this script the page still admits typed codes through its plain form. When the server
+// does not answer, the phone decides by itself and queues the scan (door/offline.js); the line at
+// the top says so, with what waits to be sent and the age of the ticket list.
 
 import { call, failure, fill } from "./door/api.js";
 import { Overlay, people, viewOf } from "./door/answer.js";
 import { Camera } from "./door/camera.js";
 import { inspect, RepeatFilter } from "./door/codes.js";
 import { getDetector, readPhoto } from "./door/decoder.js";
+import { OfflineDoor, StatusBar } from "./door/offline.js";
 import { Figures, Search, Tallies, WalkIns } from "./door/panels.js";
 
 const config = JSON.parse(document.getElementById("door-config").textContent);
@@ -26,7 +29,7 @@ class Door {
     this.fieldInUse = false;
     this.fieldRepeats = new RepeatFilter();
     this.cameraRepeats = new RepeatFilter();
-    this.last = null; // {id, at, label} of the last admission, for "undo"
+    this.last = null; // {id, scanId, at, label} of the last admission, for "undo"
     this.overlay = new Overlay($("#door-answer"), text, {
       onClose: () => this.afterAnswer(),
       onFewer: (view) => this.offerFewer(view),
@@ -36,9 +39,19 @@ class Door {
     });
     this.figures = new Figures($("#door-figures"), config.urls.attendance, text);
     this.tallies = new Tallies($("#door-tallies"), config, text, this.figures);
-    this.walkIns = new WalkIns($("#door-walkins"), config, text, (answer) => this.showWalkIn(answer));
+    this.offline = new OfflineDoor(config);
+    this.bar = new StatusBar($("#door-net"), config.offline);
+    this.pending = 0;
+    this.offline.onChange((state) => {
+      this.bar.render(state);
+      // Scans just sent: the figures count them now.
+      if (state.pending < this.pending) this.figures.refresh();
+      this.pending = state.pending;
+    });
+    this.walkIns = new WalkIns($("#door-walkins"), config, text, (answer) => this.showWalkIn(answer),
+      this.offline);
     this.search = new Search($("#door-search"), config, text,
-      (ticketId, count) => this.submitTicket(ticketId, "search", count));
+      (ticketId, count) => this.submitTicket(ticketId, "search", count), this.offline);
     this.camera = new Camera($("#door-video"), {
       vendorUrl,
       text,
@@ -158,13 +171,19 @@ class Door {
     // At a gate counting both ways, the switch says which way (services/door/occupancy.py).
     const way = document.querySelector('input[name="direction"]:checked');
     if (way && way.value === "out") body.direction = "out";
-    const result = await call("POST", config.urls.checkin, body);
+    const { result, offline } = await this.offline.checkin(body);
     if (!result.ok || !result.data || !result.data.result) {
       this.showFailure(result);
       return;
     }
+    if (result.data.unchecked) {
+      // No ticket list on this phone and no network: nothing can be checked, nothing was kept.
+      this.showLocal("wait", config.offline.unchecked, result.data.message);
+      return;
+    }
     result.data.overridden = override; // "admit fewer" after an override overrides again
     const view = viewOf(result.data, text);
+    view.offline = offline;
     if (fullWidth) view.lines.push(text.full_width);
     if (result.data.result === "admitted") {
       this.remember(result.data);
@@ -197,6 +216,10 @@ class Door {
     const result = await call("POST", config.urls.walkOuts, body);
     if (result.ok && result.data) {
       this.overlay.show({ tone: "ok", title: text.walked_out, count: people(text, 1), lines: [] });
+    } else if ((result.status === 0 || result.status >= 500)
+               && (await this.offline.queueCount("walk_out", body)).queued) {
+      this.overlay.show({ tone: "ok", title: text.walked_out, count: people(text, 1), lines: [],
+        offline: true });
     } else {
       this.showLocal("warn", text.walk_out_refused, failure(result, text));
     }
@@ -216,7 +239,8 @@ class Door {
     const count = answer.admitted_people || answer.people || 0;
     this.remember({ ...answer, admitted_people: count });
     this.overlay.show({ tone: "ok", title: text.walk_in_admitted,
-      count: people(text, count), lines: answer.name ? [answer.name] : [] });
+      count: people(text, count), lines: answer.name ? [answer.name] : [],
+      offline: Boolean(answer.offline) });
     this.figures.refresh();
   }
 
@@ -283,10 +307,13 @@ class Door {
   }
 
   remember(answer) {
-    if (!answer.admission_id) return;
+    // Decided on this phone: undone by its scan_id (taken out of the queue, or by the admission
+    // the server made of it once sent).
+    const scanId = answer.offline ? answer.scan_id : null;
+    if (!answer.admission_id && !scanId) return;
     const name = answer.ticket ? answer.ticket.name : answer.name;
     const label = [name, people(text, answer.admitted_people || 0)].filter(Boolean).join(" · ");
-    this.last = { id: answer.admission_id, at: Date.now(), label };
+    this.last = { id: answer.admission_id, scanId, at: Date.now(), label };
     this.updateUndo();
     clearTimeout(this.undoTimer);
     this.undoTimer = setTimeout(() => this.updateUndo(), config.undoSeconds * 1000 + 50);
@@ -300,9 +327,21 @@ class Door {
 
   async undo() {
     if (!this.last) return;
-    const { id, label } = this.last;
+    const { scanId, label } = this.last;
+    let { id } = this.last;
     this.undoButton.disabled = true;
-    const result = await call("POST", fill(config.urls.undo, { id }));
+    if (scanId) {
+      const withdrawn = await this.offline.withdraw(scanId);
+      if (withdrawn.withdrawn) {
+        this.last = null;
+        this.showLocal("wait", text.undone, label);
+        this.updateUndo();
+        return;
+      }
+      id = withdrawn.admissionId;
+    }
+    const result = id ? await call("POST", fill(config.urls.undo, { id }))
+      : { ok: false, status: 0, data: null, offline: true };
     if (result.ok) {
       this.last = null;
       this.showLocal("wait", text.undone, label);

@@ -193,6 +193,8 @@ export class Overlay {
     }
     parts.extra.replaceChildren();
     parts.fewer.hidden = !view.canFewer;
+    // Decided on this phone, not yet by the server: a small mark for staff, no alarm.
+    if (parts.offline) parts.offline.hidden = !view.offline;
     parts.override.hidden = !view.canOverride;
     this.root.hidden = false;
     if (sound) this.feedback.play(view.tone);

@@ -137,8 +137,9 @@ export class Tallies {
 
 /** Walk-ins: +1, +N and a named walk-in (name and phone optional). */
 export class WalkIns {
-  constructor(root, config, text, onAdmitted) {
+  constructor(root, config, text, onAdmitted, offline = null) {
     this.root = root;
+    this.offline = offline; // door/offline.js: +1 and +N are queued when the server is away
     this.config = config;
     this.text = text;
     this.onAdmitted = onAdmitted;
@@ -180,6 +181,19 @@ export class WalkIns {
     const payload = { ...body };
     if (this.config.sessionId) payload.session_id = this.config.sessionId;
     const result = await call("POST", this.config.urls.walkIns, payload);
+    if ((result.status === 0 || result.status >= 500) && this.offline) {
+      if (body.name || body.phone) {
+        this.message.textContent = this.config.offline.named_offline;
+        return;
+      }
+      const queued = await this.offline.queueCount("walk_in", payload);
+      if (queued.queued) {
+        this.message.textContent = "";
+        this.onAdmitted({ admitted_people: body.people, people: body.people, name: "",
+          offline: true, scan_id: queued.scan_id });
+        return;
+      }
+    }
     if (!result.ok) {
       this.message.textContent = failure(result, this.text);
       return;
@@ -193,8 +207,9 @@ export class WalkIns {
 
 /** Search by name or the last four digits of the phone; each match has its admit button. */
 export class Search {
-  constructor(root, config, text, admit) {
+  constructor(root, config, text, admit, offline = null) {
     this.root = root;
+    this.offline = offline; // door/offline.js: without a network, the phone's ticket list
     this.config = config;
     this.text = text;
     this.admit = admit;
@@ -226,6 +241,13 @@ export class Search {
     url.searchParams.set("q", q);
     if (this.config.sessionId) url.searchParams.set("session_id", this.config.sessionId);
     const result = await call("GET", url.href);
+    if ((result.status === 0 || result.status >= 500) && this.offline) {
+      // No network: the phone's list, by the phone's last four digits or the masked name.
+      const tickets = await this.offline.search(q);
+      this.message.textContent = tickets.length ? "" : this.text.search_none;
+      this.list.replaceChildren(...tickets.map((ticket) => this.item(ticket)));
+      return;
+    }
     if (!result.ok || !result.data) {
       this.message.textContent = failure(result, this.text);
       return;
