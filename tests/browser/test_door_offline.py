@@ -249,6 +249,11 @@ def test_reloaded_offline_the_scanner_decides_queues_and_sends_later(app, offlin
 
 def test_the_status_bar_stays_in_view_and_names_the_list_age(app, offline_phone):
     phone, _scene = offline_phone
+    age = zh(app, "List updated %(n)s s ago", n="@").split("@")[0]
+    online, waiting = zh(app, "Online"), zh(app, "%(n)s to sync", n=0)
+    wait_until(phone, "([a, b, c]) => [a, b, c].every(t => "
+                      "document.getElementById('door-net').innerText.includes(t))",
+               [age, online, waiting])
     bar = door_state(phone)["bar"]
     assert zh(app, "Online") in bar and zh(app, "%(n)s to sync", n=0) in bar
     assert zh(app, "List updated %(n)s s ago", n="@").split("@")[0] in bar
