@@ -8,6 +8,12 @@ once; and the same client, at the same concurrency, against a bare endpoint on t
 that anything else the machine does weighs on both alike. Prints check-ins per second and
 p50/p95/p99 latency beside the bare figures, and the ratios, per database.
 
+Before the scans, the door's ticket list for offline scanning (`GET /api/v1/events/<id>/door-list`)
+of `--list-tickets` tickets (5,000; each with a door answer): the whole list as JSON and
+gzip-compressed, then the delta after DELTA_SCANS scans, each downloaded by one device in turns
+with the bare stack's `GET /bare-list` (the same number of rows read and sent as JSON). Prints the
+bytes of both encodings and the milliseconds, with the ratios to the bare list.
+
 Then the sync of devices that were offline (services/door/sync.py): `--batch-scans` more tickets,
 half scanned one by one (`POST /api/v1/checkins` with a scan_id, as the door page sends them),
 half sent in batches of `--batch-size` (`POST /api/v1/checkins/batch`, offline scans), from
@@ -16,12 +22,7 @@ half sent in batches of `--batch-size` (`POST /api/v1/checkins/batch`, offline s
     python benchmarks/checkin.py [--db sqlite|postgresql|both] [--requests 1500]
                                  [--devices 1,8,32] [--rounds 3] [--seconds 60] [--workers 4]
                                  [--batch-scans 1000] [--batch-size 50] [--batch-devices 4]
-
-Before the scans, the door's ticket list for offline scanning (`GET /api/v1/events/<id>/door-list`)
-of `--list-tickets` tickets (5,000; each with a door answer): the whole list as JSON and
-gzip-compressed, then the delta after DELTA_SCANS scans, each downloaded by one device in turns
-with the bare stack's `GET /bare-list` (the same number of rows read and sent as JSON). Prints the
-bytes of both encodings and the milliseconds, with the ratios to the bare list.
+                                 [--list-tickets 5000]
 
 Targets: at least 0.8 of the bare rate at 8 and 32 devices, p99 at 8 devices within 1.5x the
 bare endpoint's, a single device answered in under 10 ms at p50, and not one failed scan; the
