@@ -17,7 +17,8 @@ def localtime(value: datetime | None, fmt: str = "medium") -> str:
         return ""
     local = to_local(value)
     patterns = {
-        "date": "yyyy-MM-dd EEE" if _zh() else "EEE d MMM yyyy",
+        # One style on every page, for citizens and staff alike: 2026年12月8日; files keep ISO.
+        "date": "yyyy年M月d日 EEE" if _zh() else "EEE d MMM yyyy",
         "time": "HH:mm",
         "medium": "M月d日 EEE HH:mm" if _zh() else "EEE d MMM HH:mm",
         "full": "yyyy年M月d日 EEE HH:mm" if _zh() else "EEE d MMM yyyy, HH:mm",

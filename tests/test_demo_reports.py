@@ -47,7 +47,7 @@ def test_the_report_downloads_as_csv_that_excel_reads(client, putuo):
     assert response.data.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs for Chinese
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert "普陀区家庭探寻质量发展之旅" in rows[0][0]
-    assert ["0", "上海纺织博物馆", "204", "406"] in rows  # the entrance: families, people
+    assert ["1", "上海纺织博物馆", "204", "406"] in rows  # the entrance: families, people
 
 
 def test_the_report_downloads_as_a_workbook_with_a_chart(client, putuo):

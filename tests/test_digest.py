@@ -77,7 +77,7 @@ def test_one_paragraph_per_district_in_the_citys_order(app, demo):
     assert [p.name for p in result.paragraphs] == [
         "黄浦", "徐汇", "长宁", "静安", "普陀", "虹口", "杨浦", "闵行", "宝山", "嘉定", "浦东",
         "金山", "松江", "青浦", "奉贤", "崇明"]
-    assert result.title == f"{year()}年上海“质量月”区县活动集锦（初稿）"
+    assert result.title == f"{year()}年上海“质量月”各区活动集锦（初稿）"
 
 
 def test_putuo_reads_like_the_press_digest(app, demo):
@@ -198,7 +198,7 @@ def test_the_summary_downloads_as_utf8_text(app, client, factory, demo):
     assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
     assert "attachment" in response.headers["Content-Disposition"]
     text = response.data.decode("utf-8")
-    assert text.startswith(f"{year()}年上海“质量月”区县活动集锦（初稿）")
+    assert text.startswith(f"{year()}年上海“质量月”各区活动集锦（初稿）")
     assert "\n\n普陀：\n\n" in text and "至少200个家庭、400余人次" in text
 
 

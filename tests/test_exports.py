@@ -122,7 +122,7 @@ def test_the_report_csv_opens_in_excel_with_the_chinese_title_and_the_figures(ap
     assert figures["Walk-in people"] == "2"
     assert figures["Families"] == "2"
     assert ["Service", "Count"] in rows and ["资料发放", "5"] in rows
-    assert any(row[:2] == ["0", "入口"] for row in rows)
+    assert any(row[:2] == ["1", "入口"] for row in rows)
 
 
 def test_the_report_workbook_has_typed_cells_a_frozen_header_and_a_chart(app, scanned):
@@ -444,3 +444,54 @@ def test_a_dashboard_with_no_event_in_its_range_exports_empty_tables(app, factor
         exports.What.DASHBOARD, fmt, filter=DashboardFilter(date_from=date(2001, 1, 1),
                                                             date_to=date(2001, 1, 31))))
     assert body[:4] in (b"PK\x03\x04", b"%PDF") or body.startswith(b"\xef\xbb\xbf")
+
+
+# --- a tour over two days: one chart a day, no night of empty quarters -------------------------
+
+
+@pytest.fixture
+def two_mornings(app, factory):
+    """A tour whose families came on two mornings: 5 people at 09:00 and 09:45 on the 20th,
+    4 at 10:00 on the 21st (the report's curve holds every quarter in between)."""
+    from .test_reports import make_campaign, shanghai
+
+    campaign = make_campaign(app, factory)
+    tour = campaign.event()
+    campaign.scan(tour, campaign.ticket(tour, 3))
+    campaign.scan(tour, campaign.ticket(tour, 2))
+    campaign.scan(tour, campaign.ticket(tour, 4))
+    first, second = date(2026, 9, 20), date(2026, 9, 21)
+    campaign.admitted_at(tour, shanghai(first, 9, 2), shanghai(first, 9, 47),
+                         shanghai(second, 10, 5))
+    return campaign.admin_id, tour.event_id, shanghai
+
+
+def test_the_workbook_lists_the_quarters_of_each_day_and_not_the_night(app, two_mornings):
+    admin, event_id, _shanghai = two_mornings
+    _file, body = run(app, admin, report(event_id, "xlsx"))
+    book = openpyxl.load_workbook(io.BytesIO(body))
+    rows = list(book["Arrivals per 15 minutes"].iter_rows(min_row=2, values_only=True))
+    assert [(at.strftime("%m-%d %H:%M"), people) for at, people, _inside in rows] == [
+        ("09-20 09:00", 3), ("09-20 09:15", 0), ("09-20 09:30", 0), ("09-20 09:45", 2),
+        ("09-21 10:00", 4)]
+    charts = [n for n in zipfile.ZipFile(io.BytesIO(body)).namelist()
+              if n.startswith("xl/charts/chart")]
+    assert len(charts) == 2  # one per day
+
+
+@needs_pdftotext
+def test_the_report_pdf_draws_one_arrival_chart_per_day(app, two_mornings, tmp_path):
+    admin, event_id, _shanghai = two_mornings
+    _file, body = run(app, admin, report(event_id, "pdf"))
+    text = pdf_text(body, tmp_path)
+    assert "Arrivals per 15 minutes · 2026-09-20" in text
+    assert "Arrivals per 15 minutes · 2026-09-21" in text
+    assert "00:00" not in text and "03:00" not in text  # no night on any axis
+
+
+def test_a_dashboard_download_says_whose_figures_and_when(app, client, scanned):
+    response = client.get("/organiser/dashboard.csv")
+    disposition = unquote(response.headers["Content-Disposition"])
+    today = to_local(utcnow()).date().isoformat()
+    assert f'filename="dashboard-as-of-{today}.csv"' in disposition
+    assert "杨浦区市场监督管理局" in disposition and " all" not in disposition

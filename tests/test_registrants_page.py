@@ -10,12 +10,12 @@ from sqlalchemy import event as sa_event
 
 from qmevents.demo.names import person_name
 from qmevents.extensions import db
-from qmevents.models import Event, EventSession
+from qmevents.models import Event, EventSession, Registration
 from qmevents.services import events
 from qmevents.services.registrations import cancellation, registrants
 from qmevents.services.registrations import register as reg
 from qmevents.services.registrations.questions import QuestionDraft, set_questions
-from qmevents.timeutil import utcnow
+from qmevents.timeutil import SHANGHAI, utcnow
 
 from .test_organiser import signed_in
 from .test_questions import assigned_staff
@@ -207,3 +207,31 @@ def test_door_staff_of_other_events_do_not_find_them(app, factory, families):
     event_id, _ = families
     staff, _ = signed_in(app, factory, "staff")
     assert staff.get(path(event_id)).status_code == 404
+
+
+def test_the_page_shows_who_has_arrived_and_when(app, client, organiser, families, english):
+    """张伟's three all in, 李娜 one of two, 刘洋 nobody yet; the cancelled family expects nobody."""
+    from qmevents.models import User
+    from qmevents.services.door import checkin
+
+    from .conftest import on_the_day
+
+    event_id, (morning, _afternoon) = families
+    with app.app_context():
+        codes = dict(db.session.execute(
+            db.select(Registration.name, Registration.code).filter_by(event_id=event_id)).all())
+        staff = db.session.get(User, organiser)
+        with on_the_day(app, morning):
+            checkin.redeem(codes["张伟"], event_id=event_id, session_id=morning,
+                           checkpoint_id=None, people=None, staff=staff)
+            checkin.redeem(codes["李娜"], event_id=event_id, session_id=morning,
+                           checkpoint_id=None, people=1, staff=staff)
+    html = client.get(path(event_id)).get_data(as_text=True)
+    cells = dict(re.findall(
+        r'<th scope="row" class="office-title">([^<]+)</th>.*?registrant-arrival-(\w+)', html,
+        flags=re.S))
+    assert cells == {"张伟": "all", "李娜": "some", "王芳": "none", "刘洋": "none"}
+    assert "All in" in html and "1 of 2 in" in html and "Not yet" in html
+    with app.app_context():
+        start = db.session.get(EventSession, morning).starts_at
+    assert (start + timedelta(minutes=10)).astimezone(SHANGHAI).strftime("%H:%M") in html

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import abort, render_template, request
-from flask_babel import get_locale
+from flask_babel import format_date, get_locale
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
@@ -58,15 +58,12 @@ class Point:
 
 
 @dataclass
-class ArrivalDay:
-    """One Shanghai day of the arrival curve, without its empty quarters before and after."""
+class DayChart:
+    """One day of the arrival curve (services.reporting.reports.arrival_days) as chart points."""
 
     day: date
     bins: list[reports.ArrivalBin]
-
-    @property
-    def people(self) -> int:
-        return sum(b.people for b in self.bins)
+    people: int
 
     @property
     def points(self) -> list[Point]:
@@ -83,20 +80,8 @@ class ArrivalDay:
         return points
 
 
-def arrival_days(bins: list[reports.ArrivalBin]) -> list[ArrivalDay]:
-    """The curve cut into days: a tour on two mornings is two charts, not one with a night of
-    zeros in the middle. Loops over the quarter hours only."""
-    days: dict[date, list[reports.ArrivalBin]] = {}
-    for b in bins:
-        days.setdefault(to_local(b.starts_at).date(), []).append(b)
-    result = []
-    for day, day_bins in days.items():
-        # From the first quarter anyone came in or left to the last.
-        filled = [i for i, b in enumerate(day_bins)
-                  if b.people or b.inside != (day_bins[i - 1].inside if i else 0)]
-        if filled:
-            result.append(ArrivalDay(day, day_bins[filled[0]:filled[-1] + 1]))
-    return result
+def arrival_days(bins: list[reports.ArrivalBin]) -> list[DayChart]:
+    return [DayChart(d.day, d.bins, d.people) for d in reports.arrival_days(bins)]
 
 
 # --- the dashboard --------------------------------------------------------------------------
@@ -136,6 +121,6 @@ def _dashboard_charts(board: dashboards.Dashboard) -> dict[str, list[Point]]:
         "kinds": [Point(str(labels.KIND[k]), n) for k, n in board.by_kind],
         "tallies": [Point(t.name, t.count) for t in board.tallies],
         "days": [Point(d.day.isoformat(), d.people,
-                       d.day.strftime("%m-%d") if i % every == 0 else "")
+                       format_date(d.day, "M月d日" if zh else "d MMM") if i % every == 0 else "")
                  for i, d in enumerate(board.by_day)],
     }

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 
 from ...extensions import db
 from ...models import District, Event, Organisation, User
+from ...timeutil import to_local, utcnow
 from .. import access, audit
 from ..errors import Forbidden, NotFound, ValidationFailed
 from ..reporting import dashboards, reports
@@ -97,9 +98,9 @@ def export(actor: User, request: ExportRequest) -> ExportFile:
         flt = request.filter or dashboards.DashboardFilter()
         flt = replace(flt, organisation_id=access.dashboard_scope(actor, flt.organisation_id),
                       bureau_district_id=access.oversees_district(actor))
-        document, rows = _dashboard(flt)
+        document, rows, scope = _dashboard(flt)
         detail.update(_filter_detail(flt))
-        names = _dashboard_names(flt)
+        names = _dashboard_names(flt, scope)
     else:
         event = _exportable_event(actor, request.event_id)
         if what == What.REPORT:
@@ -142,7 +143,9 @@ def _exportable_event(actor: User, event_id: int | None) -> Event:
     return event
 
 
-def _dashboard(flt: dashboards.DashboardFilter) -> tuple[Document, int]:
+def _dashboard(flt: dashboards.DashboardFilter) -> tuple[Document, int, str]:
+    """The document, its rows, and whose figures they are (an organisation, a district, or
+    the whole city), for the file's name."""
     board = dashboards.dashboard(flt)  # checks the filter first: unknown district, bad range
     district = db.session.get(District, board.filter.district_id) \
         if board.filter.district_id is not None else None
@@ -150,7 +153,11 @@ def _dashboard(flt: dashboards.DashboardFilter) -> tuple[Document, int]:
         if board.filter.organisation_id is not None else None
     document = dashboard_document(board, district=district.name if district else "",
                                   organisation=organisation.name if organisation else "")
-    return document, len(board.by_district) + len(board.by_organisation)
+    bureau = db.session.get(District, flt.bureau_district_id) \
+        if flt.bureau_district_id is not None else None
+    scope = (organisation.name if organisation else district.name if district
+             else bureau.name if bureau else _("whole city"))
+    return document, len(board.by_district) + len(board.by_organisation), scope
 
 
 def _filter_detail(flt: dashboards.DashboardFilter) -> dict[str, object]:
@@ -175,9 +182,22 @@ def _event_names(what: What, event: Event) -> tuple[str, str]:
     return _safe(title), f"event-{event.id}-{what.value}"
 
 
-def _dashboard_names(flt: dashboards.DashboardFilter) -> tuple[str, str]:
-    span = "-".join(d.isoformat() for d in (flt.date_from, flt.date_to) if d) or "all"
-    return _safe(f"{_('Quality Month dashboard')} {span}"), f"dashboard-{span}"
+def _dashboard_names(flt: dashboards.DashboardFilter, scope: str) -> tuple[str, str]:
+    """质量月数据看板 普陀区 2026-09-01至2026-09-30: whose figures, over which days; without
+    dates, the day they were taken (the figures of a running campaign change)."""
+    start, end = flt.date_from, flt.date_to
+    if start and end:
+        span, ascii_span = _("%(start)s to %(end)s", start=start.isoformat(),
+                             end=end.isoformat()), f"{start}-{end}"
+    elif start:
+        span, ascii_span = _("from %(start)s", start=start.isoformat()), f"from-{start}"
+    elif end:
+        span, ascii_span = _("until %(end)s", end=end.isoformat()), f"until-{end}"
+    else:
+        today = to_local(utcnow()).date()
+        span, ascii_span = _("as of %(day)s", day=today.isoformat()), f"as-of-{today}"
+    return (_safe(f"{_('Quality Month dashboard')} {scope} {span}"),
+            f"dashboard-{ascii_span}")
 
 
 def _render(what: What, fmt: Format, document: Document) -> Iterator[bytes]:

@@ -22,7 +22,7 @@ from ...models import Answer, Event, EventSession, Question, QuestionKind, Regis
 from ...timeutil import SHANGHAI, to_local
 from ..identity import mask_id_number, mask_mobile
 from ..registrations import registrants as registrant_rules
-from ..reporting import offline
+from ..reporting import offline, reports
 from ..reporting.dashboards import Dashboard, DashboardLine
 from ..reporting.reports import Attendance, EventReport
 
@@ -69,6 +69,7 @@ class Chart:
     table: str  # Table.name
     value_column: int
     horizontal: bool = False  # long category names (districts, organisations) read better across
+    rows: tuple[int, int] | None = None  # a stretch of the table's rows [start, stop); None: all
 
 
 @dataclass
@@ -153,18 +154,28 @@ def report_document(report: EventReport) -> Document:
     checkpoints = Table("checkpoints", _("Checkpoints"), [
         Column(_("Position"), Kind.INT), Column(_("Checkpoint")),
         Column(_("Parties"), Kind.INT), Column(_("People"), Kind.INT),
-    ], [(c.position, c.name, c.parties, c.people) for c in report.checkpoints])
+    ], [(c.position + 1, c.name, c.parties, c.people) for c in report.checkpoints])  # from 1
     tallies = Table("tallies", _("Services counted"), [
         Column(_("Service")), Column(_("Count"), Kind.INT),
     ], [(t.name, t.count) for t in report.tallies])
+    # Each day from its first arrival to its last: no night of empty quarters, one chart a day.
+    days = reports.arrival_days(report.arrivals)
     arrivals = Table("arrivals", _("Arrivals per 15 minutes"), [
         Column(_("Quarter hour from"), Kind.DATETIME), Column(_("People"), Kind.INT),
-    ], [(a.starts_at, a.people) for a in report.arrivals], in_pdf=False)
+        Column(_("People inside"), Kind.INT),
+    ], [(a.starts_at, a.people, a.inside) for day in days for a in day.bins], in_pdf=False)
+    charts, start = [], 0
+    for day in days:
+        title = _("Arrivals per 15 minutes")
+        if len(days) > 1:
+            title = f"{title} · {TEXT_OF[Kind.DATE](day.day)}"
+        charts.append(Chart(title, "arrivals", 1, rows=(start, start + len(day.bins))))
+        start += len(day.bins)
     return Document(
         title=_("Attendance report: %(title)s", title=report.title),
         summary=summary,
         tables=[sessions, checkpoints, tallies, arrivals],
-        charts=[Chart(_("Arrivals per 15 minutes"), "arrivals", 1)] if report.arrivals else [],
+        charts=charts,
     )
 
 

@@ -109,6 +109,8 @@ def _chart(table: DataTable, chart: Chart, font: str) -> Drawing:
     """A bar chart of one column against the first, labelled in the document's font."""
     first = table.columns[0].kind
     rows = list(table.rows)
+    if chart.rows is not None:
+        rows = rows[chart.rows[0]:chart.rows[1]]
     values = [row[chart.value_column] or 0 for row in rows]
     names = [TEXT_OF[first](row[0]) for row in rows]
     if first == Kind.DATETIME:

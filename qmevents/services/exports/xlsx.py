@@ -179,10 +179,11 @@ def _chart(book: xlsxwriter.Workbook, document: Document, chart, rows: int):
     table = document.table(chart.table)
     sheet = _sheet_name(table.title)
     native = book.add_chart({"type": "bar" if chart.horizontal else "column"})
+    first, last = (chart.rows[0] + 1, chart.rows[1]) if chart.rows else (1, rows)
     native.add_series({
         "name": table.columns[chart.value_column].label,
-        "categories": [sheet, 1, 0, rows, 0],
-        "values": [sheet, 1, chart.value_column, rows, chart.value_column],
+        "categories": [sheet, first, 0, last, 0],
+        "values": [sheet, first, chart.value_column, last, chart.value_column],
         "fill": {"color": "#1F5FA8"},
     })
     native.set_title({"name": chart.title})

@@ -49,10 +49,11 @@ from ...models import (
     RegistrationMode,
     RegistrationStatus,
 )
-from ...timeutil import to_local, utcnow
+from ...timeutil import utcnow
 from .. import audit
 from ..errors import DomainError, NotFound, ValidationFailed
 from ..messaging import messages, outbox
+from ..messaging.templates import local_time
 from . import places
 
 log = logging.getLogger(__name__)
@@ -169,7 +170,7 @@ def refusal(event: Event, session: EventSession, *, drawn: bool, applications: i
             "This session's registration has no closing time: set one before the session "
             "starts, so that the draw can run in between."))
     if now < session.closes_at:
-        when = to_local(session.closes_at).strftime("%Y-%m-%d %H:%M")
+        when = local_time(session.closes_at)  # as every text writes a moment: 9月20日 14:00
         return DrawRefused(Refusal.WINDOW_OPEN, _(
             "Registration is open until %(when)s: the draw can run once it has closed.",
             when=when))

@@ -17,7 +17,15 @@ from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...ids import is_row_id
-from ...models import EventSession, Question, QuestionKind, Registration, RegistrationStatus
+from ...models import (
+    Admission,
+    AdmissionKind,
+    EventSession,
+    Question,
+    QuestionKind,
+    Registration,
+    RegistrationStatus,
+)
 from ...numbers import ascii_digits
 from ..errors import NotFound, ValidationFailed
 from ..identity import mask_id_number, mask_mobile, normalise_mobile
@@ -43,6 +51,14 @@ class RegistrantRow:
     registered_at: datetime
     answers: list[RegistrantAnswer]
     admitted_people: int = 0  # let in at the entrance so far
+    arrived_at: datetime | None = None  # the first of them let in (UTC); None: nobody yet
+
+    @property
+    def arrival(self) -> str:
+        """all (everyone is in), some (part of the family), none (nobody yet)."""
+        if not self.admitted_people:
+            return "none"
+        return "all" if self.admitted_people >= self.party_size else "some"
 
 
 @dataclass
@@ -84,8 +100,8 @@ def registrants(event_id: int, session_id: int | None = None, status: str | None
         raise ValidationFailed(errors)
 
     matching = db.session.scalar(select(func.count(Registration.id)).where(*where)) or 0
-    found = db.session.scalars(
-        select(Registration)
+    found = db.session.execute(
+        select(Registration, _first_entry())
         .join(EventSession, EventSession.id == Registration.session_id)
         .where(*where)
         .order_by(EventSession.starts_at, EventSession.id, Registration.created_at, Registration.id)
@@ -95,7 +111,7 @@ def registrants(event_id: int, session_id: int | None = None, status: str | None
     ).all()
     questions = _questions(event_id) if found else []
     return RegistrantPage(
-        rows=[_row(r, questions) for r in found],
+        rows=[_row(r, questions, arrived_at) for r, arrived_at in found],
         matching=int(matching),
         totals=_totals(everyone),
     )
@@ -163,7 +179,16 @@ def _questions(event_id: int) -> list[Question]:
     ))
 
 
-def _row(registration: Registration, questions: list[Question]) -> RegistrantRow:
+def _first_entry():
+    """When the party's first people were let in at the entrance, for each row of the page."""
+    return (select(func.min(Admission.at))
+            .where(Admission.registration_id == Registration.id,
+                   Admission.kind == AdmissionKind.ENTRY)
+            .correlate(Registration).scalar_subquery())
+
+
+def _row(registration: Registration, questions: list[Question],
+         arrived_at: datetime | None = None) -> RegistrantRow:
     given = {a.question_id: a.value for a in registration.answers}
     answers = [
         RegistrantAnswer(question=q.label, value=_shown(q, given[q.id]))
@@ -179,6 +204,7 @@ def _row(registration: Registration, questions: list[Question]) -> RegistrantRow
         registered_at=registration.created_at,
         answers=answers,
         admitted_people=registration.admitted_people or 0,
+        arrived_at=arrived_at,
     )
 
 

@@ -104,7 +104,7 @@ class Phrases:
         return "".join(sentences)
 
     def title(self, year: int | None) -> str:
-        return f"{year}年上海“质量月”区县活动集锦（初稿）" if year else "上海“质量月”区县活动集锦（初稿）"
+        return f"{year}年上海“质量月”各区活动集锦（初稿）" if year else "上海“质量月”各区活动集锦（初稿）"
 
     def short_org(self, name: str) -> str:
         return name.replace("市场监督管理局", "市场监管局")
