@@ -84,3 +84,17 @@ def test_the_city_reads_last_years_campaign_summary_on_a_phone(phone, runner, fa
     assert "普陀" in text and "至少200个家庭、400余人次" in text
     assert fits_the_screen(phone)
     screenshot(phone, "organiser-campaign-summary")
+
+
+def test_an_organiser_sees_who_has_arrived_on_a_phone(phone, factory, campaign):
+    """The registrants page says, per family, all in, part of it, or not yet, with the time."""
+    sign_in(phone, factory, "organiser", "杨浦区市场监督管理局")
+    phone.goto(f"/organiser/events/{campaign.tour.event_id}/registrants")
+    arrived = phone.locator("td.registrant-arrival")
+    assert arrived.count() == 9  # eight families came, one never did
+    assert phone.locator("td.registrant-arrival-all").count() == 8
+    assert phone.locator("td.registrant-arrival-none").count() == 1
+    assert "全部到场" in arrived.first.inner_text() and "09:" in arrived.first.inner_text()
+    assert "未到" in phone.locator("td.registrant-arrival-none").inner_text()
+    assert fits_the_screen(phone)
+    screenshot(phone, "organiser-registrants-arrived")
