@@ -26,14 +26,13 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from markupsafe import Markup
 
 from .. import links
 from ..errors import render_error
 from ..models import Checkpoint, Registration, RegistrationStatus
 from ..models.registration import ENDED
 from ..ratelimits import limit_survey, limit_ticket_lookup
-from ..services import access, survey, tickets
+from ..services import access, survey, ticket_card, tickets
 from ..services.errors import NotFound, RegistrationClosed, ValidationFailed
 from ..services.identity import mask_mobile
 from ..services.registrations import cancellation, codes, waitlist
@@ -53,19 +52,21 @@ def ticket(code: str):
     show at the door. Door staff of the event (who opened the QR with WeChat's scanner,
     say) see a block to admit the party on top; citizens see their ticket only."""
     registration = _ticket_or_404(code)
-    url = links.ticket_url(registration.code)
-    qr = None
-    if registration.status == RegistrationStatus.CONFIRMED:  # an offer admits nobody yet
-        # Safe to mark: drawn by services.tickets from our own URL, no user text inside.
-        qr = Markup(tickets.qr_svg(url))
+    qr = registration.status == RegistrationStatus.CONFIRMED  # an offer admits nobody yet
     return _personal(Response(render_template(
         "public/ticket.html", registration=registration, event=registration.event,
         session=registration.session, qr=qr, phone=mask_mobile(registration.phone),
         grouped_code=tickets.group_code(registration.code),
         ended=registration.status in ENDED, door=_door_block(registration),
         position=waitlist.position(registration), offer_lapsed=_offer_lapsed(registration),
-        survey=_survey_link(registration),
+        survey=_survey_link(registration), in_wechat=in_wechat(),
     )), PRIVATE)
+
+
+def in_wechat() -> bool:
+    """WeChat's own browser (its user agent says MicroMessenger): it shows pictures, and
+    blocks downloads of PDF and calendar files, so the page says how to open those."""
+    return "MicroMessenger" in (request.user_agent.string or "")
 
 
 def _survey_link(registration: Registration) -> survey.SurveyState | None:
@@ -127,6 +128,19 @@ def ticket_qr(code: str):
     return _personal(response, PRIVATE_FOREVER)
 
 
+@bp.route("/t/<code>/ticket.png")
+@limit_ticket_lookup
+def ticket_picture(code: str):
+    """保存电子票图片: the ticket as one picture (services.ticket_card), shown inline so that
+    WeChat's long press saves it, or forwards it, or reads its QR."""
+    registration = _ticket_or_404(code, with_qr=True)
+    png = ticket_card.ticket_card_png(registration, links.ticket_url(registration.code))
+    response = Response(png, mimetype="image/png")
+    response.headers["Content-Disposition"] = (
+        f'inline; filename="{tickets.ticket_filename(registration, "png")}"')
+    return _personal(response, PRIVATE)
+
+
 @bp.route("/t/<code>/ticket.pdf")
 @limit_ticket_lookup
 def ticket_pdf(code: str):
@@ -143,7 +157,7 @@ def ticket_ics(code: str):
     so importing it again updates the calendar."""
     registration = _ticket_or_404(code)
     ics = tickets.ticket_ics(registration, links.ticket_url(registration.code))
-    return _download(ics, "text/calendar; charset=utf-8",
+    return _download(ics, "text/calendar",  # werkzeug adds "; charset=utf-8" to text/*
                      tickets.ticket_filename(registration, "ics"))
 
 

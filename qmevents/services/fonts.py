@@ -21,6 +21,11 @@ FONT_PATHS: tuple[tuple[str, str], ...] = (
 FALLBACK_FONT = "STSong-Light"  # reportlab's built-in CID font: renders, but is not embedded
 
 
+def font_path() -> str | None:
+    """The Chinese TrueType font's file (the ticket card draws with it too); None without one."""
+    return next((path for _name, path in FONT_PATHS if Path(path).is_file()), None)
+
+
 @functools.cache
 def cjk_font() -> str:
     """Register a Chinese font once per process and name it; warn once when none is installed."""

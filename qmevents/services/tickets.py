@@ -56,7 +56,7 @@ Matrix = tuple[tuple[bool, ...], ...]
 
 
 @functools.lru_cache(maxsize=256)
-def _matrix(url: str) -> Matrix:
+def qr_matrix(url: str) -> Matrix:
     """The modules of the URL's QR, quiet zone included. Level M: room for a thumb over the
     screen or a crease in the paper, while modules stay large enough for cheap cameras."""
     code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=QUIET_ZONE)
@@ -84,7 +84,7 @@ def _runs(matrix: Matrix) -> list[tuple[int, int, int]]:
 @functools.lru_cache(maxsize=CACHE_SIZE)
 def qr_png(url: str) -> bytes:
     """A 1-bit PNG of the URL's QR, for download and for pages that cannot inline SVG."""
-    matrix = _matrix(url)
+    matrix = qr_matrix(url)
     n = len(matrix)
     image = Image.new("1", (n, n), 1)
     image.putdata([0 if dark else 1 for row in matrix for dark in row])
@@ -99,7 +99,7 @@ def qr_svg(url: str) -> str:
     """The QR as inline SVG: black on white with its quiet zone, sized by CSS through viewBox.
 
     Built from the URL's modules only, never from user text, so a template may mark it safe."""
-    matrix = _matrix(url)
+    matrix = qr_matrix(url)
     n = len(matrix)
     path = "".join(f"M{x} {y}h{w}v1h-{w}z" for x, y, w in _runs(matrix))
     return (
@@ -142,7 +142,7 @@ def group_code(code: str) -> str:
     return " ".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
-def _session_time(registration: Registration) -> str:
+def session_time(registration: Registration) -> str:
     session = registration.session
     start = localtime(session.starts_at, "full")
     same_day = localtime(session.starts_at, "date") == localtime(session.ends_at, "date")
@@ -156,7 +156,7 @@ def _details(registration: Registration) -> list[tuple[str, str]]:
     if session.label:
         rows.append((_("Session"), session.label))
     rows += [
-        (_("Time"), _session_time(registration)),
+        (_("Time"), session_time(registration)),
         (_("Venue"), event.venue),
     ]
     if event.address:
@@ -193,7 +193,7 @@ def _centred(canvas: Canvas, lines: list[str], font: str, size: float, y: float,
 
 def _draw_qr(canvas: Canvas, url: str, left: float, top: float, size: float) -> None:
     """The QR as vector squares, quiet zone included: sharp on any printer, a few KB."""
-    matrix = _matrix(url)
+    matrix = qr_matrix(url)
     module = size / len(matrix)
     path = canvas.beginPath()
     for x, y, w in _runs(matrix):

@@ -1,0 +1,132 @@
+"""Tickets that survive WeChat: the QR is an image (long press works on <img> only), the whole
+ticket is one PNG card a phone keeps and forwards, and inside WeChat the page says how to open
+what WeChat will not download. The card is read back as a phone would: its QR decoded."""
+from __future__ import annotations
+
+import io
+
+import pytest
+import zxingcpp
+from PIL import Image
+from sqlalchemy import select, update
+
+from qmevents.extensions import db
+from qmevents.models import EventSession, Registration, RegistrationStatus
+from qmevents.services.registrations import cancellation
+from qmevents.services.registrations import register as reg
+
+from .test_ticket_pages import PHONE, TITLE, register
+
+WECHAT = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+          "(KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.47(0x18002f2c) NetType/WIFI "
+          "Language/zh_CN")
+
+
+@pytest.fixture
+def ticket(app, factory) -> str:
+    return register(app, factory)[0]
+
+
+def card(client, code: str) -> Image.Image:
+    response = client.get(f"/t/{code}/ticket.png")
+    assert response.status_code == 200 and response.mimetype == "image/png"
+    assert "private" in response.headers["Cache-Control"]
+    assert "noindex" in response.headers["X-Robots-Tag"]
+    assert response.headers["Content-Disposition"].startswith("inline;")
+    return Image.open(io.BytesIO(response.data))
+
+
+def test_the_card_holds_the_tickets_qr_and_says_what_where_when(client, ticket):
+    image = card(client, ticket)
+    assert image.width == 1080 and image.height > 1400
+    [found] = zxingcpp.read_barcodes(image)
+    assert found.text == f"http://localhost/t/{ticket}"
+    said = image.text["Description"]
+    grouped = " ".join(ticket[i:i + 4] for i in range(0, 20, 4))
+    for line in (TITLE, "威派格智慧水务", "上海市嘉定区恒定路1号", "3人", grouped,
+                 "请在入口处出示此二维码"):
+        assert line in said
+    # Nothing personal on a picture that gets forwarded: neither the name nor the phone.
+    assert "张伟" not in said and PHONE not in said and PHONE[-4:] not in said
+
+
+def test_the_card_draws_its_words_in_ink_above_the_qr(client, ticket):
+    """The text is drawn, not blank boxes: dark pixels under the title band, in every line."""
+    image = card(client, ticket).convert("L")
+    [found] = zxingcpp.read_barcodes(image)
+    qr_top = found.position.top_left.y
+    band = image.crop((0, 0, image.width, 120))
+    assert band.getextrema()[0] < 100  # the red band is dark enough for white text
+    text = image.crop((64, 140, image.width - 64, qr_top - 40))
+    rows_with_ink = sum(1 for y in range(text.height)
+                        if text.crop((0, y, text.width, y + 1)).getextrema()[0] < 80)
+    assert rows_with_ink > 150  # a title and four facts, ~40 px high each
+
+
+def test_a_long_title_is_wrapped_and_the_card_still_reads(app, factory, client):
+    long_title = "上海市" + "质量月企业开放日暨家庭质量探寻之旅" * 6
+    event_id = factory.event(title=long_title, venue="威派格智慧水务")
+    with app.test_request_context("/"):
+        session_id = db.session.scalar(select(EventSession.id).filter_by(event_id=event_id))
+        code = reg.register(reg.RegistrationRequest(
+            event_id=event_id, session_id=session_id, name="张伟", phone=PHONE, party_size=2,
+            consent=True)).code
+    image = card(client, code)
+    [found] = zxingcpp.read_barcodes(image)
+    assert found.text.endswith(code)
+    assert image.text["Description"].count("…") == 1  # three lines, the last one cut
+
+
+def test_the_english_card_speaks_english(client, ticket):
+    client.set_cookie("lang", "en")
+    said = card(client, ticket).text["Description"]
+    assert "Show this QR code at the entrance" in said and "3 people" in said
+
+
+def test_a_ticket_without_a_place_has_no_card(app, client, ticket):
+    with app.app_context():
+        cancellation.cancel(ticket)
+    response = client.get(f"/t/{ticket}/ticket.png")
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+
+
+def test_a_wrong_code_has_no_card(client, ticket):
+    assert client.get(f"/t/{ticket[:-1]}/ticket.png").status_code == 404
+
+
+def test_the_ticket_page_shows_the_qr_as_an_image_and_offers_the_card_first(client, ticket):
+    page = client.get(f"/t/{ticket}").get_data(as_text=True)
+    assert f'<img class="qr" src="/t/{ticket}/qr.png"' in page
+    assert "<svg" not in page.split('class="ticket-qr"')[1].split("</figure>")[0]
+    actions = page.split('class="ticket-actions"')[1]
+    assert actions.index(f"/t/{ticket}/ticket.png") < actions.index(f"/t/{ticket}/ticket.pdf")
+    assert "在浏览器中打开" not in page  # not in WeChat: no need to say it
+
+
+def test_inside_wechat_the_page_says_how_to_open_pdf_and_calendar(client, ticket):
+    page = client.get(f"/t/{ticket}", headers={"User-Agent": WECHAT}).get_data(as_text=True)
+    assert "在浏览器中打开" in page and "长按" in page
+
+
+def test_the_calendar_entry_says_its_charset_once(client, ticket):
+    response = client.get(f"/t/{ticket}/calendar.ics")
+    assert response.headers["Content-Type"] == "text/calendar; charset=utf-8"
+
+
+def test_an_ended_ticket_does_not_say_it_can_be_cancelled(app, client, ticket):
+    assert "可以查看或取消" in client.get(f"/t/{ticket}").get_data(as_text=True)
+    with app.app_context():
+        cancellation.cancel(ticket)
+    page = client.get(f"/t/{ticket}").get_data(as_text=True)
+    keep = page.split('class="ticket-keep')[1].split("</p>")[0]
+    assert "取消" not in keep and "已结束" in keep
+
+
+def test_a_waiting_ticket_shows_no_qr_image(app, client, ticket):
+    with app.app_context():
+        db.session.execute(update(Registration).where(Registration.code == ticket)
+                           .values(status=RegistrationStatus.WAITLISTED))
+        db.session.commit()
+    page = client.get(f"/t/{ticket}").get_data(as_text=True)
+    assert 'class="qr"' not in page and "/ticket.png" not in page
