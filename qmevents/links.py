@@ -60,6 +60,16 @@ def external_url(endpoint: str, **values: object) -> str:
     return _path(endpoint, values)
 
 
+def share_url(endpoint: str, **values: object) -> str | None:
+    """The absolute address a shared link's card names (og:url, og:image), or None when this
+    request's host is not one we trust: a forged Host never reaches a page's share card."""
+    try:
+        url = external_url(endpoint, **values)
+    except UntrustedHost:
+        return None
+    return url if url.startswith(("https://", "http://")) else None
+
+
 def public_base() -> str:
     """PUBLIC_URL without its trailing slash, or "" when it is not set."""
     return (current_app.config.get("PUBLIC_URL") or "").strip().rstrip("/")

@@ -34,7 +34,7 @@ def test_it_caches_every_file_the_scanner_loads_and_each_one_exists(client):
     settings, _source, _response = worker_settings(client)
     cached = set(settings["precache"])
     for name in ("css/site.css", "css/door.css", "js/scanner.js", "js/door/api.js",
-                 "js/door/decoder.js", "js/door/worker.js", "img/door-icon-192.png",
+                 "js/door/decoder.js", "js/door/worker.js", "img/icon-192.png",
                  "vendor/barcode-detector/ponyfill.js", "vendor/zxing-wasm/zxing_reader.wasm"):
         assert f"/static/{name}" in cached, name
     # Every module the door's scripts import is cached: nothing is missing offline.

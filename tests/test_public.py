@@ -222,7 +222,7 @@ def test_event_page_shows_details_and_sessions_with_places_left(app, client, fac
                  "By lottery", "Up to 3 people per registration", "上午场", "下午场",
                  "18 of 30 places left", "5 of 5 places left", "Registration open until"):
         assert text in page
-    assert '<meta name="description" content="智慧水务开放日' in page
+    assert '<meta property="og:title" content="智慧水务开放日' in page
 
 
 def test_past_sessions_are_not_offered(app, client, factory):

@@ -130,3 +130,58 @@ def test_a_waiting_ticket_shows_no_qr_image(app, client, ticket):
         db.session.commit()
     page = client.get(f"/t/{ticket}").get_data(as_text=True)
     assert 'class="qr"' not in page and "/ticket.png" not in page
+
+
+# --- a shared link's card, the favicon --------------------------------------------------------
+
+
+def meta(page: str, key: str) -> str | None:
+    import re
+    found = re.search(rf'<meta (?:property|name|itemprop)="{key}" content="([^"]*)"', page)
+    return found.group(1) if found else None
+
+
+def test_a_shared_event_link_shows_title_when_where_and_our_picture(app, factory, client):
+    event_id = factory.event(title=TITLE, venue="威派格智慧水务",
+                             description="走进智慧水务工厂，看一滴水如何安全到家。" * 5)
+    page = client.get(f"/events/{event_id}").get_data(as_text=True)
+    assert meta(page, "og:title") == TITLE == meta(page, "name")
+    description = meta(page, "og:description")
+    assert "威派格智慧水务" in description and "月" in description and "走进智慧水务工厂" in description
+    assert description.endswith("…") and len(description) < 140
+    assert meta(page, "og:url") == f"http://localhost/events/{event_id}"
+    assert meta(page, "og:image") == "http://localhost/static/img/share.png"
+    assert client.get("/static/img/share.png").status_code == 200
+
+
+def test_a_forged_host_never_reaches_a_share_card(app, factory, client):
+    event_id = factory.event(title=TITLE)
+    response = client.get(f"/events/{event_id}", headers={"Host": "evil.example"})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "evil.example" not in page
+    assert meta(page, "og:url") is None and meta(page, "og:title") == TITLE
+
+
+def test_the_public_url_names_the_shared_link_whatever_the_host(app, factory, client):
+    app.config["PUBLIC_URL"] = "https://qm.example.gov.cn/"
+    event_id = factory.event(title=TITLE)
+    page = client.get(f"/events/{event_id}", headers={"Host": "evil.example"}).get_data(
+        as_text=True)
+    assert meta(page, "og:url") == f"https://qm.example.gov.cn/events/{event_id}"
+
+
+def test_the_event_list_has_a_share_card_and_every_page_our_icons(client):
+    page = client.get("/").get_data(as_text=True)
+    assert meta(page, "og:title") and meta(page, "og:description")
+    assert 'rel="apple-touch-icon" href="/static/img/apple-touch-icon.png"' in page
+    assert 'href="/favicon.ico"' in page
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.mimetype == "image/vnd.microsoft.icon"
+    assert Image.open(io.BytesIO(icon.data)).format == "ICO"
+    assert client.get("/static/img/apple-touch-icon.png").status_code == 200
+
+
+def test_a_ticket_page_has_no_share_card(client, ticket):
+    page = client.get(f"/t/{ticket}").get_data(as_text=True)
+    assert meta(page, "og:title") is None and meta(page, "og:description") is None

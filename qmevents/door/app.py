@@ -21,7 +21,7 @@ from .blueprint import bp
 # What the scanner and the kiosk load, relative to static/: the worker caches these at install.
 DOOR_FILES = ("css/site.css", "css/door.css", "css/kiosk.css", "js/scanner.js", "js/kiosk.js",
               "js/door/*.js", "vendor/barcode-detector/*.js", "vendor/zxing-wasm/*.wasm",
-              "img/door-icon-*.png")
+              "img/icon-*.png")
 
 
 @functools.cache
@@ -59,7 +59,7 @@ def service_worker():
 
 @bp.get("/manifest.webmanifest")
 def manifest():
-    icons = [{"src": url_for("static", filename=f"img/door-icon-{size}.png"),
+    icons = [{"src": url_for("static", filename=f"img/icon-{size}.png"),
               "sizes": f"{size}x{size}", "type": "image/png", "purpose": "any maskable"}
              for size in (192, 512)]
     body = {
