@@ -1,0 +1,60 @@
+"""A ticket opened inside WeChat's browser on a phone: the QR is an image that loaded (WeChat's
+long press reads images only), the ticket card is the first action and opens as a picture whose
+QR reads back, and the page says how to get the PDF and the calendar entry out of WeChat."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+import zxingcpp
+from PIL import Image
+
+from ..test_ticket_card import WECHAT
+from ..test_ticket_pages import register
+from .conftest import PHONE, screenshot
+
+
+@pytest.fixture
+def wechat(browser, live_server):
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True,
+                                  has_touch=True, locale="zh-CN", base_url=live_server,
+                                  user_agent=WECHAT)
+    escaped: list[str] = []
+
+    def guard(route):
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            escaped.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    page = context.new_page()
+    yield page
+    context.close()
+    assert not escaped, f"requests left the machine: {escaped}"
+
+
+def test_a_ticket_in_wechat_saves_as_a_picture(app, factory, wechat, tmp_path):
+    code, _session = register(app, factory)
+    page = wechat
+    page.goto(f"/t/{code}")
+    qr = page.locator("img.qr")
+    assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
+    box = qr.bounding_box()
+    assert box["width"] >= 250 and box["height"] == box["width"]  # large, square, on screen
+    first = page.locator(".ticket-actions a.button").first
+    assert first.inner_text() == "保存电子票图片"
+    assert "在浏览器中打开" in page.locator(".ticket-wechat-hint").inner_text()
+    screenshot(page, "ticket-wechat")
+
+    first.click()
+    page.wait_for_url(f"**/t/{code}/ticket.png")
+    shown = page.evaluate("() => [document.images[0].naturalWidth, document.images[0].naturalHeight]")
+    assert shown[0] == 1080 and shown[1] > 1400
+    png = tmp_path / "card.png"
+    png.write_bytes(page.request.get(f"/t/{code}/ticket.png").body())
+    [found] = zxingcpp.read_barcodes(Image.open(png))
+    assert found.text.endswith(f"/t/{code}")
+    page.set_viewport_size({"width": 1080, "height": 1800})
+    screenshot(page, "ticket-card")
