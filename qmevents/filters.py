@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from flask import Flask, current_app, request
 from flask_babel import format_datetime, get_locale
 
-from . import labels
+from . import labels, links
 from .timeutil import to_local
 
 
@@ -25,6 +25,12 @@ def localtime(value: datetime | None, fmt: str = "medium") -> str:
         "input": "yyyy-MM-dd'T'HH:mm",
     }
     return format_datetime(local, patterns.get(fmt, fmt), rebase=False)
+
+
+def session_map_url(session) -> str | None:
+    """The map link of where a session meets (links.map_url): its pin, or a search for its
+    address (the session's own, else the event's)."""
+    return links.map_url(session.where, session.location, name=session.event.venue)
 
 
 def _zh() -> bool:
@@ -48,6 +54,8 @@ def register(app: Flask) -> None:
             "lang_url": lang_url,
             "is_zh": _zh(),
             "labels": labels,
+            "session_map_url": session_map_url,
+            "map_url": links.map_url,
         }
 
     @app.after_request

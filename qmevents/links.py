@@ -15,7 +15,8 @@ and make the official sender text the next family on the waiting list a link to 
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlsplit
+import re
+from urllib.parse import quote, urlsplit
 
 from flask import current_app, has_request_context, request, url_for
 from flask_babel import gettext as _
@@ -58,6 +59,43 @@ def external_url(endpoint: str, **values: object) -> str:
         return url_for(endpoint, **values, _external=True)
     log.warning("PUBLIC_URL is not set: a link made outside a request has no host")
     return _path(endpoint, values)
+
+
+# A map link is built here from what the organiser typed (an address, "lat,lng"), never taken as
+# typed: an organiser's URL could be javascript: or a look-alike site. AMap's URI pages open a
+# map or the phone's map app without any script of theirs on our pages.
+MAP_SEARCH = "https://uri.amap.com/search?keyword={keyword}&city=310000&src=qmevents&callnative=1"
+MAP_MARKER = ("https://uri.amap.com/marker?position={lng},{lat}&name={name}&src=qmevents"
+              "&coordinate=gaode&callnative=1")
+_LOCATION = re.compile(r"^\s*(-?\d{1,3}(?:\.\d{1,8})?)\s*[,，]\s*(-?\d{1,3}(?:\.\d{1,8})?)\s*$",
+                       re.ASCII)
+# Where a location may be: mainland China and around, with room to spare.
+LATITUDES, LONGITUDES = (3.0, 54.0), (73.0, 136.0)
+
+
+def parse_location(text: str) -> tuple[float, float] | None:
+    """(lat, lng) from "31.2304,121.4737" (a Chinese comma too); None when it is not one, or
+    lies outside China (a swapped pair is refused, not guessed)."""
+    found = _LOCATION.match(text or "")
+    if not found:
+        return None
+    lat, lng = float(found.group(1)), float(found.group(2))
+    if not (LATITUDES[0] <= lat <= LATITUDES[1] and LONGITUDES[0] <= lng <= LONGITUDES[1]):
+        return None
+    return lat, lng
+
+
+def map_url(address: str, location: str = "", name: str = "") -> str | None:
+    """A link to the place on a map: its marker when a location is given, else a search for
+    its address in Shanghai; None with neither. Every part we put in is percent-encoded."""
+    point = parse_location(location)
+    if point is not None:
+        return MAP_MARKER.format(lat=f"{point[0]:.6f}", lng=f"{point[1]:.6f}",
+                                 name=quote(" ".join((name or address or "").split())[:80], safe=""))
+    keyword = " ".join((address or "").split())
+    if not keyword:
+        return None
+    return MAP_SEARCH.format(keyword=quote(keyword[:120], safe=""))
 
 
 def share_url(endpoint: str, **values: object) -> str | None:

@@ -41,12 +41,15 @@ def session_json(session: EventSession) -> dict[str, Any]:
         "registration_opens_at": iso(session.registration_opens_at),
         "registration_closes_at": iso(session.registration_closes_at),
         "safety_cap": session.safety_cap,
+        "address": session.address,
+        "location": session.location,
     }
 
 
 def checkpoint_json(checkpoint: Checkpoint) -> dict[str, Any]:
     return {"id": checkpoint.id, "name": checkpoint.name, "position": checkpoint.position,
-            "direction": checkpoint.direction.value}
+            "direction": checkpoint.direction.value, "address": checkpoint.address,
+            "hours": checkpoint.hours}
 
 
 def tally_json(tally: Tally) -> dict[str, Any]:
@@ -161,6 +164,8 @@ def event_draft(data: dict[str, Any]) -> tuple[EventDraft, Errors]:
         sessions=[_session_draft(r) for r in read.objects("sessions")],
         checkpoints=_names(checkpoints),
         checkpoint_directions=_directions(checkpoints),
+        checkpoint_addresses=_named_text(checkpoints, "address"),
+        checkpoint_hours=_named_text(checkpoints, "hours"),
         tallies=_names(read.objects("tallies")),
         allow_reentry=read.boolean("allow_reentry"),
         verify_phone=read.boolean("verify_phone", default=True),
@@ -194,6 +199,11 @@ def _directions(readers: list[_Reader | None]) -> list[str]:
     return directions
 
 
+def _named_text(readers: list[_Reader | None], key: str) -> list[str]:
+    """Each named checkpoint's `key` ("" when left out), in the same order as _names."""
+    return [read.text(key) for read in readers if read is not None and not read.failed("name")]
+
+
 def _session_draft(read: _Reader | None) -> SessionDraft:
     if read is None:
         return SessionDraft(starts_at=None, ends_at=None, capacity=None)
@@ -205,6 +215,8 @@ def _session_draft(read: _Reader | None) -> SessionDraft:
         registration_opens_at=read.time("registration_opens_at"),
         registration_closes_at=read.time("registration_closes_at"),
         safety_cap=read.integer("safety_cap"),
+        address=read.text("address"),
+        location=read.text("location"),
     )
 
 

@@ -48,6 +48,7 @@ from ..services.registrations.codes import CODE_ALPHABET, CODE_LENGTH
 from ..timeutil import from_local
 from .names import DEMO_PREFIX, person_name
 from .programme import BUREAUS, EVENTS
+from .programme import station as station_spec
 
 MONTH = 9  # 质量月 is September
 
@@ -178,7 +179,8 @@ def _event(org_id: int, spec: dict, plan: Plan, title: str, year: int,
                                         if spec["registration_mode"] == "lottery" else None))
         for s in spec["sessions"]
     ]
-    event.checkpoints = [Checkpoint(name=n, position=i) for i, n in enumerate(spec["checkpoints"])]
+    event.checkpoints = [Checkpoint(name=name, address=address, hours=hours, position=i)
+                         for i, (name, address, hours) in enumerate(map(station_spec, spec["checkpoints"]))]
     event.tallies = [Tally(name=n, position=i, count=plan.tallies.get(n, 0))
                      for i, n in enumerate(spec.get("tallies", []))]
     db.session.add(event)

@@ -24,7 +24,7 @@ from ..services import accounts, events
 from ..services.errors import ValidationFailed
 from ..timeutil import from_local, to_local, utcnow
 from .history import HistoryReport, load_history
-from .programme import BUREAUS, DISTRICTS, EVENTS
+from .programme import BUREAUS, DISTRICTS, EVENTS, station
 
 DOMAIN = "demo.qmevents.cn"
 ADMIN_EMAIL = f"admin@{DOMAIN}"
@@ -168,7 +168,10 @@ def event_draft(spec: dict, today: date) -> events.EventDraft:
         max_party_size=spec["max_party_size"],
         registration_mode=spec["registration_mode"],
         sessions=[_session(s, today, spec["registration_mode"]) for s in spec["sessions"]],
-        checkpoints=list(spec["checkpoints"]),  # the first is the entrance, as in the data
+        # The first is the entrance, as in the data; a station may be (name, address, hours).
+        checkpoints=[station(c)[0] for c in spec["checkpoints"]],
+        checkpoint_addresses=[station(c)[1] for c in spec["checkpoints"]],
+        checkpoint_hours=[station(c)[2] for c in spec["checkpoints"]],
         tallies=list(spec.get("tallies", [])),  # the services the digest names, counted at the door
         allow_reentry=spec.get("allow_reentry", False),
     )

@@ -217,16 +217,17 @@ EVENTS = [
             {"day": 15, "start": "09:00", "end": "12:00", "capacity": 40, "label": "上午场"},
         ],
         # Eight stations; the first is the entrance (check-in).  The first four are named
-        # in the digest; the last four are INVENTED plausible Putuo sites for the demo.
+        # in the digest; the last four are INVENTED plausible Putuo sites for the demo. The
+        # museum's address is the digest's; the other addresses and all hours are INVENTED.
         "checkpoints": [
-            "上海纺织博物馆",
-            "苏州河工业文明展示馆",
-            "英雄金笔厂",
-            "提格机器人",
-            "M50创意园",  # invented
-            "桃浦智创城展示中心",  # invented
-            "普陀区计量科普体验站",  # invented
-            "普陀区食品安全科普馆",  # invented
+            ("上海纺织博物馆", "上海市普陀区澳门路150号", "09:00-16:30"),
+            ("苏州河工业文明展示馆", "上海市普陀区光复西路2690号", "09:00-16:30"),
+            ("英雄金笔厂", "上海市普陀区金沙江路1485号", "09:30-16:00"),
+            ("提格机器人", "上海市普陀区中江路879弄", "09:30-16:00"),
+            ("M50创意园", "上海市普陀区莫干山路50号", "10:00-16:30"),  # invented
+            ("桃浦智创城展示中心", "上海市普陀区桃浦路1号", "09:00-16:00"),  # invented
+            ("普陀区计量科普体验站", "上海市普陀区真北路988号", "09:00-16:00"),  # invented
+            ("普陀区食品安全科普馆", "上海市普陀区曹杨路1号", "09:00-16:00"),  # invented
         ],
         "tallies": [],
         "status": "published",
@@ -586,3 +587,8 @@ EVENTS = [
         "status": "published",
     },
 ]
+
+
+def station(spec: str | tuple[str, str, str]) -> tuple[str, str, str]:
+    """(name, address, hours) of a checkpoint in the programme: a name alone, or all three."""
+    return (spec, "", "") if isinstance(spec, str) else spec

@@ -159,8 +159,17 @@ class EventSession(db.Model):
     registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # 最大承载量 of this session: its people inside at once (as Event.safety_cap). None: no cap.
     safety_cap: Mapped[int | None] = mapped_column(Integer)
+    # Where this session meets, when not at the event's address (a series in several places);
+    # "" means the event's. `location`: optional "lat,lng" (GCJ-02, as Chinese maps use).
+    address: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    location: Mapped[str] = mapped_column(String(40), default="", server_default="")
 
     event: Mapped[Event] = relationship(back_populates="sessions")
+
+    @property
+    def where(self) -> str:
+        """The address people go to for this session."""
+        return self.address or self.event.address
 
     @property
     def places_left(self) -> int:
@@ -201,6 +210,9 @@ class Checkpoint(db.Model):
     direction: Mapped[CheckpointDirection] = mapped_column(
         str_enum(CheckpointDirection, "checkpoint_direction"), default=CheckpointDirection.IN,
         server_default=CheckpointDirection.IN.value)
+    # A tour's station: where it is and when it is open ("09:00-16:00"), shown to citizens.
+    address: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    hours: Mapped[str] = mapped_column(String(60), default="", server_default="")
 
     event: Mapped[Event] = relationship(back_populates="checkpoints")
 

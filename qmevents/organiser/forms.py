@@ -3,6 +3,8 @@ into a services.events.EventDraft. The rules themselves live in services.events.
 only parses what was typed and puts the service's messages back next to the right field."""
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import get_locale
@@ -67,6 +69,8 @@ class SessionForm(Form):
     registration_closes_at = _when(_l("Registration closes"))
     safety_cap = IntegerField(_l("Safety cap of this session (people inside at once)"),
                               validators=[Optional()], invalid_value_message=BAD_NUMBER)
+    address = StringField(_l("Address of this session (optional)"))
+    location = StringField(_l("Map location (optional)"))
     remove = BooleanField(_l("Remove this session"))
 
     def is_blank(self) -> bool:
@@ -151,7 +155,7 @@ class EventForm(FlaskForm):
     def to_draft(self) -> tuple[events.EventDraft, list[SessionForm]]:
         """The draft for the service, and which row each of its sessions came from."""
         rows = self.kept_rows()
-        checkpoints = [checkpoint_way(line) for line in checkpoint_lines(self.checkpoints.data)]
+        checkpoints = [checkpoint_parts(line) for line in checkpoint_lines(self.checkpoints.data)]
         draft = events.EventDraft(
             title=self.title.data or "",
             kind=self.kind.data or "",
@@ -163,8 +167,10 @@ class EventForm(FlaskForm):
             max_party_size=self.max_party_size.data,
             registration_mode=self.registration_mode.data or "",
             sessions=[_session_draft(row) for row in rows],
-            checkpoints=[name for name, _way in checkpoints],
-            checkpoint_directions=[way for _name, way in checkpoints],
+            checkpoints=[c.name for c in checkpoints],
+            checkpoint_directions=[c.direction for c in checkpoints],
+            checkpoint_addresses=[c.address for c in checkpoints],
+            checkpoint_hours=[c.hours for c in checkpoints],
             tallies=checkpoint_lines(self.tallies.data),
             allow_reentry=bool(self.allow_reentry.data),
             verify_phone=bool(self.verify_phone.data),
@@ -201,23 +207,42 @@ def checkpoint_lines(text: str | None) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
-# How a checkpoint's line says which way people pass it: "东门 | 出口". Chinese first; the English
-# words are understood too. No word: an entrance or station (入口).
+# A checkpoint's line: its name, then after "|" what else is known of it, in any order: which
+# way people pass it (出口 an exit, 双向 both ways; nothing: an entrance or station), its
+# opening hours (09:00-16:00) and its address. "南门 | 出口"; "上海纺织博物馆 | 澳门路150号 |
+# 09:00-16:00". Chinese first; the English words are understood too.
 WAYS = {"入口": "in", "出口": "out", "双向": "both", "in": "in", "out": "out", "both": "both"}
 WAY_WORDS = {"out": "出口", "both": "双向"}
+HOURS = re.compile(r"^\d{1,2}[:：]\d{2}\s*[-–—~～至到]\s*\d{1,2}[:：]\d{2}$")
 
 
-def checkpoint_way(line: str) -> tuple[str, str]:
-    """(name, direction) of one checkpoint line; a line without a known word after its last
-    "|" is all name, admitting people."""
-    head, bar, word = line.replace("｜", "|").rpartition("|")
-    way = WAYS.get(word.strip().lower()) if bar else None
-    return (head.strip(), way) if way and head.strip() else (line.strip(), "in")
+@dataclass
+class CheckpointLine:
+    name: str
+    direction: str = "in"
+    address: str = ""
+    hours: str = ""
 
 
-def checkpoint_line(name: str, direction: str) -> str:
-    word = WAY_WORDS.get(direction)
-    return f"{name} | {word}" if word else name
+def checkpoint_parts(line: str) -> CheckpointLine:
+    """What one checkpoint line says. A part that is neither a way nor hours is the address."""
+    name, *rest = [part.strip() for part in line.replace("｜", "|").split("|")]
+    found = CheckpointLine(name=name)
+    places = []
+    for part in rest:
+        if part.lower() in WAYS:
+            found.direction = WAYS[part.lower()]
+        elif HOURS.match(part):
+            found.hours = part.replace("：", ":")
+        elif part:
+            places.append(part)
+    found.address = " ".join(places)
+    return found  # "| 出口" alone has no name: the service says each checkpoint needs one
+
+
+def checkpoint_line(name: str, direction: str, address: str = "", hours: str = "") -> str:
+    parts = [name, address, hours, WAY_WORDS.get(direction, "")]
+    return " | ".join(part for part in parts if part)
 
 
 def _session_draft(row: SessionForm) -> events.SessionDraft:
@@ -230,6 +255,8 @@ def _session_draft(row: SessionForm) -> events.SessionDraft:
         registration_opens_at=_utc(row.registration_opens_at.data),
         registration_closes_at=_utc(row.registration_closes_at.data),
         safety_cap=row.safety_cap.data,
+        address=row.address.data or "",
+        location=row.location.data or "",
     )
 
 
@@ -264,10 +291,12 @@ def data_from_event(event: Event) -> dict:
                 "registration_opens_at": _local(s.registration_opens_at),
                 "registration_closes_at": _local(s.registration_closes_at),
                 "safety_cap": s.safety_cap,
+                "address": s.address,
+                "location": s.location,
             }
             for s in event.sessions
         ],
-        "checkpoints": "\n".join(checkpoint_line(c.name, c.direction.value)
+        "checkpoints": "\n".join(checkpoint_line(c.name, c.direction.value, c.address, c.hours)
                                  for c in event.checkpoints),
         "tallies": "\n".join(t.name for t in event.tallies),
     }

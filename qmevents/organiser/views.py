@@ -55,7 +55,8 @@ def _save(form: EventForm, event: Event | None):
     publish = request.form.get("action") == "publish"
     if event is not None and request.form.get("tell_confirmed") != "1":
         told = changes.preview(event, draft.venue or "", draft.address or "",
-                               {d.id: (d.starts_at, d.ends_at) for d in draft.sessions if d.id})
+                               {d.id: (d.starts_at, d.ends_at) for d in draft.sessions if d.id},
+                               {d.id: d.address or "" for d in draft.sessions if d.id})
         if told:  # registrants will get a text: the organiser sees how many, then confirms
             return render_template("organiser/form.html", form=form, event=event, told=told)
     try:

@@ -32,7 +32,7 @@ from ..errors import render_error
 from ..models import Checkpoint, Registration, RegistrationStatus
 from ..models.registration import ENDED
 from ..ratelimits import limit_survey, limit_ticket_lookup
-from ..services import access, survey, ticket_card, tickets
+from ..services import access, survey, ticket_card, tickets, tours
 from ..services.errors import NotFound, RegistrationClosed, ValidationFailed
 from ..services.identity import mask_mobile
 from ..services.registrations import cancellation, codes, waitlist
@@ -60,6 +60,7 @@ def ticket(code: str):
         ended=registration.status in ENDED, door=_door_block(registration),
         position=waitlist.position(registration), offer_lapsed=_offer_lapsed(registration),
         survey=_survey_link(registration), in_wechat=in_wechat(),
+        stamps=tours.stamp_card(registration) if qr else [],
     )), PRIVATE)
 
 
@@ -138,6 +139,24 @@ def ticket_picture(code: str):
     response = Response(png, mimetype="image/png")
     response.headers["Content-Disposition"] = (
         f'inline; filename="{tickets.ticket_filename(registration, "png")}"')
+    return _personal(response, PRIVATE)
+
+
+@bp.route("/t/<code>/certificate.<any(png, pdf):fmt>")
+@limit_ticket_lookup
+def certificate(code: str, fmt: str):
+    """The tour's certificate of completion, once every station stamped the family's card:
+    the picture shown inline (to keep), the PDF downloaded (to print)."""
+    registration = _ticket_or_404(code)
+    found = tours.certificate(registration)
+    if found is None:
+        abort(_error_page(_("The certificate is ready once every station of the tour has "
+                            "scanned this ticket.")))
+    name = tickets.ticket_filename(registration, fmt).replace("ticket", "certificate", 1)
+    if fmt == "pdf":
+        return _download(tours.certificate_pdf(found), "application/pdf", name)
+    response = Response(tours.certificate_png(found), mimetype="image/png")
+    response.headers["Content-Disposition"] = f'inline; filename="{name}"'
     return _personal(response, PRIVATE)
 
 

@@ -11,7 +11,7 @@ from ..errors import render_error
 from ..filters import localtime
 from ..models import EventStatus
 from ..paging import Pager, page_count, page_number
-from ..services import listings
+from ..services import listings, tours
 from ..services.errors import NotFound
 from .blueprint import bp
 from .forms import EventFilterForm
@@ -64,6 +64,7 @@ def event(event_id: int):
         share=_share_line(found, sessions),
         share_url=links.share_url("public.event", event_id=found.id),
         share_image=links.share_url("static", filename="img/share.png"),
+        tour_stations=tours.stations,
     )
 
 

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..extensions import db
+from ..links import parse_location
 from ..models import (
     CheckpointDirection,
     District,
@@ -25,6 +26,7 @@ from ..timeutil import utcnow
 MAX_TITLE = 120
 MAX_VENUE = 200
 MAX_ADDRESS = 255
+MAX_HOURS = 60  # a station's opening hours, e.g. 09:00-16:00
 MAX_HOST = 120
 MAX_DESCRIPTION = 5000
 MAX_PARTY = 20
@@ -49,6 +51,8 @@ class SessionDraft:
     label: str = ""
     id: int | None = None  # an existing session being edited
     safety_cap: int | None = None  # 最大承载量 of this session; wins over the event's
+    address: str = ""  # where this session meets when not at the event's address
+    location: str = ""  # "lat,lng" for its map link (links.map_url); "" for none
 
 
 @dataclass
@@ -68,6 +72,9 @@ class EventDraft:
     checkpoints: list[str] = field(default_factory=list)
     # Which way people pass each checkpoint, by position ("in", "out", "both"); missing: "in".
     checkpoint_directions: list[str] = field(default_factory=list)
+    # A tour's stations: where each is and when it is open, by position; missing: "".
+    checkpoint_addresses: list[str] = field(default_factory=list)
+    checkpoint_hours: list[str] = field(default_factory=list)
     # Services counted at the door (血压测量, 资料发放…), in the order the door page shows them.
     tallies: list[str] = field(default_factory=list)
     allow_reentry: bool = False  # may a ticket already let in pass the entrance again
@@ -110,6 +117,7 @@ def validate(draft: EventDraft, existing: Event | None = None) -> dict[str, str]
         _validate_lottery_windows(errors, draft.sessions)
     _validate_checkpoints(errors, draft.checkpoints)
     _validate_directions(errors, draft.checkpoint_directions)
+    _validate_stations(errors, draft.checkpoint_addresses, draft.checkpoint_hours)
     if draft.safety_cap is not None and not _int_between(draft.safety_cap, 1, MAX_SAFETY_CAP):
         errors["safety_cap"] = _("The safety cap is 1 to %(max)d people, or empty for none.",
                                  max=MAX_SAFETY_CAP)
@@ -182,6 +190,11 @@ def _validate_sessions(errors: dict, drafts: list[SessionDraft], existing: Event
             errors[p + "ends_at"] = _("The session must end after it starts.")
         elif s.starts_at is not None and s.ends_at - s.starts_at > timedelta(days=14):
             errors[p + "ends_at"] = _("A session lasts at most 14 days.")
+        _text(errors, p + "address", s.address, MAX_ADDRESS)
+        if s.location and (not isinstance(s.location, str) or parse_location(s.location) is None):
+            errors[p + "location"] = _(
+                "Give the place as latitude,longitude in China, e.g. 31.2304,121.4737, "
+                "or leave it empty.")
         if s.safety_cap is not None and not _int_between(s.safety_cap, 1, MAX_SAFETY_CAP):
             errors[p + "safety_cap"] = _(
                 "The safety cap is 1 to %(max)d people, or empty for none.", max=MAX_SAFETY_CAP)
@@ -262,6 +275,19 @@ def _validate_checkpoints(errors: dict, names: list[str]) -> None:
     ))
     if problem:
         errors["checkpoints"] = problem
+
+
+def _validate_stations(errors: dict, addresses: list, hours: list) -> None:
+    """A station's address and opening hours: short plain text, one per checkpoint."""
+    if not isinstance(addresses, list) or not isinstance(hours, list) or not all(
+            isinstance(v, str) for v in (*addresses, *hours)):
+        errors["checkpoints"] = _("Give each station's address and hours as text.")
+    elif any(len(a.strip()) > MAX_ADDRESS for a in addresses):
+        errors["checkpoints"] = _("A station's address has at most %(n)d characters.",
+                                  n=MAX_ADDRESS)
+    elif any(len(h.strip()) > MAX_HOURS for h in hours):
+        errors["checkpoints"] = _("A station's opening hours have at most %(n)d characters.",
+                                  n=MAX_HOURS)
 
 
 def _validate_directions(errors: dict, directions: list[str]) -> None:

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
+from ..links import parse_location
 from ..models import (
     Checkpoint,
     CheckpointDirection,
@@ -108,6 +109,9 @@ def _apply(event: Event, draft: EventDraft) -> None:
         s.registration_opens_at = d.registration_opens_at
         s.registration_closes_at = d.registration_closes_at
         s.safety_cap = d.safety_cap
+        s.address = " ".join((d.address or "").split())
+        point = parse_location(d.location or "")
+        s.location = f"{point[0]:.6f},{point[1]:.6f}" if point else ""
         sessions.append(s)
     event.sessions = sessions
 
@@ -121,6 +125,8 @@ def _apply(event: Event, draft: EventDraft) -> None:
         directions = draft.checkpoint_directions
         cp.direction = CheckpointDirection(
             directions[position] if position < len(directions) else CheckpointDirection.IN)
+        cp.address = _nth(draft.checkpoint_addresses, position)
+        cp.hours = _nth(draft.checkpoint_hours, position)
         checkpoints.append(cp)
     event.checkpoints = checkpoints  # rows past the new list are deleted (delete-orphan)
 
@@ -136,6 +142,11 @@ def _apply(event: Event, draft: EventDraft) -> None:
         tally.position = position
         tallies.append(tally)
     event.tallies = tallies
+
+
+def _nth(values: list[str], position: int) -> str:
+    """The position's value of a list typed per checkpoint, tidied; "" past its end."""
+    return " ".join(values[position].split()) if position < len(values) else ""
 
 
 def _publish(event: Event) -> None:

@@ -40,7 +40,7 @@ _TOKENS = re.compile(r"[A-Za-z0-9@.,:;!?'’\-/_]+\s*|\S\s*|\s+")
 
 
 @functools.cache
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     path = font_path()
     if path is None:  # no Chinese font on the system: Latin and digits still read
         return ImageFont.load_default(size)
@@ -85,8 +85,8 @@ def _facts(registration: Registration) -> list[tuple[str, str]]:
 def ticket_card_png(registration: Registration, url: str) -> bytes:
     """The card of a confirmed ticket (the caller checks): a PNG of about 1080 × 1700 px."""
     measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
-    head_font, title_font = _font(40), _font(56)
-    label_font, value_font, code_font, note_font = _font(32), _font(40), _font(52), _font(32)
+    head_font, title_font = font(40), font(56)
+    label_font, value_font, code_font, note_font = font(32), font(40), font(52), font(32)
     title = _wrap(measure, registration.event.title, title_font, CONTENT, MAX_TITLE_LINES)
     label_width = max(measure.textlength(label, font=label_font)
                       for label, _value in _facts(registration)) + 32

@@ -37,6 +37,14 @@ SAFETY_CAP = {"type": ["integer", "null"], "minimum": 1, "maximum": event_rules.
               "description": "最大承载量: people inside at once. The door warns from 90% and "
                              "refuses at 100% unless staff override. A session's wins over the "
                              "event's; null: none."}
+ADDRESS = {"type": "string", "maxLength": 255,
+           "description": "Where this session meets; empty: the event's address."}
+LOCATION = {"type": "string", "maxLength": 40, "pattern": "^$|^-?[0-9.]+ *[,，] *-?[0-9.]+$",
+            "description": "Optional \"lat,lng\" for the map link (GCJ-02, as Chinese maps); "
+                           "empty: the link searches the address."}
+STATION_ADDRESS = {"type": "string", "maxLength": 255, "description": "A station's address."}
+STATION_HOURS = {"type": "string", "maxLength": 60,
+                 "description": "A station's opening hours, e.g. 09:00-16:00."}
 DIRECTION = {"type": "string", "enum": ["in", "out", "both"], "default": "in",
              "description": "入口 in: admits; 出口 out: every scan there is an exit; 双向 both: "
                             "the door switches between in and out. The entrance (first) cannot "
@@ -47,7 +55,8 @@ def _event_schemas() -> dict[str, Schema]:
     session = {
         "type": "object",
         "required": ["id", "label", "starts_at", "ends_at", "capacity", "places_left",
-                     "registration_opens_at", "registration_closes_at", "safety_cap"],
+                     "registration_opens_at", "registration_closes_at", "safety_cap",
+                     "address", "location"],
         "properties": {
             "id": {"type": "integer"},
             "label": {"type": "string"},
@@ -58,16 +67,19 @@ def _event_schemas() -> dict[str, Schema]:
             "registration_opens_at": OPTIONAL_TIME,
             "registration_closes_at": OPTIONAL_TIME,
             "safety_cap": SAFETY_CAP,
+            "address": ADDRESS,
+            "location": LOCATION,
         },
         "additionalProperties": False,
     }
     checkpoint = {
         "type": "object",
-        "required": ["id", "name", "position", "direction"],
+        "required": ["id", "name", "position", "direction", "address", "hours"],
         "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
                        "position": {"type": "integer", "minimum": 0,
                                     "description": "0 is the entrance."},
-                       "direction": DIRECTION},
+                       "direction": DIRECTION, "address": STATION_ADDRESS,
+                       "hours": STATION_HOURS},
         "additionalProperties": False,
     }
     event = {
@@ -119,6 +131,8 @@ def _event_schemas() -> dict[str, Schema]:
             "registration_opens_at": OPTIONAL_TIME,
             "registration_closes_at": OPTIONAL_TIME,
             "safety_cap": SAFETY_CAP,
+            "address": ADDRESS,
+            "location": LOCATION,
         },
     }
     event_input = {
@@ -148,7 +162,9 @@ def _event_schemas() -> dict[str, Schema]:
                 "items": {"type": "object", "required": ["name"],
                           "properties": {"name": {"type": "string", "maxLength":
                                                   event_rules.MAX_CHECKPOINT_NAME},
-                                         "direction": DIRECTION}},
+                                         "direction": DIRECTION,
+                                         "address": STATION_ADDRESS,
+                                         "hours": STATION_HOURS}},
             },
             "allow_reentry": {"type": "boolean", "default": False,
                               "description": "Let a ticket already in pass the entrance again."},

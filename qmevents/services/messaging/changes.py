@@ -43,26 +43,33 @@ class Before:
     venue: str
     address: str
     times: dict[int, tuple[datetime, datetime]] = field(default_factory=dict)
+    places: dict[int, str] = field(default_factory=dict)  # a session's own address ("": none)
 
 
 def before(event: Event) -> Before:
     return Before(venue=event.venue, address=event.address,
-                  times={s.id: (s.starts_at, s.ends_at) for s in event.sessions})
+                  times={s.id: (s.starts_at, s.ends_at) for s in event.sessions},
+                  places={s.id: s.address or "" for s in event.sessions})
 
 
 def what_changed(was: Before, venue: str, address: str,
-                 times: dict[int, tuple[datetime, datetime]]) -> dict[int, str]:
+                 times: dict[int, tuple[datetime, datetime]],
+                 places: dict[int, str] | None = None) -> dict[int, str]:
     """{session id: what changed for its registrants, in words} for the sessions people know of;
-    empty when nothing they were told changed."""
+    empty when nothing they were told changed. `places`: each session's own address, when
+    sessions meet elsewhere than the event's address."""
     place = []
     if venue.strip() != was.venue:
         place.append(f"地点改为{venue.strip()}")
-    if (address or "").strip() != was.address:
-        place.append(f"地址改为{(address or '').strip()}")
+    address = (address or "").strip()
     told = {}
     for session_id, (starts, ends) in was.times.items():
         now = times.get(session_id)
+        own_was = was.places.get(session_id, "")
+        own = " ".join((places or {}).get(session_id, own_was).split())
         parts = list(place)
+        if (own or address) != (own_was or was.address):
+            parts.append(f"地址改为{own or address}")
         if now is not None and (_same(now[0], starts), _same(now[1], ends)) != (True, True):
             parts.insert(0, f"时间改为{_span(*now)}")
         if parts:
@@ -71,9 +78,10 @@ def what_changed(was: Before, venue: str, address: str,
 
 
 def preview(event: Event, venue: str, address: str,
-            times: dict[int, tuple[datetime, datetime]]) -> int:
+            times: dict[int, tuple[datetime, datetime]],
+            places: dict[int, str] | None = None) -> int:
     """How many parties would be told if the event were saved like this."""
-    changed = what_changed(before(event), venue, address, times)
+    changed = what_changed(before(event), venue, address, times, places)
     return _count(list(changed)) if changed else 0
 
 
@@ -85,7 +93,8 @@ def cancel_preview(event: Event) -> int:
 def stage_changed(event: Event, was: Before) -> list[outbox.Staged]:
     """Inside the edit's transaction: one message per affected party. Sent by `dispatch`."""
     changed = what_changed(was, event.venue, event.address,
-                           {s.id: (s.starts_at, s.ends_at) for s in event.sessions})
+                           {s.id: (s.starts_at, s.ends_at) for s in event.sessions},
+                           {s.id: s.address or "" for s in event.sessions})
     if not changed:
         return []
     return [_stage(CHANGED, r, what=changed[r.session_id]) for r in _told(list(changed))]
