@@ -22,7 +22,7 @@ from .. import labels
 from ..models import EventKind
 from ..services import access, listings
 from ..services.errors import NotFound, ValidationFailed
-from ..services.reporting import dashboards, offline, reports, satisfaction
+from ..services.reporting import dashboards, days, offline, reports, satisfaction
 from ..timeutil import to_local
 from .blueprint import bp, organisation_choices, visible_event
 from .filters import ARG_OF, FILTER_ARGS, allowed_args, scoped_filter
@@ -81,7 +81,7 @@ class DayChart:
 
 
 def arrival_days(bins: list[reports.ArrivalBin]) -> list[DayChart]:
-    return [DayChart(d.day, d.bins, d.people) for d in reports.arrival_days(bins)]
+    return [DayChart(d.day, d.bins, d.people) for d in days.arrival_days(bins)]
 
 
 # --- the dashboard --------------------------------------------------------------------------

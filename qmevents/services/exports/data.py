@@ -22,8 +22,9 @@ from ...models import Answer, Event, EventSession, Question, QuestionKind, Regis
 from ...timeutil import SHANGHAI, to_local
 from ..identity import mask_id_number, mask_mobile
 from ..registrations import registrants as registrant_rules
-from ..reporting import offline, reports
+from ..reporting import offline
 from ..reporting.dashboards import Dashboard, DashboardLine
+from ..reporting.days import arrival_days
 from ..reporting.reports import Attendance, EventReport
 
 SHANGHAI_OFFSET = timedelta(hours=8)
@@ -159,7 +160,7 @@ def report_document(report: EventReport) -> Document:
         Column(_("Service")), Column(_("Count"), Kind.INT),
     ], [(t.name, t.count) for t in report.tallies])
     # Each day from its first arrival to its last: no night of empty quarters, one chart a day.
-    days = reports.arrival_days(report.arrivals)
+    days = arrival_days(report.arrivals)
     arrivals = Table("arrivals", _("Arrivals per 15 minutes"), [
         Column(_("Quarter hour from"), Kind.DATETIME), Column(_("People"), Kind.INT),
         Column(_("People inside"), Kind.INT),

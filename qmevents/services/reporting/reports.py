@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask_babel import gettext as _
@@ -44,7 +44,7 @@ from ...models import (
     RegistrationStatus,
     Tally,
 )
-from ...timeutil import to_local, utcnow
+from ...timeutil import utcnow
 from ..errors import NotFound
 from . import satisfaction as survey_figures
 from .satisfaction import Satisfaction
@@ -330,37 +330,6 @@ def arrivals(event_id: int) -> list[ArrivalBin]:
         bins.append(ArrivalBin(starts_at=datetime.fromtimestamp(q * QUARTER_HOUR, UTC),
                                people=n, inside=inside))
     return bins
-
-
-@dataclass
-class ArrivalDay:
-    """One Shanghai day of the arrival curve, without its empty quarters before and after."""
-
-    day: date
-    bins: list[ArrivalBin]
-
-    @property
-    def people(self) -> int:
-        return sum(b.people for b in self.bins)
-
-
-def arrival_days(bins: list[ArrivalBin]) -> list[ArrivalDay]:
-    """The curve cut into days: a tour on two mornings is two charts (and two stretches of an
-    export's sheet), not one with a night of zeros in the middle. Loops over the quarters only."""
-    days: dict[date, list[ArrivalBin]] = {}
-    for b in bins:
-        days.setdefault(to_local(b.starts_at).date(), []).append(b)
-    result, before = [], 0  # people inside at the end of the quarter before
-    for day, day_bins in days.items():
-        # From the first quarter anyone came in or left to the last.
-        moved = []
-        for i, b in enumerate(day_bins):
-            if b.people or b.inside != before:
-                moved.append(i)
-            before = b.inside
-        if moved:
-            result.append(ArrivalDay(day, day_bins[moved[0]:moved[-1] + 1]))
-    return result
 
 
 def filled(rows) -> list[tuple[int, int]]:
