@@ -29,13 +29,20 @@ from flask_login import current_user
 
 from .. import links
 from ..errors import render_error
+from ..extensions import db
 from ..models import Checkpoint, Registration, RegistrationStatus
 from ..models.registration import ENDED
+from ..numbers import whole_number
 from ..ratelimits import limit_survey, limit_ticket_lookup
 from ..services import access, survey, ticket_card, tickets, tours
-from ..services.errors import NotFound, RegistrationClosed, ValidationFailed
+from ..services.errors import (
+    NotFound,
+    RegistrationClosed,
+    RegistrationRefused,
+    ValidationFailed,
+)
 from ..services.identity import mask_mobile
-from ..services.registrations import cancellation, codes, waitlist
+from ..services.registrations import amend, cancellation, codes, waitlist
 from .blueprint import bp
 from .forms import SurveyForm
 
@@ -192,6 +199,45 @@ def cancel_ticket(code: str):
         )), PRIVATE)
     return _act(registration, cancellation.cancel,
                 _("Your registration is cancelled. Your places are free for others."))
+
+
+@bp.route("/t/<code>/change", methods=["GET", "POST"])
+@limit_ticket_lookup
+def change_ticket(code: str):
+    """Change without losing the place (services.registrations.amend): GET, the choices; POST
+    (CSRF token) `people` for fewer people, or `session_id` for another session."""
+    registration = _ticket_or_404(code)
+    if request.method == "POST":
+        people, session_id = request.form.get("people"), request.form.get("session_id")
+        try:
+            if people is not None:
+                amend.change_party_size(registration.code, whole_number(people, max_digits=3))
+                done = _("Done: your registration is now for %(n)d people. Your ticket stays "
+                         "the same.", n=registration.party_size)
+            else:
+                amend.move_to_session(registration.code, whole_number(session_id, max_digits=10))
+                done = _("Done: your registration moved to the new session. Your ticket and "
+                         "its QR code stay the same.")
+        except (ValidationFailed, RegistrationRefused, NotFound) as refused:
+            message = (" ".join(refused.errors.values()) if isinstance(refused, ValidationFailed)
+                       else refused.message)
+            db.session.rollback()
+            return _change_page(_ticket_or_404(code), message, 409 if isinstance(
+                refused, RegistrationRefused) else 400)
+        flash(done, "success")
+        return _personal(redirect(url_for("public.ticket", code=registration.code), 303),
+                         PRIVATE)
+    return _change_page(registration)
+
+
+def _change_page(registration: Registration, error: str | None = None,
+                 status: int = 200) -> Response:
+    return _personal(Response(render_template(
+        "public/ticket_change.html", registration=registration, event=registration.event,
+        session=registration.session, refusal=amend.refusal(registration), error=error,
+        sessions=amend.other_sessions(registration) if amend.refusal(registration) is None
+        else [], smallest=max(registration.admitted_people or 0, 1),
+    ), status=status), PRIVATE)
 
 
 @bp.post("/t/<code>/confirm")

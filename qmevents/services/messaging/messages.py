@@ -51,6 +51,11 @@ CANCELLED_BY_ORGANISER = sms_template(
     "{name}，您报名的「{title}」{when}已被主办方取消。如有疑问请联系主办方。详情：{ticket}",
     "主办方取消某位市民的报名后立即发送。",
 )
+CHANGED = sms_template(
+    "registration_changed", NotificationKind.REGISTRATION_CONFIRMED, "报名已变更",
+    "{name}，您已将「{title}」的报名变更为{when}，{people}人。电子票不变：{ticket}",
+    "市民自己减少人数或改到同一活动的另一场次后立即发送。",
+)
 OFFERED = sms_template(
     "waitlist_offered", NotificationKind.WAITLIST_PROMOTED, "候补空位待确认",
     "{name}，「{title}」{when}有空位了，已为您保留{people}个名额，请在{deadline}前打开链接确认，"
@@ -147,6 +152,11 @@ def draft_registration_confirmed(registration: Registration,
 
 def registration_cancelled(registration: Registration, ticket_url: str) -> Notification | None:
     return _about_registration(registration, _just(CANCELLED), ticket_url)
+
+
+def registration_changed(registration: Registration, ticket_url: str) -> Notification | None:
+    """The holder made the party smaller or moved it to another session (registrations/amend)."""
+    return _about_registration(registration, _just(CHANGED), ticket_url)
 
 
 def cancelled_by_organiser(registration: Registration,
