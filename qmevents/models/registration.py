@@ -88,6 +88,9 @@ class Registration(db.Model):
             sqlite_where=text(_ENDED_SQL),
             postgresql_where=text(_ENDED_SQL),
         ),
+        # A short door code (6 digits and a check letter) is unique within its event only: it
+        # admits at that event's door and opens nothing else.
+        UniqueConstraint("event_id", "short_code", name="uq_registration_event_short_code"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -102,7 +105,9 @@ class Registration(db.Model):
     status: Mapped[RegistrationStatus] = mapped_column(
         str_enum(RegistrationStatus, "registration_status"), index=True
     )
-    source: Mapped[str] = mapped_column(String(10), default="web")  # web, api, invite, walkin
+    source: Mapped[str] = mapped_column(String(10), default="web")  # web, api, invite, hotline
+    # 入场口令: for a citizen registered by phone (代报名), read aloud and typed at the door.
+    short_code: Mapped[str | None] = mapped_column(String(8))
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -7,6 +7,7 @@ from . import (  # noqa: F401  (their routes, on bp)
     applicants,
     digest,
     exports,
+    hotline,
     lottery,
     messages,
     outbox,

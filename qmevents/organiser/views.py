@@ -127,7 +127,8 @@ def event(event_id: int):
     event = visible_event(event_id)
     return render_template("organiser/event.html", event=event,
                            editable=access.may_edit(current_user, event),
-                           sees_registrants=access.may_see_registrants(current_user, event))
+                           sees_registrants=access.may_see_registrants(current_user, event),
+                           by_phone=access.may_register_by_phone(current_user, event))
 
 
 def _change_status(event_id: int, change, done: str):

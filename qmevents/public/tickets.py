@@ -42,7 +42,7 @@ from ..services.errors import (
     ValidationFailed,
 )
 from ..services.identity import mask_mobile
-from ..services.registrations import amend, cancellation, codes, waitlist
+from ..services.registrations import amend, cancellation, codes, short_codes, waitlist
 from .blueprint import bp
 from .forms import SurveyForm
 
@@ -68,6 +68,7 @@ def ticket(code: str):
         position=waitlist.position(registration), offer_lapsed=_offer_lapsed(registration),
         survey=_survey_link(registration), in_wechat=in_wechat(),
         stamps=tours.stamp_card(registration) if qr else [],
+        spelled_short_code=short_codes.spelled,
     )), PRIVATE)
 
 

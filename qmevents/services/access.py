@@ -105,6 +105,15 @@ def may_edit(user: User, event: Event) -> bool:
     )
 
 
+def may_register_by_phone(user: User, event: Event) -> bool:
+    """代报名: the event's organisers and admins, and the bureau of its district for a published
+    event (the hotline a citizen without a smartphone calls); never door staff or devices."""
+    if may_edit(user, event):
+        return True
+    return (event.status == EventStatus.PUBLISHED and oversees_district(user) is not None
+            and oversees_district(user) == event.district_id)
+
+
 def editable_event(user: User, event_id: int) -> Event:
     """The event if `user` may change it. Raises NotFound when they may not even see it (another
     organisation's), Forbidden when they may only look (door staff assigned to it)."""

@@ -81,6 +81,7 @@ from .. import access, audit
 from ..errors import Forbidden, NotFound, ValidationFailed
 from ..identity import mask_mobile
 from ..registrations.codes import normalise_code
+from ..registrations.short_codes import normalise_short_code
 from . import occupancy
 
 # Characters; longer is not a ticket, whatever it holds. Changes together with the door page:
@@ -188,6 +189,17 @@ def read_code(raw: str) -> str | None:
     return normalise_code(found.group(1) if found else text)
 
 
+def read_ticket(raw: str | None) -> tuple[str, str | None]:
+    """What was read names a ticket by its code, or by a short door code typed at the door (a
+    citizen registered by phone): ("code", …) or ("short_code", …)."""
+    code = read_code(raw)
+    if code is None:
+        short = normalise_short_code(raw)
+        if short is not None:
+            return "short_code", short
+    return "code", code
+
+
 # --- the statements of a scan -------------------------------------------------------------------
 # Built once, on the tables, with bound parameters: a door answers hundreds of scans a second, and
 # building and caching a statement of this size anew costs more than running it.
@@ -238,6 +250,10 @@ def _scene_statement(ticket: Any):
 _SCENE = _scene_statement(_registration.c.code == bindparam("code"))
 _SCENE_BY_ID = _scene_statement(and_(_registration.c.id == bindparam("ticket_id"),
                                      _registration.c.event_id == _event.c.id))
+# A short door code finds a ticket of the door's own event only: another event's is unknown.
+_SCENE_BY_SHORT_CODE = _scene_statement(and_(
+    _registration.c.short_code == bindparam("short_code"),
+    _registration.c.event_id == _event.c.id))
 
 # The whole rule of admission at the entrance; its row count decides between racing phones.
 _ADMIT = (
@@ -330,6 +346,9 @@ def _scene(connection: Connection, ticket: tuple[str, object], event_id: int,
     if by == "ticket_id":
         params["ticket_id"] = value if is_row_id(value) else -1
         scene = connection.execute(_SCENE_BY_ID, params).first()
+    elif by == "short_code":
+        params["short_code"] = value
+        scene = connection.execute(_SCENE_BY_SHORT_CODE, params).first()
     else:
         params["code"] = value or ""
         scene = connection.execute(_SCENE, params).first()
@@ -368,7 +387,7 @@ def redeem(raw: str | None, *, event_id: int, session_id: int | None,
     scanned = Scanned(at, offline)
     if people is not None and not is_count(people, MAX_PEOPLE):
         raise ValidationFailed({"people": _("Admit 1 to %(n)d people.", n=MAX_PEOPLE)})
-    ticket = ("ticket_id", ticket_id) if ticket_id is not None else ("code", read_code(raw))
+    ticket = ("ticket_id", ticket_id) if ticket_id is not None else read_ticket(raw)
     with _scan_connection() as connection:
         lost_race = False
         for _attempt in range(_RACE_RETRIES):

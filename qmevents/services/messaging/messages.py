@@ -19,6 +19,7 @@ from flask import current_app
 from ... import links
 from ...extensions import db
 from ...models import Notification, NotificationKind, Registration, RegistrationStatus
+from ..registrations.short_codes import spelled
 from . import outbox, templates
 from .templates import sms_template
 
@@ -50,6 +51,12 @@ CANCELLED_BY_ORGANISER = sms_template(
     "cancelled_by_organiser", NotificationKind.REGISTRATION_CANCELLED, "报名已被主办方取消",
     "{name}，您报名的「{title}」{when}已被主办方取消。如有疑问请联系主办方。详情：{ticket}",
     "主办方取消某位市民的报名后立即发送。",
+)
+BY_PHONE = sms_template(
+    "registered_by_phone", NotificationKind.REGISTRATION_CONFIRMED, "代报名成功",
+    "{name}，工作人员已为您报名「{title}」{when}，{people}人。入场口令：{door_code}，"
+    "到场时告诉工作人员即可入场。电子票：{ticket}",
+    "工作人员通过电话为市民代报名（热线）后立即发送，含入场口令。",
 )
 CHANGED = sms_template(
     "registration_changed", NotificationKind.REGISTRATION_CONFIRMED, "报名已变更",
@@ -145,6 +152,8 @@ def draft_registration_confirmed(registration: Registration,
             return WAITLISTED, {}
         if r.status == RegistrationStatus.APPLIED:
             return APPLIED, {}
+        if r.short_code:  # registered by phone (代报名): the code to say at the door
+            return BY_PHONE, {"door_code": spelled(r.short_code)}
         return CONFIRMED, {}
 
     return _draft_about(registration, choose, ticket_url)

@@ -46,7 +46,7 @@ from ...models import (
 )
 from ...numbers import ascii_digits, whole_number
 from ...timeutil import utcnow
-from .. import otp
+from .. import audit, otp
 from ..errors import (
     DuplicateRegistration,
     NotFound,
@@ -58,6 +58,7 @@ from ..identity import name_refusal, normalise_mobile, normalise_name
 from ..messaging import messages, outbox
 from . import places, questions, waitlist
 from .codes import new_code
+from .short_codes import new_short_code
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,10 @@ class RegistrationRequest:
     # The code sent to `phone` (POST /api/v1/phone-codes, the form's 获取验证码), when the event
     # verifies phones (Event.verify_phone): proof that the registrant holds the phone.
     phone_code: object = None
+    # 代报名 (services/registrations/hotline.py): the staff member who took the citizen's call
+    # vouches for the phone, so no code is asked, and the event's questions are not (the
+    # citizen answers nothing by phone); the registration gets a short door code.
+    vouched_by: int | None = None
 
 
 @dataclass
@@ -124,14 +129,16 @@ def _validate(req: RegistrationRequest, event: Event) -> tuple[dict, dict[str, s
     if not req.consent:
         errors["consent"] = _("Please agree to the privacy notice to register.")
     clean["phone_code"] = None
-    if event.verify_phone:
+    clean["vouched_by"] = req.vouched_by
+    if event.verify_phone and req.vouched_by is None:
         code = ascii_digits(req.phone_code.strip()) if isinstance(req.phone_code, str) else ""
         if not _PHONE_CODE.fullmatch(code):
             errors["phone_code"] = _("Enter the %(n)d-digit code sent to your phone by text "
                                      "message.", n=otp.CODE_DIGITS)
         clean["phone_code"] = code
 
-    clean["answers"] = questions.validate_answers(req.answers, event.questions, errors)
+    clean["answers"] = questions.validate_answers(
+        req.answers, event.questions if req.vouched_by is None else [], errors)
     return clean, errors
 
 
@@ -216,10 +223,10 @@ def register(req: RegistrationRequest) -> Registered:
 
     code = new_code()
     status = _first_status(event)
-    written = _write(event, session, clean, code, status, req.source, now)
+    written = _write_once(event, session, clean, code, status, req.source, now)
     if written is None and event.registration_mode == RegistrationMode.WAITLIST:
         status = RegistrationStatus.WAITLISTED
-        written = _write(event, session, clean, code, status, req.source, now)
+        written = _write_once(event, session, clean, code, status, req.source, now)
     if written is None:
         _refuse_full(session.id)
     registration_id, message = written
@@ -234,6 +241,24 @@ def _first_status(event: Event) -> RegistrationStatus:
     return RegistrationStatus.CONFIRMED
 
 
+class _ShortCodeTaken(Exception):
+    """The event has this short door code already (one in a million): draw another."""
+
+
+def _write_once(event: Event, session: EventSession, clean: dict, code: str,
+                status: RegistrationStatus, source: str, now: datetime):
+    """_write, with a new short door code for a registration by phone, drawn again in the rare
+    case the event has it already (the unique constraint decides)."""
+    for _attempt in range(5):
+        if clean["vouched_by"] is not None:
+            clean["short_code"] = new_short_code()
+        try:
+            return _write(event, session, clean, code, status, source, now)
+        except _ShortCodeTaken:
+            continue
+    raise RegistrationClosed(_("Please try again."))
+
+
 def _write(event: Event, session: EventSession, clean: dict, code: str,
            status: RegistrationStatus, source: str, now: datetime):
     """The registration, its answers, its message and its places, in one short transaction:
@@ -243,6 +268,8 @@ def _write(event: Event, session: EventSession, clean: dict, code: str,
     row = dict(code=code, event_id=event.id, session_id=session.id, name=clean["name"],
                phone=clean["phone"], party_size=clean["party_size"], status=status,
                source=source, consent_at=now, created_at=now, updated_at=now)
+    if clean.get("short_code"):
+        row["short_code"] = clean["short_code"]
     draft = _draft(messages.draft_registration_confirmed,
                    Registration(event=event, session=session, **row))
     if clean["phone_code"] is not None and not otp.use(
@@ -256,11 +283,17 @@ def _write(event: Event, session: EventSession, clean: dict, code: str,
         registration_id = db.session.execute(_INSERT_REGISTRATION, row).inserted_primary_key[0]
     except IntegrityError as exc:
         db.session.rollback()
+        if "short_code" in str(exc.orig):
+            raise _ShortCodeTaken() from None
         if "phone" in str(exc.orig):
             raise DuplicateRegistration(
                 _("This phone number already has a registration for this session.")
             ) from None
         raise
+    if clean["vouched_by"] is not None:
+        audit.record("registered_by_phone", actor_id=clean["vouched_by"], event_id=event.id,
+                     registration_id=registration_id, session_id=session.id,
+                     party_size=clean["party_size"])
     if clean["answers"]:
         db.session.execute(_INSERT_ANSWER, [
             {"registration_id": registration_id, "question_id": qid, "value": value}

@@ -52,6 +52,7 @@ class RegistrantRow:
     answers: list[RegistrantAnswer]
     admitted_people: int = 0  # let in at the entrance so far
     arrived_at: datetime | None = None  # the first of them let in (UTC); None: nobody yet
+    short_code: str | None = None  # 入场口令 of a registration by phone (代报名)
 
     @property
     def arrival(self) -> str:
@@ -205,6 +206,7 @@ def _row(registration: Registration, questions: list[Question],
         answers=answers,
         admitted_people=registration.admitted_people or 0,
         arrived_at=arrived_at,
+        short_code=registration.short_code,
     )
 
 
