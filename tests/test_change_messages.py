@@ -52,7 +52,7 @@ def edit_form(app, event_id: int, **changes) -> dict:
     with app.app_context():
         event = db.session.get(Event, event_id)
         fields = {**event.plain_fields(), "checkpoints": "入口", "action": "save"}
-        for switch in ("allow_reentry", "verify_phone", "send_reminders"):
+        for switch in ("allow_reentry", "verify_phone", "send_reminders", "series_pass"):
             if fields.pop(switch):
                 fields[switch] = "y"
         for i, s in enumerate(sorted(event.sessions, key=lambda s: s.starts_at)):

@@ -132,7 +132,7 @@ def test_reminders_are_on_for_a_new_event_and_the_form_turns_them_off(app, facto
                   "sessions-0-starts_at": f"{STARTS:%Y-%m-%dT%H:%M}",
                   "sessions-0-ends_at": f"{STARTS + timedelta(hours=2):%Y-%m-%dT%H:%M}",
                   "sessions-0-capacity": "30", "checkpoints": "入口", "action": "save"}
-    for switch in ("allow_reentry", "verify_phone", "send_reminders"):
+    for switch in ("allow_reentry", "verify_phone", "send_reminders", "series_pass"):
         fields.pop(switch)  # an unticked box is not sent
     response = submit(client, f"/organiser/events/{event_id}/edit", fields)
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]

@@ -170,6 +170,7 @@ def event_draft(data: dict[str, Any]) -> tuple[EventDraft, Errors]:
         allow_reentry=read.boolean("allow_reentry"),
         verify_phone=read.boolean("verify_phone", default=True),
         send_reminders=read.boolean("send_reminders", default=True),
+        series_pass=read.boolean("series_pass"),
         admission_opens_minutes=read.integer(
             "admission_opens_minutes", default=DEFAULT_ADMISSION_OPENS_MINUTES),
         safety_cap=read.integer("safety_cap"),

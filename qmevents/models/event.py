@@ -90,6 +90,8 @@ class Event(db.Model):
     # 最大承载量 of the venue: people inside at once, whatever their session (services.door.
     # inside): the door warns at 90% and refuses at 100% unless staff override. None: no cap.
     safety_cap: Mapped[int | None] = mapped_column(Integer)
+    # 系列通票: citizens may register once for several sessions (a lecture series), first come.
+    series_pass: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
     district: Mapped[District] = relationship(lazy="joined")
@@ -116,7 +118,7 @@ class Event(db.Model):
             "registration_mode": self.registration_mode.value, "allow_reentry": self.allow_reentry,
             "verify_phone": self.verify_phone, "send_reminders": self.send_reminders,
             "admission_opens_minutes": self.admission_opens_minutes,
-            "safety_cap": self.safety_cap,
+            "safety_cap": self.safety_cap, "series_pass": self.series_pass,
         }
 
     @property

@@ -108,6 +108,10 @@ class Registration(db.Model):
     source: Mapped[str] = mapped_column(String(10), default="web")  # web, api, invite, hotline
     # 入场口令: for a citizen registered by phone (代报名), read aloud and typed at the door.
     short_code: Mapped[str | None] = mapped_column(String(8))
+    # 系列通票: a member registration (one per further session of a series pass) points to the
+    # pass's own registration, whose code the citizen holds; the pass itself has None.
+    pass_id: Mapped[int | None] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE"), index=True)
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -95,6 +95,7 @@ class EventForm(FlaskForm):
     checkpoints = TextAreaField(_l("Checkpoints"))
     tallies = TextAreaField(_l("Service tallies"))
     allow_reentry = BooleanField(_l("Allow re-entry at the entrance"))
+    series_pass = BooleanField(_l("Offer a series pass (one registration for several sessions)"))
     safety_cap = IntegerField(_l("Safety cap (people inside at once)"), validators=[Optional()],
                               invalid_value_message=BAD_NUMBER)
     admission_opens_minutes = IntegerField(
@@ -174,6 +175,7 @@ class EventForm(FlaskForm):
             allow_reentry=bool(self.allow_reentry.data),
             verify_phone=bool(self.verify_phone.data),
             send_reminders=bool(self.send_reminders.data),
+            series_pass=bool(self.series_pass.data),
             admission_opens_minutes=self.admission_opens_minutes.data,
             safety_cap=self.safety_cap.data,
         )

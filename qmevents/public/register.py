@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -21,7 +21,7 @@ from ..ratelimits import limit_otp, limit_registration
 from ..services import listings
 from ..services.errors import DuplicateRegistration, NotFound, RegistrationRefused, ValidationFailed
 from ..services.messaging import outbox
-from ..services.registrations import phone_codes
+from ..services.registrations import phone_codes, series
 from ..services.registrations.register import (
     Availability,
     RegistrationRequest,
@@ -54,11 +54,15 @@ def register(event_id: int, session_id: int):
         return _page(event, session, form, status=400)
 
     try:
-        registered = register_party(RegistrationRequest(
+        asked = RegistrationRequest(
             event_id=event.id, session_id=session.id, name=form.name.data,
             phone=form.phone.data, party_size=form.party_size.data, answers=form.answers(),
             consent=bool(form.consent.data), source="web", phone_code=form.phone_code.data,
-        ))
+        )
+        if _series_asked(event):  # 系列通票: the sessions ticked, in one registration
+            registered = series.register_series(asked, request.form.getlist("sessions"))
+        else:
+            registered = register_party(asked)
     except ValidationFailed as failed:
         form.add_errors(failed.errors)
         return _page(event, session, form, status=400)
@@ -127,6 +131,20 @@ def _event_and_session(event_id: int, session_id: int) -> tuple[Event, EventSess
     return (event, session) if session is not None else None
 
 
+def _series_asked(event: Event) -> bool:
+    """The form of a series pass (?series=1 on an event that offers one)."""
+    return request.args.get("series") == "1" and series.offered(event)
+
+
+def _series_choices(event: Event) -> list[tuple[EventSession, bool]] | None:
+    """The sessions a pass may hold, each ticked or not: as sent, else all of them."""
+    if not _series_asked(event):
+        return None
+    sent = request.form.getlist("sessions") if request.method == "POST" else \
+        request.args.getlist("sessions")
+    return [(s, not sent or str(s.id) in sent) for s in series.open_sessions(event)]
+
+
 def _page(event: Event, session: EventSession, form: RegistrationForm, *,
           refusal: str | None = None, duplicate: bool = False, status: int = 200,
           code_sent: CodeSent | None = None):
@@ -137,6 +155,7 @@ def _page(event: Event, session: EventSession, form: RegistrationForm, *,
         days=int(current_app.config.get("PERSONAL_DATA_DAYS", 30)), code_sent=code_sent,
         # The demo's outbox sends nothing: say where its codes can be read.
         outbox_demo=outbox.backend_name() == outbox.OutboxBackend.name,
+        series_choices=_series_choices(event),
     ), status
 
 

@@ -42,7 +42,14 @@ from ..services.errors import (
     ValidationFailed,
 )
 from ..services.identity import mask_mobile
-from ..services.registrations import amend, cancellation, codes, short_codes, waitlist
+from ..services.registrations import (
+    amend,
+    cancellation,
+    codes,
+    series,
+    short_codes,
+    waitlist,
+)
 from .blueprint import bp
 from .forms import SurveyForm
 
@@ -59,6 +66,9 @@ def ticket(code: str):
     show at the door. Door staff of the event (who opened the QR with WeChat's scanner,
     say) see a block to admit the party on top; citizens see their ticket only."""
     registration = _ticket_or_404(code)
+    if registration.pass_id is not None:  # a session of a series pass: the pass is the ticket
+        holder = db.session.get(Registration, registration.pass_id)
+        return _personal(redirect(url_for("public.ticket", code=holder.code), 303), PRIVATE)
     qr = registration.status == RegistrationStatus.CONFIRMED  # an offer admits nobody yet
     return _personal(Response(render_template(
         "public/ticket.html", registration=registration, event=registration.event,
@@ -68,7 +78,7 @@ def ticket(code: str):
         position=waitlist.position(registration), offer_lapsed=_offer_lapsed(registration),
         survey=_survey_link(registration), in_wechat=in_wechat(),
         stamps=tours.stamp_card(registration) if qr else [],
-        spelled_short_code=short_codes.spelled,
+        spelled_short_code=short_codes.spelled, series_members=series.members_of(registration),
     )), PRIVATE)
 
 

@@ -13,6 +13,7 @@ from ..models import EventStatus
 from ..paging import Pager, page_count, page_number
 from ..services import listings, tours
 from ..services.errors import NotFound
+from ..services.registrations import series
 from .blueprint import bp
 from .forms import EventFilterForm
 
@@ -65,6 +66,7 @@ def event(event_id: int):
         share_url=links.share_url("public.event", event_id=found.id),
         share_image=links.share_url("static", filename="img/share.png"),
         tour_stations=tours.stations,
+        series_open=series.open_sessions(found) if series.offered(found) else [],
     )
 
 

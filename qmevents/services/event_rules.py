@@ -75,6 +75,7 @@ class EventDraft:
     # A tour's stations: where each is and when it is open, by position; missing: "".
     checkpoint_addresses: list[str] = field(default_factory=list)
     checkpoint_hours: list[str] = field(default_factory=list)
+    series_pass: bool = False  # 系列通票: one registration for several sessions (first come)
     # Services counted at the door (血压测量, 资料发放…), in the order the door page shows them.
     tallies: list[str] = field(default_factory=list)
     allow_reentry: bool = False  # may a ticket already let in pass the entrance again
@@ -122,7 +123,9 @@ def validate(draft: EventDraft, existing: Event | None = None) -> dict[str, str]
         errors["safety_cap"] = _("The safety cap is 1 to %(max)d people, or empty for none.",
                                  max=MAX_SAFETY_CAP)
     _validate_tallies(errors, draft.tallies, existing)
-    for switch in ("allow_reentry", "verify_phone", "send_reminders"):
+    if draft.series_pass is True and draft.registration_mode != RegistrationMode.FCFS.value:
+        errors["series_pass"] = _("A series pass needs places given first come, first served.")
+    for switch in ("allow_reentry", "verify_phone", "send_reminders", "series_pass"):
         if not isinstance(getattr(draft, switch), bool):
             errors[switch] = _("Say yes or no.")
     if not _int_between(draft.admission_opens_minutes, 0, MAX_ADMISSION_OPENS_MINUTES):

@@ -133,6 +133,7 @@ def _apply(event: Event, draft: EventDraft) -> None:
     event.allow_reentry = bool(draft.allow_reentry)
     event.verify_phone = bool(draft.verify_phone)
     event.send_reminders = bool(draft.send_reminders)
+    event.series_pass = bool(draft.series_pass)
     event.admission_opens_minutes = draft.admission_opens_minutes
     event.safety_cap = draft.safety_cap
     kept = {t.name: t for t in event.tallies}  # a tally keeps its row and count by its name

@@ -45,6 +45,8 @@ LOCATION = {"type": "string", "maxLength": 40, "pattern": "^$|^-?[0-9.]+ *[,，]
 STATION_ADDRESS = {"type": "string", "maxLength": 255, "description": "A station's address."}
 STATION_HOURS = {"type": "string", "maxLength": 60,
                  "description": "A station's opening hours, e.g. 09:00-16:00."}
+SERIES_PASS = {"type": "boolean", "description": "系列通票: citizens may register once for "
+               "several sessions, with one ticket valid at each (first come, first served)."}
 DIRECTION = {"type": "string", "enum": ["in", "out", "both"], "default": "in",
              "description": "入口 in: admits; 出口 out: every scan there is an exit; 双向 both: "
                             "the door switches between in and out. The entrance (first) cannot "
@@ -87,7 +89,8 @@ def _event_schemas() -> dict[str, Schema]:
         "required": ["id", "title", "kind", "district", "venue", "address", "host",
                      "description", "status", "max_party_size", "registration_mode",
                      "organisation", "sessions", "checkpoints", "allow_reentry", "tallies",
-                     "verify_phone", "send_reminders", "admission_opens_minutes", "safety_cap"],
+                     "verify_phone", "send_reminders", "admission_opens_minutes", "safety_cap",
+                     "series_pass"],
         "properties": {
             "id": {"type": "integer"},
             "title": {"type": "string"},
@@ -103,6 +106,7 @@ def _event_schemas() -> dict[str, Schema]:
             "organisation": {"type": "string", "description": "The organisation's name."},
             "sessions": {"type": "array", "items": ref("Session")},
             "checkpoints": {"type": "array", "items": ref("Checkpoint")},
+            "series_pass": SERIES_PASS,
             "allow_reentry": {"type": "boolean", "description": "Whether a ticket already let "
                               "in may pass the entrance again (recorded, not counted twice)."},
             "tallies": {"type": "array", "items": ref("Tally"),
@@ -166,6 +170,7 @@ def _event_schemas() -> dict[str, Schema]:
                                          "address": STATION_ADDRESS,
                                          "hours": STATION_HOURS}},
             },
+            "series_pass": {**SERIES_PASS, "default": False},
             "allow_reentry": {"type": "boolean", "default": False,
                               "description": "Let a ticket already in pass the entrance again."},
             "tallies": {

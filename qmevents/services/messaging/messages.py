@@ -58,6 +58,12 @@ BY_PHONE = sms_template(
     "到场时告诉工作人员即可入场。电子票：{ticket}",
     "工作人员通过电话为市民代报名（热线）后立即发送，含入场口令。",
 )
+SERIES = sms_template(
+    "series_confirmed", NotificationKind.REGISTRATION_CONFIRMED, "系列通票报名成功",
+    "{name}，您已报名「{title}」系列通票，共{sessions}场，首场{when}，{people}人。"
+    "电子票各场通用：{ticket} 如需取消请打开链接。",
+    "市民报名系列活动的多个场次（系列通票）后立即发送。",
+)
 CHANGED = sms_template(
     "registration_changed", NotificationKind.REGISTRATION_CONFIRMED, "报名已变更",
     "{name}，您已将「{title}」的报名变更为{when}，{people}人。电子票不变：{ticket}",
@@ -161,6 +167,12 @@ def draft_registration_confirmed(registration: Registration,
 
 def registration_cancelled(registration: Registration, ticket_url: str) -> Notification | None:
     return _about_registration(registration, _just(CANCELLED), ticket_url)
+
+
+def stage_series_confirmed(holder: Registration, sessions: int) -> outbox.Staged | None:
+    """In the pass's transaction (services/registrations/series.py): its one message."""
+    return _about_registration(holder, _just(SERIES, sessions=sessions),
+                               links.ticket_url(holder.code), staged=True)
 
 
 def registration_changed(registration: Registration, ticket_url: str) -> Notification | None:

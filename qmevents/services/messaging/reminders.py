@@ -81,6 +81,7 @@ def _claim_batch(now: datetime) -> list[outbox.Staged]:
         db.session.rollback()
         return []
     due = [Registration.status == RegistrationStatus.CONFIRMED,
+           Registration.pass_id.is_(None),  # a series pass: reminded of its first session
            Registration.phone.is_not(None), Registration.reminder_sent_at.is_(None)]
     return claims.claim_batch(sessions, due, {"reminder_sent_at": now}, compose)
 

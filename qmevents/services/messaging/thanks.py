@@ -70,6 +70,7 @@ def _due() -> list:
     WHERE except those that cannot change back (a session's end, the event's status)."""
     return [
         Registration.status == RegistrationStatus.CONFIRMED,
+        Registration.pass_id.is_(None),  # a series pass: thanked once, for its first session
         Registration.admitted_people > 0,
         Registration.phone.is_not(None),
         Registration.thanks_sent_at.is_(None),

@@ -26,7 +26,7 @@ from .. import audit
 from ..errors import NotFound, RegistrationClosed
 from ..messaging import messages
 from ..messaging.messages import tell
-from . import waitlist
+from . import series, waitlist
 from .codes import ticket
 from .places import release_places
 
@@ -92,6 +92,9 @@ def _withdraw(registration: Registration, actor: User | None) -> Registration:
     if freed > 0:
         release_places(registration.session_id, freed)
         promotions = waitlist.promote_in_transaction(registration.session_id)
+    # A series pass: its members (the further sessions) go with it, in this transaction.
+    for session_id in series.cancel_members(registration, by_holder):
+        promotions += waitlist.promote_in_transaction(session_id)
     if actor is not None:
         audit.record("registration_cancelled", actor_id=actor.id,
                      event_id=registration.event_id, registration_id=registration.id,

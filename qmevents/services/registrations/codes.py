@@ -55,7 +55,8 @@ def tickets_for_phone(phone: str) -> list[Registration]:
     return list(
         db.session.scalars(
             select(Registration)
-            .where(Registration.phone == phone)
+            # A series pass is one ticket: its members (further sessions) are not listed apart.
+            .where(Registration.phone == phone, Registration.pass_id.is_(None))
             .order_by(Registration.created_at.desc())
         )
     )

@@ -123,7 +123,7 @@ def check_party(event: Event, name: object, phone: object,
     return clean, errors
 
 
-def _validate(req: RegistrationRequest, event: Event) -> tuple[dict, dict[str, str]]:
+def validate_request(req: RegistrationRequest, event: Event) -> tuple[dict, dict[str, str]]:
     """Clean values and {field: message}. Field names are the API's."""
     clean, errors = check_party(event, req.name, req.phone, req.party_size)
     if not req.consent:
@@ -209,13 +209,13 @@ def _refuse_unless_open(event: Event, session: EventSession, now: datetime) -> N
 
 def register(req: RegistrationRequest) -> Registered:
     """Take places for a party, or refuse with a reason. One transaction."""
-    event, session = _event_and_session(req.event_id, _as_int(req.session_id))
+    event, session = event_and_session(req.event_id, _as_int(req.session_id))
     if event is None or event.status == EventStatus.DRAFT:
         raise NotFound(_("No such event."))
     if session is None:
         raise ValidationFailed({"session_id": _("Choose one of this event's sessions.")})
 
-    clean, errors = _validate(req, event)
+    clean, errors = validate_request(req, event)
     if errors:
         raise ValidationFailed(errors)
     now = utcnow()
@@ -326,7 +326,7 @@ def _refuse_full(session_id: int) -> None:
     raise SessionFull(_("This session is full."), places_left=0)
 
 
-def _event_and_session(event_id,
+def event_and_session(event_id,
                        session_id: int | None) -> tuple[Event | None, EventSession | None]:
     """The event with its questions, and the session when it is one of the event's: one query,
     since every registration in a surge asks for them."""

@@ -53,6 +53,7 @@ class RegistrantRow:
     admitted_people: int = 0  # let in at the entrance so far
     arrived_at: datetime | None = None  # the first of them let in (UTC); None: nobody yet
     short_code: str | None = None  # 入场口令 of a registration by phone (代报名)
+    series_pass: bool = False  # one of the sessions of a series pass (系列通票)
 
     @property
     def arrival(self) -> str:
@@ -111,8 +112,13 @@ def registrants(event_id: int, session_id: int | None = None, status: str | None
         .options(selectinload(Registration.answers))
     ).all()
     questions = _questions(event_id) if found else []
+    rows = [_row(r, questions, arrived_at) for r, arrived_at in found]
+    holders = set(db.session.scalars(select(Registration.pass_id).where(
+        Registration.pass_id.in_([r.registration_id for r in rows])))) if rows else set()
+    for row in rows:
+        row.series_pass = row.series_pass or row.registration_id in holders
     return RegistrantPage(
-        rows=[_row(r, questions, arrived_at) for r, arrived_at in found],
+        rows=rows,
         matching=int(matching),
         totals=_totals(everyone),
     )
@@ -207,6 +213,7 @@ def _row(registration: Registration, questions: list[Question],
         admitted_people=registration.admitted_people or 0,
         arrived_at=arrived_at,
         short_code=registration.short_code,
+        series_pass=registration.pass_id is not None,
     )
 
 

@@ -1,0 +1,208 @@
+"""系列通票: Qingpu's lecture series registered once for several sessions, one ticket valid at
+each, attendance per session; all places or none, never oversold under a race of phones."""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+import requests
+from sqlalchemy import select
+
+from qmevents import create_app
+from qmevents.extensions import db
+from qmevents.models import Notification, Registration, User, ensure_districts
+from qmevents.services import events
+from qmevents.services.door import checkin
+from qmevents.services.errors import NotFound, SessionFull, ValidationFailed
+from qmevents.services.registrations import cancellation, codes, series
+from qmevents.services.registrations import register as reg
+from qmevents.services.reporting import reports
+from qmevents.timeutil import utcnow
+
+from .conftest import Factory, csrf_from, on_the_day, submit
+from .support.server import Gunicorn, app_env
+from .test_capacity_race import together
+from .test_registration_changes import exact, session_ids
+
+
+def lectures(capacities: tuple[int, ...] = (30, 30, 30, 30)) -> list[events.SessionDraft]:
+    start = (utcnow() + timedelta(days=3)).replace(second=0, microsecond=0)
+    return [events.SessionDraft(starts_at=start + timedelta(days=7 * i),
+                                ends_at=start + timedelta(days=7 * i, hours=2), capacity=c,
+                                label=f"第{i + 1}讲")
+            for i, c in enumerate(capacities)]
+
+
+@pytest.fixture
+def talks(app, factory) -> tuple[int, list[int]]:
+    event_id = factory.event(title="青浦区质量大讲堂", kind="lecture", series_pass=True,
+                             max_party_size=2, sessions=lectures())
+    return event_id, session_ids(app, event_id)
+
+
+def take_pass(app, event_id: int, chosen: list, phone: str = "13812345678", people: int = 2):
+    with app.test_request_context("/"):
+        return series.register_series(reg.RegistrationRequest(
+            event_id=event_id, session_id=None, name="张伟", phone=phone, party_size=people,
+            consent=True), chosen)
+
+
+def admit(app, code: str, event_id: int, session_id: int, staff_id: int):
+    with app.app_context(), on_the_day(app, session_id):
+        return checkin.redeem(code, event_id=event_id, session_id=session_id,
+                              checkpoint_id=None, people=None,
+                              staff=db.session.get(User, staff_id))
+
+
+# --- registering ----------------------------------------------------------------------------------
+
+
+def test_a_pass_takes_places_in_every_chosen_session_and_sends_one_text(app, talks):
+    event_id, ids = talks
+    made = take_pass(app, event_id, [str(i) for i in ids[:3]])
+    assert [exact(app, s) for s in ids] == [(2, 2), (2, 2), (2, 2), (0, 0)]
+    with app.app_context():
+        texts = list(db.session.scalars(select(Notification.body)))
+        assert len(texts) == 1 and "系列通票" in texts[0] and "共3场" in texts[0]
+        assert made.code in texts[0]
+        assert len(codes.tickets_for_phone("13812345678")) == 1  # one ticket in "my tickets"
+
+
+def test_one_full_session_books_nothing_and_says_which(app, factory):
+    event_id = factory.event(title="青浦区质量大讲堂", kind="lecture", series_pass=True,
+                             max_party_size=2, sessions=lectures((30, 1, 30)))
+    ids = session_ids(app, event_id)
+    with pytest.raises(SessionFull, match="2"):
+        take_pass(app, event_id, ids)
+    assert [exact(app, s) for s in ids] == [(0, 0)] * 3
+    with app.app_context():
+        assert db.session.scalar(select(Registration.id)) is None
+
+
+@pytest.mark.parametrize("chosen", [[], ["x"], [99999], "1,2"])
+def test_a_pass_needs_two_sessions_of_the_event(app, talks, chosen):
+    event_id, ids = talks
+    with pytest.raises(ValidationFailed):
+        take_pass(app, event_id, chosen if chosen != [] else [ids[0]])
+
+
+def test_an_event_without_a_pass_offers_none(app, factory):
+    event_id = factory.event(sessions=lectures())
+    with pytest.raises(NotFound):
+        take_pass(app, event_id, session_ids(app, event_id))
+
+
+def test_a_series_pass_needs_first_come_first_served(app, factory):
+    with app.test_request_context("/?lang=en"):
+        draft = factory.draft(series_pass=True, registration_mode="lottery")
+        assert "series_pass" in events.validate(draft)
+
+
+# --- at the door, in the report, cancelled ------------------------------------------------------
+
+
+def test_the_pass_is_admitted_at_three_sessions_and_counted_in_each(app, factory, talks):
+    event_id, ids = talks
+    made = take_pass(app, event_id, ids[:3])
+    staff_id, _ = factory.user("organiser")
+    for session_id in ids[:3]:
+        answer = admit(app, made.code, event_id, session_id, staff_id)
+        assert answer.result == checkin.Result.ADMITTED and answer.admitted_people == 2
+    assert admit(app, made.code, event_id, ids[3], staff_id).result == \
+        checkin.Result.WRONG_SESSION
+    assert admit(app, made.code, event_id, ids[1], staff_id).result == \
+        checkin.Result.ALREADY_ADMITTED
+    with app.app_context():
+        lines = {line.session_id: line.figures.admitted_people
+                 for line in reports.event_report(event_id).sessions}
+    assert [lines[s] for s in ids] == [2, 2, 2, 0]
+
+
+def test_cancelling_the_pass_frees_every_session(app, talks):
+    event_id, ids = talks
+    made = take_pass(app, event_id, ids)
+    with app.app_context():
+        cancellation.cancel(made.code)
+    assert [exact(app, s) for s in ids] == [(0, 0)] * 4
+
+
+def test_the_ticket_page_lists_the_pass_sessions_and_a_member_code_leads_to_it(
+        app, client, talks):
+    event_id, ids = talks
+    made = take_pass(app, event_id, ids[:3])
+    page = client.get(f"/t/{made.code}").get_data(as_text=True)
+    assert "系列通票：共 3 场" in page and page.count('class="series-session') == 3
+    with app.app_context():
+        member = db.session.scalar(select(Registration.code)
+                                   .where(Registration.pass_id == made.registration_id))
+    response = client.get(f"/t/{member}")
+    assert response.status_code == 303 and response.headers["Location"].endswith(made.code)
+
+
+def test_a_citizen_registers_a_pass_through_the_form(app, client, talks):
+    event_id, ids = talks
+    page = client.get(f"/events/{event_id}").get_data(as_text=True)
+    assert f"/events/{event_id}/sessions/{ids[0]}/register?series=1" in page
+    url = f"/events/{event_id}/sessions/{ids[0]}/register?series=1"
+    form = client.get(url).get_data(as_text=True)
+    assert form.count('name="sessions"') == 4
+    response = client.post(url, data={
+        "csrf_token": csrf_from(form), "name": "张伟", "phone": "13812345678",
+        "party_size": "2", "consent": "y", "sessions": [str(ids[0]), str(ids[2])]})
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    assert [exact(app, s) for s in ids] == [(2, 2), (0, 0), (2, 2), (0, 0)]
+    response = submit(client, url, {"name": "李娜", "phone": "13900001111", "party_size": "1",
+                                    "consent": "y", "sessions": [str(ids[1])]})
+    assert response.status_code == 400 and "至少" in response.get_data(as_text=True)
+
+
+# --- a race of phones against gunicorn --------------------------------------------------------
+
+
+@pytest.fixture
+def served(database_url, tmp_path, monkeypatch) -> Iterator[tuple]:
+    instance = tmp_path / "instance"
+    monkeypatch.setenv("QMEVENTS_INSTANCE", str(instance))
+    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret",
+                      "SQLALCHEMY_DATABASE_URI": database_url})
+    with app.app_context():
+        db.create_all()
+        ensure_districts()
+    event_id = Factory(app).event(title="青浦区质量大讲堂", kind="lecture", series_pass=True,
+                                  max_party_size=2, sessions=lectures((10, 7, 10)))
+    ids = session_ids(app, event_id)
+    server = Gunicorn("wsgi:app", app_env(instance, database_url), workers=4)
+    server.start(ready_path="/api/v1/openapi.json")
+    try:
+        yield app, server, event_id, ids
+    finally:
+        server.stop()
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.mark.server
+def test_twenty_phones_race_for_passes_and_no_session_is_oversold(served):
+    app, server, event_id, ids = served
+    url = f"{server.url}/events/{event_id}/sessions/{ids[0]}/register?series=1&lang=en"
+
+    def phone(i: int):
+        def call():
+            browser = requests.Session()
+            token = csrf_from(browser.get(url, timeout=30).text)
+            chosen = ids if i % 2 == 0 else [ids[0], ids[1]]
+            return browser.post(url, data={"csrf_token": token, "name": "市民",
+                                           "phone": f"1381234{i:04d}", "party_size": "1",
+                                           "consent": "y", "sessions": [str(s) for s in chosen]},
+                                allow_redirects=False, timeout=30).status_code
+        return call
+
+    statuses = Counter(together([phone(i) for i in range(20)]))
+    assert set(statuses) <= {303, 409}, (statuses, server.errors())
+    assert statuses[303] == 7  # the middle session has 7 places, every pass includes it
+    totals = [exact(app, s) for s in ids]
+    assert all(taken == held for taken, held in totals), totals
+    assert totals[1] == (7, 7) and totals[0] == (7, 7)
+    assert totals[2][0] <= 10
