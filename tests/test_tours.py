@@ -181,6 +181,35 @@ def test_an_organiser_types_a_stations_address_and_hours_in_the_checkpoints_box(
     assert "position=121.418900,31.247800" in page  # the session's pin
 
 
+def test_the_printed_ticket_and_the_calendar_entry_name_the_sessions_own_place(
+        app, client, factory, tmp_path):
+    start = (utcnow() + timedelta(days=5)).replace(second=0, microsecond=0)
+    event_id = factory.event(
+        title="青浦“质量故事巡讲”系列讲座", kind="lecture", district="青浦区",
+        venue="青浦区各街镇巡讲点", address="上海市青浦区（各场地点见场次说明）",
+        sessions=[events.SessionDraft(starts_at=start, ends_at=start + timedelta(hours=1),
+                                      capacity=60, label="第2场·朱家角镇",
+                                      address="上海市青浦区朱家角镇祥凝浜路1号",
+                                      location="31.1100,121.0500")])
+    with app.app_context():
+        session_id = db.session.scalar(select(EventSession.id).filter_by(event_id=event_id))
+        code = reg.register(reg.RegistrationRequest(
+            event_id=event_id, session_id=session_id, name="王芳", phone="13812340000",
+            party_size=2, consent=True)).code
+    ics = client.get(f"/t/{code}/calendar.ics").get_data(as_text=True).replace("\r\n ", "")
+    assert "LOCATION:青浦区各街镇巡讲点，上海市青浦区朱家角镇祥凝浜路1号" in ics
+    assert "GEO:31.11;121.05" in ics
+    pdf = client.get(f"/t/{code}/ticket.pdf")
+    assert pdf.status_code == 200
+    if shutil.which("pdftotext"):
+        path = tmp_path / "ticket.pdf"
+        path.write_bytes(pdf.data)
+        text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                              check=True).stdout
+        assert "朱家角镇祥凝浜路1号" in "".join(text.split())
+        assert "各场地点见场次说明" not in text
+
+
 # --- the stamp card and the certificate ---------------------------------------------------------
 
 
