@@ -23,6 +23,7 @@ from qmevents.services.registrations import register as reg
 from qmevents.timeutil import utcnow
 
 from .conftest import on_the_day, submit
+from .test_api import bearer, event_body, token_for
 
 STATIONS = ["上海纺织博物馆", "苏州河工业文明展示馆", "英雄金笔厂"]
 
@@ -97,6 +98,28 @@ def test_a_session_has_its_own_address_and_a_bad_location_is_a_message(app, fact
         assert "latitude,longitude" in errors["sessions.0.location"]
 
 
+@pytest.mark.parametrize("typed", [
+    "澳门路150号\r\n回复TD退订",  # a second line in the text "地址改为…"
+    "澳门路\t150号",
+    "\u202e号051路门澳",  # a right-to-left override: reads backwards
+    "澳门路\u200b150号",  # a zero-width space
+])
+def test_an_address_or_hours_on_more_than_one_line_is_refused_by_the_api(
+        client, factory, typed):
+    _user, email = factory.user("organiser")
+    token = token_for(client, email)
+    body = event_body()
+    body["sessions"][0]["address"] = typed
+    body["checkpoints"] = [{"name": "入口"}, {"name": "展厅", "hours": typed}]
+    response = client.post("/api/v1/events", json=body, headers=bearer(token))
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]
+    assert set(errors) == {"sessions.0.address", "checkpoints"}
+    body["sessions"][0]["address"] = "上海市普陀区澳门路150号（纺织博物馆北门）"
+    body["checkpoints"][1]["hours"] = "周二至周日 09:00–16:30"
+    assert client.post("/api/v1/events", json=body, headers=bearer(token)).status_code == 201
+
+
 # --- the event page ---------------------------------------------------------------------------
 
 
@@ -158,6 +181,35 @@ def test_an_organiser_types_a_stations_address_and_hours_in_the_checkpoints_box(
     assert "position=121.418900,31.247800" in page  # the session's pin
 
 
+def test_the_printed_ticket_and_the_calendar_entry_name_the_sessions_own_place(
+        app, client, factory, tmp_path):
+    start = (utcnow() + timedelta(days=5)).replace(second=0, microsecond=0)
+    event_id = factory.event(
+        title="青浦“质量故事巡讲”系列讲座", kind="lecture", district="青浦区",
+        venue="青浦区各街镇巡讲点", address="上海市青浦区（各场地点见场次说明）",
+        sessions=[events.SessionDraft(starts_at=start, ends_at=start + timedelta(hours=1),
+                                      capacity=60, label="第2场·朱家角镇",
+                                      address="上海市青浦区朱家角镇祥凝浜路1号",
+                                      location="31.1100,121.0500")])
+    with app.app_context():
+        session_id = db.session.scalar(select(EventSession.id).filter_by(event_id=event_id))
+        code = reg.register(reg.RegistrationRequest(
+            event_id=event_id, session_id=session_id, name="王芳", phone="13812340000",
+            party_size=2, consent=True)).code
+    ics = client.get(f"/t/{code}/calendar.ics").get_data(as_text=True).replace("\r\n ", "")
+    assert "LOCATION:青浦区各街镇巡讲点，上海市青浦区朱家角镇祥凝浜路1号" in ics
+    assert "GEO:31.11;121.05" in ics
+    pdf = client.get(f"/t/{code}/ticket.pdf")
+    assert pdf.status_code == 200
+    if shutil.which("pdftotext"):
+        path = tmp_path / "ticket.pdf"
+        path.write_bytes(pdf.data)
+        text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                              check=True).stdout
+        assert "朱家角镇祥凝浜路1号" in "".join(text.split())
+        assert "各场地点见场次说明" not in text
+
+
 # --- the stamp card and the certificate ---------------------------------------------------------
 
 
@@ -190,6 +242,9 @@ def test_the_stamp_card_fills_as_stations_scan_and_then_the_certificate_opens(
         text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
                               check=True).stdout
         assert "张伟" in text and "普陀区家庭探寻质量发展之旅" in text and "完成证书" in text
+        fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True,
+                               check=True).stdout
+        assert re.search(r"WenQuanYi\S*.*\byes\s+yes\b", fonts), fonts  # embedded, as a subset
 
 
 def test_another_tickets_scans_do_not_stamp_this_card(app, client, organiser, tour):

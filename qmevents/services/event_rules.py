@@ -3,6 +3,7 @@ in, and `validate`, every rule about an event's fields in one place (services/ev
 what passes)."""
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -194,6 +195,9 @@ def _validate_sessions(errors: dict, drafts: list[SessionDraft], existing: Event
         elif s.starts_at is not None and s.ends_at - s.starts_at > timedelta(days=14):
             errors[p + "ends_at"] = _("A session lasts at most 14 days.")
         _text(errors, p + "address", s.address, MAX_ADDRESS)
+        if p + "address" not in errors and not one_line(s.address):
+            errors[p + "address"] = _("Type the address on one line, without special "
+                                      "characters.")
         if s.location and (not isinstance(s.location, str) or parse_location(s.location) is None):
             errors[p + "location"] = _(
                 "Give the place as latitude,longitude in China, e.g. 31.2304,121.4737, "
@@ -291,6 +295,23 @@ def _validate_stations(errors: dict, addresses: list, hours: list) -> None:
     elif any(len(h.strip()) > MAX_HOURS for h in hours):
         errors["checkpoints"] = _("A station's opening hours have at most %(n)d characters.",
                                   n=MAX_HOURS)
+    elif not all(one_line(v) for v in (*addresses, *hours)):
+        errors["checkpoints"] = _("Type a station's address and hours on one line, without "
+                                  "special characters.")
+
+
+# Characters that break the line a place is shown on, or what it says: line and paragraph
+# breaks, tabs and other controls, and invisible format marks (a right-to-left override, a
+# zero-width space). A place is shown on pages, in texts ("地址改为…") and on the ticket.
+NOT_ON_ONE_LINE = frozenset({"Cc", "Cf", "Co", "Cs", "Zl", "Zp"})
+
+
+def one_line(text: str | None) -> bool:
+    """Whether `text` is plain text on one line (not text at all: False)."""
+    if text is None:
+        return True
+    return isinstance(text, str) and not any(
+        unicodedata.category(ch) in NOT_ON_ONE_LINE for ch in text)
 
 
 def _validate_directions(errors: dict, directions: list[str]) -> None:

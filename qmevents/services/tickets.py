@@ -24,7 +24,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
-from .. import labels
+from .. import labels, links
 from ..filters import localtime
 from ..models import Registration, RegistrationStatus
 from ..timeutil import utcnow
@@ -150,6 +150,11 @@ def session_time(registration: Registration) -> str:
     return f"{start}–{end}"
 
 
+def place_of(registration: Registration) -> str:
+    """Where the party goes: its session's own address, else the event's ("" when neither)."""
+    return registration.session.address or registration.event.address or ""
+
+
 def _details(registration: Registration) -> list[tuple[str, str]]:
     event, session = registration.event, registration.session
     rows = []
@@ -159,8 +164,9 @@ def _details(registration: Registration) -> list[tuple[str, str]]:
         (_("Time"), session_time(registration)),
         (_("Venue"), event.venue),
     ]
-    if event.address:
-        rows.append((_("Address"), event.address))
+    address = place_of(registration)
+    if address:
+        rows.append((_("Address"), address))
     rows += [
         (_("Party size"), ngettext("%(num)d person", "%(num)d people", registration.party_size)),
         (_("Status"), str(labels.REGISTRATION_STATUS[registration.status])),
@@ -306,7 +312,11 @@ def ticket_ics(registration: Registration, url: str) -> bytes:
     entry.add("dtstart", session.starts_at)
     entry.add("dtend", session.ends_at)
     entry.add("summary", event.title)
-    entry.add("location", "，".join(part for part in (event.venue, event.address) if part))
+    entry.add("location", "，".join(part for part in (event.venue, place_of(registration))
+                                   if part))
+    point = links.parse_location(session.location)
+    if point is not None:  # the session's pin: the phone's calendar offers the way there
+        entry.add("geo", point)
     party = ngettext("%(num)d person", "%(num)d people", registration.party_size)
     entry.add("description", "\n".join([
         _("Party size: %(party)s", party=party),
