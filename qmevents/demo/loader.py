@@ -174,6 +174,7 @@ def event_draft(spec: dict, today: date) -> events.EventDraft:
         checkpoint_hours=[station(c)[2] for c in spec["checkpoints"]],
         tallies=list(spec.get("tallies", [])),  # the services the digest names, counted at the door
         allow_reentry=spec.get("allow_reentry", False),
+        series_pass=spec.get("series_pass", False),
     )
 
 
@@ -185,6 +186,7 @@ def _session(spec: dict, today: date, mode: str) -> events.SessionDraft:
         ends_at=_shanghai(day, spec["end"]),
         capacity=spec["capacity"],
         label=spec["label"],
+        address=spec.get("address", ""),
         # A lottery is drawn when registration closes: the day before, at the same hour.
         registration_closes_at=starts_at - timedelta(days=1) if mode == "lottery" else None,
     )

@@ -555,8 +555,8 @@ EVENTS = [
         "status": "published",
     },
     # ------------------------------------------------------------------ 青浦 (9月, 九场巡讲)
-    # Nine sessions as in the digest ("质量故事巡讲9场，观众500余人次"); the towns and
-    # dates are INVENTED.
+    # Nine sessions as in the digest ("质量故事巡讲9场，观众500余人次"); the towns, dates and
+    # each session's address (a town's community centre) are INVENTED.
     {
         "district": "青浦区",
         "title": "青浦“质量故事巡讲”系列讲座",
@@ -567,20 +567,30 @@ EVENTS = [
         "description": (
             "结合“企业开放日”活动，讲述青浦质量人的工匠故事，向社会传导追求卓越的质量价值理念。"
             "巡讲以群众喜闻乐见的“讲故事”方式，展示青浦在产品质量提升、人居环境优化等方面的质量成效。"
-            "共九场，请选择离您最近的一场报名。"
+            "共九场，可报名离您最近的一场，也可报名系列通票听全部或多场。"
         ),
         "max_party_size": 2,
         "registration_mode": "fcfs",
+        "series_pass": True,
         "sessions": [
-            {"day": 4, "start": "14:00", "end": "15:30", "capacity": 60, "label": "第1场·夏阳街道"},
-            {"day": 7, "start": "14:00", "end": "15:30", "capacity": 60, "label": "第2场·朱家角镇"},
-            {"day": 10, "start": "14:00", "end": "15:30", "capacity": 60, "label": "第3场·赵巷镇"},
-            {"day": 13, "start": "14:00", "end": "15:30", "capacity": 60, "label": "第4场·徐泾镇"},
-            {"day": 16, "start": "14:00", "end": "15:30", "capacity": 60, "label": "第5场·华新镇"},
-            {"day": 19, "start": "14:00", "end": "15:30", "capacity": 60, "label": "第6场·重固镇"},
-            {"day": 22, "start": "14:00", "end": "15:30", "capacity": 60, "label": "第7场·白鹤镇"},
-            {"day": 25, "start": "14:00", "end": "15:30", "capacity": 60, "label": "第8场·练塘镇"},
-            {"day": 28, "start": "14:00", "end": "15:30", "capacity": 60, "label": "第9场·金泽镇"},
+            {"day": 4, "start": "14:00", "end": "15:30", "capacity": 60, "label": "第1场·夏阳街道",
+             "address": "上海市青浦区夏阳街道社区文化活动中心"},
+            {"day": 7, "start": "14:00", "end": "15:30", "capacity": 60, "label": "第2场·朱家角镇",
+             "address": "上海市青浦区朱家角镇社区文化活动中心"},
+            {"day": 10, "start": "14:00", "end": "15:30", "capacity": 60, "label": "第3场·赵巷镇",
+             "address": "上海市青浦区赵巷镇社区文化活动中心"},
+            {"day": 13, "start": "14:00", "end": "15:30", "capacity": 60, "label": "第4场·徐泾镇",
+             "address": "上海市青浦区徐泾镇社区文化活动中心"},
+            {"day": 16, "start": "14:00", "end": "15:30", "capacity": 60, "label": "第5场·华新镇",
+             "address": "上海市青浦区华新镇社区文化活动中心"},
+            {"day": 19, "start": "14:00", "end": "15:30", "capacity": 60, "label": "第6场·重固镇",
+             "address": "上海市青浦区重固镇社区文化活动中心"},
+            {"day": 22, "start": "14:00", "end": "15:30", "capacity": 60, "label": "第7场·白鹤镇",
+             "address": "上海市青浦区白鹤镇社区文化活动中心"},
+            {"day": 25, "start": "14:00", "end": "15:30", "capacity": 60, "label": "第8场·练塘镇",
+             "address": "上海市青浦区练塘镇社区文化活动中心"},
+            {"day": 28, "start": "14:00", "end": "15:30", "capacity": 60, "label": "第9场·金泽镇",
+             "address": "上海市青浦区金泽镇社区文化活动中心"},
         ],
         "checkpoints": ["入口"],
         "tallies": [],
