@@ -37,6 +37,23 @@ def _zh() -> bool:
     return str(get_locale() or "zh_CN").startswith("zh")
 
 
+# A+: the larger text a citizen chose, remembered like the language (a cookie, no script).
+TEXT_SIZES = ("large", "normal")
+
+
+def text_large() -> bool:
+    chosen = request.args.get("text")
+    if chosen in TEXT_SIZES:
+        return chosen == "large"
+    return request.cookies.get("text_size") == "large"
+
+
+def text_size_url(size: str) -> str:
+    args = request.args.to_dict()
+    args["text"] = size
+    return request.path + "?" + urlencode(args)
+
+
 def lang_url(code: str) -> str:
     args = request.args.to_dict()
     args["lang"] = code
@@ -56,6 +73,8 @@ def register(app: Flask) -> None:
             "labels": labels,
             "session_map_url": session_map_url,
             "map_url": links.map_url,
+            "text_large": text_large(),
+            "text_size_url": text_size_url,
         }
 
     @app.after_request
@@ -63,5 +82,9 @@ def register(app: Flask) -> None:
         chosen = request.args.get("lang")
         if chosen in app.config["LANGUAGES"] and request.cookies.get("lang") != chosen:
             response.set_cookie("lang", chosen, max_age=365 * 86400, samesite="Lax",
+                                httponly=True)
+        size = request.args.get("text")
+        if size in TEXT_SIZES and request.cookies.get("text_size") != size:
+            response.set_cookie("text_size", size, max_age=365 * 86400, samesite="Lax",
                                 httponly=True)
         return response

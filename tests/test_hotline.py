@@ -130,7 +130,7 @@ def test_the_form_registers_and_shows_the_code_to_read_out(app, client, factory,
     with app.app_context():
         made = db.session.scalar(select(Registration).filter_by(source="hotline"))
         spoken = f"{made.short_code[:3]} {made.short_code[3:6]} {made.short_code[6]}"
-    assert f'<p class="door-code" translate="no">{spoken}</p>' in page
+    assert f'<p class="hotline-door-code" translate="no">{spoken}</p>' in page
     assert "138****5678" in page and CALLER[1] not in page
     registrants = client.get(f"/organiser/events/{event_id}/registrants").get_data(as_text=True)
     assert made.short_code in registrants

@@ -60,6 +60,9 @@ class Door {
     });
     this.undoButton = $("#door-undo");
     this.wire();
+    // A desk with a hand scanner types into the field at once; a phone keeps its keyboard down
+    // so the camera's view stays clear (no autofocus in the page either).
+    if (!matchMedia("(pointer: coarse)").matches) this.field.focus({ preventScroll: true });
   }
 
   wire() {

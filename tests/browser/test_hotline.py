@@ -20,7 +20,7 @@ def test_a_caller_registered_by_phone_is_admitted_on_the_spoken_code(app, factor
     page.check("input[name=consent]")
     screenshot(page, "hotline-form")
     page.click("text=报名并发送电子票")
-    code = page.locator(".door-code").inner_text()
+    code = page.locator(".hotline-door-code").inner_text()
     assert len(code.replace(" ", "")) == 7
     screenshot(page, "hotline-done")
 

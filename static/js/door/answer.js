@@ -82,25 +82,52 @@ function partyLine(answer, ticket, text) {
     .replace("%(remaining)s", String(Math.max(answer.remaining_people || 0, 0)));
 }
 
-/** A beep and a buzz per tone; silent where the browser offers neither. */
+/**
+ * A beep and a buzz per tone; silent where the browser offers neither. The sound is made ready
+ * before the first answer: the audio context is created with the page and started on the
+ * first touch, tap or key (opening the camera, a hand scanner's first key), with a silent
+ * sound to wake the output, so the first scan beeps at once instead of ~180 ms late.
+ */
 export class Feedback {
   constructor() {
     this.audio = null;
-    const unlock = () => this.context();
-    window.addEventListener("pointerdown", unlock, { once: true, capture: true });
-    window.addEventListener("keydown", unlock, { once: true, capture: true });
+    this.context();
+    const unlock = () => this.warm();
+    for (const type of ["pointerdown", "touchstart", "keydown", "click"]) {
+      window.addEventListener(type, unlock, { once: true, capture: true, passive: true });
+    }
   }
 
   context() {
     const Context = window.AudioContext || window.webkitAudioContext;
     if (!Context) return null;
     try {
-      if (!this.audio) this.audio = new Context();
+      if (!this.audio) this.audio = new Context({ latencyHint: "interactive" });
       if (this.audio.state === "suspended") this.audio.resume().catch(() => {});
     } catch {
       this.audio = null;
     }
     return this.audio;
+  }
+
+  /** In a user gesture: start the context and play a silent instant, so the output is on. */
+  warm() {
+    const audio = this.context();
+    if (!audio) return;
+    try {
+      const silence = audio.createBuffer(1, 1, audio.sampleRate);
+      const source = audio.createBufferSource();
+      source.buffer = silence;
+      source.connect(audio.destination);
+      source.start(0);
+    } catch {
+      // an old in-app browser: the first answer starts it instead
+    }
+  }
+
+  /** Whether the sound is ready now (tests and the kiosk's self-check read it). */
+  get ready() {
+    return Boolean(this.audio && this.audio.state === "running");
   }
 
   play(tone) {
@@ -117,7 +144,18 @@ export class Feedback {
       // some in-app browsers throw instead of ignoring
     }
     const audio = this.context();
-    if (!audio || audio.state !== "running") return;
+    if (!audio) return;
+    if (audio.state !== "running") {  // not started by a gesture yet: now, if it may
+      const asked = performance.now();
+      audio.resume().then(() => {
+        if (performance.now() - asked < 400) this.beep(audio, tone, beeps); // never a stale one
+      }).catch(() => {});
+      return;
+    }
+    this.beep(audio, tone, beeps);
+  }
+
+  beep(audio, tone, beeps) {
     for (const [frequency, start, length] of beeps) {
       const oscillator = audio.createOscillator();
       const gain = audio.createGain();
