@@ -23,3 +23,13 @@ def test_a_tiny_mixed_run_answers_everything_and_keeps_every_invariant(db_kind):
 
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert f"checks on {db_kind}: no session oversold" in run.stdout
+
+
+def test_the_ticket_rendering_benchmark_runs_and_draws_every_kind(db_kind):
+    """benchmarks/tickets.py (SQLite, in process): the page, QR, card, certificate, PDFs."""
+    if db_kind != "sqlite":
+        pytest.skip("in process on a SQLite file whatever the suite's database")
+    run = subprocess.run([sys.executable, "benchmarks/tickets.py", "--requests", "3"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert "picture card PNG" in run.stdout and "certificate PDF" in run.stdout, \
+        run.stdout[-3000:] + run.stderr[-3000:]

@@ -206,3 +206,13 @@ def test_twenty_phones_race_for_passes_and_no_session_is_oversold(served):
     assert all(taken == held for taken, held in totals), totals
     assert totals[1] == (7, 7) and totals[0] == (7, 7)
     assert totals[2][0] <= 10
+
+
+def test_a_pass_is_not_changed_session_by_session(app, talks):
+    from qmevents.services.errors import RegistrationClosed
+    from qmevents.services.registrations import amend
+    event_id, ids = talks
+    made = take_pass(app, event_id, ids[:2])
+    with app.test_request_context("/"), pytest.raises(RegistrationClosed):
+        amend.change_party_size(made.code, 1)
+    assert [exact(app, s) for s in ids[:2]] == [(2, 2), (2, 2)]

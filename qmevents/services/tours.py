@@ -25,7 +25,7 @@ from ..extensions import db
 from ..filters import localtime
 from ..models import Admission, AdmissionKind, CheckpointDirection, Event, Registration
 from .fonts import cjk_font
-from .ticket_card import BRAND, GREY, INK, PAPER, font
+from .ticket_card import BRAND, GREY, INK, PAPER, font, png_bytes
 
 STAMPED_BY = (AdmissionKind.ENTRY, AdmissionKind.REENTRY, AdmissionKind.VISIT)
 
@@ -123,9 +123,7 @@ def certificate_png(found: Certificate) -> bytes:
     draw.text((width / 2, 900), day, font=font(44), fill=GREY, anchor="mm")
     draw.text((width / 2, 980), _("Shanghai Quality Month"), font=font(44), fill=BRAND,
               anchor="mm")
-    out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
-    return out.getvalue()
+    return png_bytes(image)
 
 
 def _fit(draw: ImageDraw.ImageDraw, text: str, size: int, width: int) -> str:

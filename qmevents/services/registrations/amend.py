@@ -31,7 +31,7 @@ from ..errors import (
 )
 from ..messaging import messages
 from ..messaging.messages import tell
-from . import places, waitlist
+from . import places, series, waitlist
 from .codes import ticket
 from .register import Availability, availability, refusal_reason
 
@@ -48,6 +48,9 @@ def refusal(registration: Registration) -> str | None:
                  "your registration, cancel it or ask the organiser.")
     if registration.session.starts_at <= utcnow():
         return _("This session has started: the registration can no longer be changed.")
+    if registration.pass_id is not None or series.members_of(registration):
+        return _("A series pass is changed as a whole: cancel it and register again for the "
+                 "sessions you want, while places are left.")
     return None
 
 
