@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from qmevents.extensions import db
 from qmevents.models import AuditEntry, EventSession, Notification, Registration, User
-from qmevents.services.door import checkin
+from qmevents.services.door import checkin, ticket_list
 from qmevents.services.errors import ValidationFailed
 from qmevents.services.registrations import hotline
 from qmevents.services.registrations.short_codes import (
@@ -222,3 +222,38 @@ def test_a_colliding_short_code_is_drawn_again(app, factory, open_day, monkeypat
     with app.app_context():
         assert db.session.scalar(select(EventSession.places_taken)
                                  .filter_by(id=session_id)) == 4
+
+
+def test_the_door_list_carries_the_short_codes_verifier_never_the_code(app, factory, open_day):
+    from .test_api import assert_documented, bearer, token_for
+    event_id, session_id = open_day
+    staff_id, email = factory.user("organiser", org="杨浦区市场监督管理局")
+    made = by_phone(app, staff_id, event_id, session_id)
+    client = app.test_client()
+    response = client.get(f"/api/v1/events/{event_id}/door-list",
+                          headers=bearer(token_for(client, email)))
+    assert response.status_code == 200
+    assert_documented(client.get("/api/v1/openapi.json").get_json(), "get",
+                      "/events/{event_id}/door-list", response)
+    text = response.get_data(as_text=True)
+    assert made.short_code not in text and made.code not in text
+    body = response.get_json()
+    key = ticket_list.base64.urlsafe_b64decode(body["key"] + "=")
+    (ticket,) = body["tickets"]
+    assert ticket["sv"] == ticket_list.verifier(key, made.short_code)
+    assert ticket["v"] == ticket_list.verifier(key, made.code)
+
+
+def test_cancelling_does_not_take_the_short_code(app, client, factory, open_day):
+    event_id, session_id = open_day
+    staff_id, _ = factory.user("organiser", org="杨浦区市场监督管理局")
+    made = by_phone(app, staff_id, event_id, session_id)
+    for path in (f"/t/{made.short_code.lower()}", f"/t/{made.short_code[:3]}-"
+                 f"{made.short_code[3:]}", f"/t/{made.short_code}/calendar.ics"):
+        assert client.get(path).status_code == 404
+    # With a real token from the real ticket's cancel page, the short code still cancels nothing.
+    refused = submit(client, f"/t/{made.short_code}/cancel", {"confirm": "y"},
+                     page=f"/t/{made.code}/cancel")
+    assert refused.status_code == 404
+    with app.app_context():
+        assert db.session.get(Registration, made.id).status.value == "confirmed"
