@@ -257,3 +257,62 @@ def test_cancelling_does_not_take_the_short_code(app, client, factory, open_day)
     assert refused.status_code == 404
     with app.app_context():
         assert db.session.get(Registration, made.id).status.value == "confirmed"
+
+
+# --- later texts keep the door code ---------------------------------------------------------------
+
+
+def texts_to(app, phone: str) -> list[Notification]:
+    with app.app_context():
+        return list(db.session.scalars(select(Notification).filter_by(recipient=phone)
+                                       .order_by(Notification.id)))
+
+
+def test_a_caller_promoted_from_the_waiting_list_is_texted_the_door_code(app, factory):
+    from qmevents.services.registrations import cancellation
+
+    from .test_reminders import make_event, register
+    event_id = make_event(factory, capacity=2, org_name="杨浦区市场监督管理局")
+    with app.app_context():
+        session_id = db.session.scalar(select(EventSession.id).filter_by(event_id=event_id))
+    first = register(app, event_id, "13800138001", party_size=2)
+    staff_id, _ = factory.user("organiser", org="杨浦区市场监督管理局")
+    made = by_phone(app, staff_id, event_id, session_id)
+    (waiting,) = texts_to(app, CALLER[1])
+    assert waiting.template == "registration_waitlisted"
+    with app.test_request_context("/"):
+        cancellation.cancel(first)
+    promoted = texts_to(app, CALLER[1])[-1]
+    assert promoted.template == "place_by_phone"
+    assert f"入场口令：{made.short_code[:3]} {made.short_code[3:6]} {made.short_code[6]}" \
+        in promoted.body
+    with app.app_context():
+        assert db.session.get(Registration, made.id).status.value == "confirmed"
+
+
+def test_an_admitted_application_by_phone_is_texted_the_door_code(app, factory):
+    from qmevents.services.registrations import approval
+    event_id = factory.event(registration_mode="approval")
+    with app.app_context():
+        session_id = db.session.scalar(select(EventSession.id).filter_by(event_id=event_id))
+    staff_id, _ = factory.user("organiser", org="杨浦区市场监督管理局")
+    made = by_phone(app, staff_id, event_id, session_id)
+    assert texts_to(app, CALLER[1])[-1].template == "registration_applied"
+    with app.test_request_context("/"):
+        approval.admit(event_id, [made.id], db.session.get(User, staff_id))
+    admitted = texts_to(app, CALLER[1])[-1]
+    assert admitted.template == "place_by_phone" and made.short_code[:3] in admitted.body
+
+
+def test_the_reminder_repeats_the_door_code(app, factory):
+    from .test_reminders import DUE, make_event, run_at
+    event_id = make_event(factory)
+    with app.app_context():
+        session_id = db.session.scalar(select(EventSession.id).filter_by(event_id=event_id))
+    staff_id, _ = factory.user("organiser", org="杨浦区市场监督管理局")
+    made = by_phone(app, staff_id, event_id, session_id)
+    assert run_at(app, DUE) == 1
+    reminder = texts_to(app, CALLER[1])[-1]
+    assert reminder.template == "reminder_by_phone"
+    spoken = f"{made.short_code[:3]} {made.short_code[3:6]} {made.short_code[6]}"
+    assert f"入场口令：{spoken}" in reminder.body and f"/t/{made.code}/cancel" in reminder.body
