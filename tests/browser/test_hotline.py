@@ -82,3 +82,67 @@ def test_offline_the_door_admits_on_a_typed_short_code(app, factory, phone):
     phone.context.set_offline(False)
     wait_until(phone, "window.qmDoor.offline.pending === 0", timeout=20)
     assert admitted(app, scene.codes["李阿婆"]) == 2
+
+
+OLD_STORE = """async ([eventId, key, cursor]) => {
+  await new Promise((resolve) => {
+    const gone = indexedDB.deleteDatabase("qm-door");
+    gone.onsuccess = gone.onerror = gone.onblocked = () => resolve();
+  });
+  const request = indexedDB.open("qm-door", 1);  // as the door kept it before short codes
+  request.onupgradeneeded = () => {
+    const db = request.result;
+    const tickets = db.createObjectStore("tickets", { keyPath: ["event_id", "ticket_id"] });
+    tickets.createIndex("v", ["event_id", "v"]);
+    db.createObjectStore("queue", { keyPath: "scan_id" }).createIndex("seq", "seq");
+    db.createObjectStore("meta", { keyPath: "name" });
+  };
+  const db = await new Promise((resolve) => { request.onsuccess = () => resolve(request.result); });
+  const tx = db.transaction("meta", "readwrite");
+  tx.objectStore("meta").put({ name: `list:${eventId}`, key, cursor, fetchedAt: Date.now() });
+  await new Promise((resolve) => { tx.oncomplete = resolve; });
+  db.close();
+}"""
+
+SV_COUNT = """async (eventId) => {
+  const db = await new Promise((resolve) => {
+    const request = indexedDB.open("qm-door");
+    request.onsuccess = () => resolve(request.result);
+  });
+  const index = db.transaction("tickets").objectStore("tickets").index("sv");
+  const n = await new Promise((resolve) => {
+    const count = index.count(IDBKeyRange.bound([eventId, ""], [eventId, "\\uffff"]));
+    count.onsuccess = () => resolve(count.result);
+  });
+  const version = db.version;
+  db.close();
+  return { n, version };
+}"""
+
+
+def test_a_door_phone_with_the_old_store_fetches_the_whole_list_again(app, factory, phone):
+    scene = door_scene(app, factory, families=())
+    by_phone(app, factory, scene)
+    sign_in(phone, scene.staff_email)
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from qmevents.extensions import db
+    from qmevents.models import User
+    from qmevents.services.door import ticket_list
+    from qmevents.timeutil import utcnow
+
+    # The list this phone kept before: its key, and a cursor later than the registration by
+    # phone, so that only the changes since would bring nothing (and no `sv`).
+    with app.app_context():
+        staff_id = db.session.scalar(select(User.id).filter_by(email=scene.staff_email))
+        key = ticket_list.b64url(ticket_list.key_bytes(scene.event_id, staff_id))
+        cursor = ticket_list.make_cursor(scene.event_id, utcnow() + timedelta(minutes=5))
+    phone.goto("/")
+    phone.evaluate(OLD_STORE, [scene.event_id, key, cursor])
+    phone.goto(scanner_url(scene))
+    wait_until(phone, "window.qmDoor !== undefined")
+    wait_until(phone, "Boolean(window.qmDoor.offline.list && window.qmDoor.offline.list.cursor"
+               f" && window.qmDoor.offline.list.cursor !== '{cursor}')", timeout=15)
+    assert phone.evaluate(SV_COUNT, scene.event_id) == {"n": 1, "version": 2}
