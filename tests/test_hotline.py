@@ -268,10 +268,15 @@ def texts_to(app, phone: str) -> list[Notification]:
                                        .order_by(Notification.id)))
 
 
-def test_a_caller_promoted_from_the_waiting_list_is_texted_the_door_code(app, factory):
+@pytest.mark.parametrize("offer_hours", [0, 24])
+def test_a_caller_promoted_from_the_waiting_list_is_texted_the_door_code(app, factory,
+                                                                         offer_hours):
+    """Even where places are offered to confirm by a deadline (WAITLIST_OFFER_HOURS), a caller
+    by phone, who has no link to open, gets the place at once."""
     from qmevents.services.registrations import cancellation
 
     from .test_reminders import make_event, register
+    app.config["WAITLIST_OFFER_HOURS"] = offer_hours
     event_id = make_event(factory, capacity=2, org_name="杨浦区市场监督管理局")
     with app.app_context():
         session_id = db.session.scalar(select(EventSession.id).filter_by(event_id=event_id))
@@ -288,6 +293,7 @@ def test_a_caller_promoted_from_the_waiting_list_is_texted_the_door_code(app, fa
         in promoted.body
     with app.app_context():
         assert db.session.get(Registration, made.id).status.value == "confirmed"
+        assert db.session.get(EventSession, session_id).places_taken == 2
 
 
 def test_an_admitted_application_by_phone_is_texted_the_door_code(app, factory):
