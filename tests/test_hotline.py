@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from qmevents.extensions import db
 from qmevents.models import AuditEntry, EventSession, Notification, Registration, User
-from qmevents.services.door import checkin
+from qmevents.services.door import checkin, ticket_list
 from qmevents.services.errors import ValidationFailed
 from qmevents.services.registrations import hotline
 from qmevents.services.registrations.short_codes import (
@@ -222,3 +222,103 @@ def test_a_colliding_short_code_is_drawn_again(app, factory, open_day, monkeypat
     with app.app_context():
         assert db.session.scalar(select(EventSession.places_taken)
                                  .filter_by(id=session_id)) == 4
+
+
+def test_the_door_list_carries_the_short_codes_verifier_never_the_code(app, factory, open_day):
+    from .test_api import assert_documented, bearer, token_for
+    event_id, session_id = open_day
+    staff_id, email = factory.user("organiser", org="杨浦区市场监督管理局")
+    made = by_phone(app, staff_id, event_id, session_id)
+    client = app.test_client()
+    response = client.get(f"/api/v1/events/{event_id}/door-list",
+                          headers=bearer(token_for(client, email)))
+    assert response.status_code == 200
+    assert_documented(client.get("/api/v1/openapi.json").get_json(), "get",
+                      "/events/{event_id}/door-list", response)
+    text = response.get_data(as_text=True)
+    assert made.short_code not in text and made.code not in text
+    body = response.get_json()
+    key = ticket_list.base64.urlsafe_b64decode(body["key"] + "=")
+    (ticket,) = body["tickets"]
+    assert ticket["sv"] == ticket_list.verifier(key, made.short_code)
+    assert ticket["v"] == ticket_list.verifier(key, made.code)
+
+
+def test_cancelling_does_not_take_the_short_code(app, client, factory, open_day):
+    event_id, session_id = open_day
+    staff_id, _ = factory.user("organiser", org="杨浦区市场监督管理局")
+    made = by_phone(app, staff_id, event_id, session_id)
+    for path in (f"/t/{made.short_code.lower()}", f"/t/{made.short_code[:3]}-"
+                 f"{made.short_code[3:]}", f"/t/{made.short_code}/calendar.ics"):
+        assert client.get(path).status_code == 404
+    # With a real token from the real ticket's cancel page, the short code still cancels nothing.
+    refused = submit(client, f"/t/{made.short_code}/cancel", {"confirm": "y"},
+                     page=f"/t/{made.code}/cancel")
+    assert refused.status_code == 404
+    with app.app_context():
+        assert db.session.get(Registration, made.id).status.value == "confirmed"
+
+
+# --- later texts keep the door code ---------------------------------------------------------------
+
+
+def texts_to(app, phone: str) -> list[Notification]:
+    with app.app_context():
+        return list(db.session.scalars(select(Notification).filter_by(recipient=phone)
+                                       .order_by(Notification.id)))
+
+
+@pytest.mark.parametrize("offer_hours", [0, 24])
+def test_a_caller_promoted_from_the_waiting_list_is_texted_the_door_code(app, factory,
+                                                                         offer_hours):
+    """Even where places are offered to confirm by a deadline (WAITLIST_OFFER_HOURS), a caller
+    by phone, who has no link to open, gets the place at once."""
+    from qmevents.services.registrations import cancellation
+
+    from .test_reminders import make_event, register
+    app.config["WAITLIST_OFFER_HOURS"] = offer_hours
+    event_id = make_event(factory, capacity=2, org_name="杨浦区市场监督管理局")
+    with app.app_context():
+        session_id = db.session.scalar(select(EventSession.id).filter_by(event_id=event_id))
+    first = register(app, event_id, "13800138001", party_size=2)
+    staff_id, _ = factory.user("organiser", org="杨浦区市场监督管理局")
+    made = by_phone(app, staff_id, event_id, session_id)
+    (waiting,) = texts_to(app, CALLER[1])
+    assert waiting.template == "registration_waitlisted"
+    with app.test_request_context("/"):
+        cancellation.cancel(first)
+    promoted = texts_to(app, CALLER[1])[-1]
+    assert promoted.template == "place_by_phone"
+    assert f"入场口令：{made.short_code[:3]} {made.short_code[3:6]} {made.short_code[6]}" \
+        in promoted.body
+    with app.app_context():
+        assert db.session.get(Registration, made.id).status.value == "confirmed"
+        assert db.session.get(EventSession, session_id).places_taken == 2
+
+
+def test_an_admitted_application_by_phone_is_texted_the_door_code(app, factory):
+    from qmevents.services.registrations import approval
+    event_id = factory.event(registration_mode="approval")
+    with app.app_context():
+        session_id = db.session.scalar(select(EventSession.id).filter_by(event_id=event_id))
+    staff_id, _ = factory.user("organiser", org="杨浦区市场监督管理局")
+    made = by_phone(app, staff_id, event_id, session_id)
+    assert texts_to(app, CALLER[1])[-1].template == "registration_applied"
+    with app.test_request_context("/"):
+        approval.admit(event_id, [made.id], db.session.get(User, staff_id))
+    admitted = texts_to(app, CALLER[1])[-1]
+    assert admitted.template == "place_by_phone" and made.short_code[:3] in admitted.body
+
+
+def test_the_reminder_repeats_the_door_code(app, factory):
+    from .test_reminders import DUE, make_event, run_at
+    event_id = make_event(factory)
+    with app.app_context():
+        session_id = db.session.scalar(select(EventSession.id).filter_by(event_id=event_id))
+    staff_id, _ = factory.user("organiser", org="杨浦区市场监督管理局")
+    made = by_phone(app, staff_id, event_id, session_id)
+    assert run_at(app, DUE) == 1
+    reminder = texts_to(app, CALLER[1])[-1]
+    assert reminder.template == "reminder_by_phone"
+    spoken = f"{made.short_code[:3]} {made.short_code[3:6]} {made.short_code[6]}"
+    assert f"入场口令：{spoken}" in reminder.body and f"/t/{made.code}/cancel" in reminder.body

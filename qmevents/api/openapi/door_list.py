@@ -35,6 +35,10 @@ def part() -> dict[str, Any]:
             "phone_tail": {"type": "string", "description": "The phone's last 4 digits, or "
                                                             "empty."},
             "door_answers": {"type": "array", "items": ref("DoorAnswer")},
+            "sv": {"type": "string", "pattern": "^[0-9a-f]{16}$",
+                   "description": "Only for a ticket registered by phone (代报名): the verifier "
+                                  "of its short door code, HMAC-SHA256(key, normalised short "
+                                  "code such as `482913K`), hex, first 16 characters."},
         },
         "additionalProperties": False,
     }

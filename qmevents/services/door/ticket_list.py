@@ -13,6 +13,13 @@ status or of admitted_people sets), with OVERLAP seconds to spare for transactio
 still open: clients upsert by ticket_id. The cursor is the server's clock, signed, so a forged
 or mangled one is refused (CursorRefused), never trusted.
 
+A ticket registered by phone (代报名) also carries `sv`, the verifier of its short door code
+(services/registrations/short_codes.py, "482913K" as normalised), so a short code typed at a
+door that lost the network is found too. Unlike a ticket code (100 random bits) a short code is
+one in a million of its event: whoever holds a list and its key can find the event's short
+codes by trying them all. They admit at that event's door only (they open no ticket, cancel
+nothing), which is what the stolen door phone's own session could do anyway.
+
 Two statements whatever the size: the tickets' columns (no ORM objects) and their door answers.
 Nothing here knows of HTTP; qmevents/api/door_list.py serves it.
 """
@@ -181,7 +188,7 @@ _registration = Registration.__table__
 _TICKETS = select(_registration.c.id, _registration.c.code, _registration.c.session_id,
                   _registration.c.status, _registration.c.party_size,
                   _registration.c.admitted_people, _registration.c.name,
-                  _registration.c.phone).order_by(_registration.c.id)
+                  _registration.c.phone, _registration.c.short_code).order_by(_registration.c.id)
 
 
 def ticket_list(event_id: int, user: User, since: str | None = None) -> TicketList:
@@ -210,7 +217,9 @@ def ticket_list(event_id: int, user: User, since: str | None = None) -> TicketLi
             "party_size": party_size, "admitted_people": admitted,
             "name": mask_name(name), "phone_tail": phone_tail(phone),
             "door_answers": answers.get(ticket_id, []),
-        } for ticket_id, code, session_id, status, party_size, admitted, name, phone in rows]
+            **({"sv": v(short)} if short else {}),
+        } for ticket_id, code, session_id, status, party_size, admitted, name, phone, short
+            in rows]
     return TicketList(event_id=event_id, key=b64url(key), cursor=make_cursor(event_id, now),
                       full=since is None, server_time=now, tickets=tickets)
 

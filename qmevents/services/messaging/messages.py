@@ -58,6 +58,12 @@ BY_PHONE = sms_template(
     "到场时告诉工作人员即可入场。电子票：{ticket}",
     "工作人员通过电话为市民代报名（热线）后立即发送，含入场口令。",
 )
+BY_PHONE_PLACE = sms_template(
+    "place_by_phone", NotificationKind.REGISTRATION_CONFIRMED, "代报名名额确认",
+    "{name}，「{title}」{when}已为您确认{people}个名额。入场口令：{door_code}，"
+    "到场时告诉工作人员即可入场。电子票：{ticket}",
+    "电话代报名（热线）的市民候补转正、审核通过（无留言时）或摇号中签后立即发送，含入场口令。",
+)
 SERIES = sms_template(
     "series_confirmed", NotificationKind.REGISTRATION_CONFIRMED, "系列通票报名成功",
     "{name}，您已报名「{title}」系列通票，共{sessions}场，首场{when}，{people}人。"
@@ -198,7 +204,7 @@ def draft_promoted(registration: Registration, ticket_url: str) -> templates.Dra
     def choose(r: Registration) -> tuple[templates.SmsTemplate, dict]:
         if r.status == RegistrationStatus.OFFERED and r.offer_expires_at:
             return OFFERED, {"deadline": templates.local_time(r.offer_expires_at)}
-        return PROMOTED, {}
+        return _by_phone_or(PROMOTED)(r)
 
     return _draft_about(registration, choose, ticket_url)
 
@@ -211,7 +217,8 @@ def draft_offer_expired(registration: Registration, ticket_url: str) -> template
 def admitted(registration: Registration, ticket_url: str,
              message: str | None = None) -> Notification | None:
     """An application admitted by the organiser: the ticket, and their note if they wrote one."""
-    return _about_registration(registration, _noted(ADMITTED, ADMITTED_NOTE, message), ticket_url)
+    choice = _noted(ADMITTED, ADMITTED_NOTE, message) if message else _by_phone_or(ADMITTED)
+    return _about_registration(registration, choice, ticket_url)
 
 
 def declined(registration: Registration, message: str | None = None) -> Notification | None:
@@ -227,7 +234,7 @@ def invited(registration: Registration, ticket_url: str) -> Notification | None:
 def lottery_won(registration: Registration, ticket_url: str,
                 staged: bool = False) -> Notification | None:
     """Drawn in the lottery: the ticket now holds places."""
-    return _about_registration(registration, _just(LOTTERY_WON), ticket_url, staged)
+    return _about_registration(registration, _by_phone_or(LOTTERY_WON), ticket_url, staged)
 
 
 def lottery_waitlisted(registration: Registration, position: int, ticket_url: str,
@@ -251,6 +258,16 @@ def draft_registration_code(phone: str, code: str) -> templates.Draft:
 
 def _code_minutes() -> int:
     return max(int(current_app.config["OTP_TTL_SECONDS"]) // 60, 1)
+
+
+def _by_phone_or(template: templates.SmsTemplate) -> Choice:
+    """`template`, or for a registration by phone (代报名, which has a short door code) the text
+    that gives the citizen the door code with the place, as a phone without a browser needs."""
+    def choose(registration: Registration) -> tuple[templates.SmsTemplate, dict]:
+        if registration.short_code:
+            return BY_PHONE_PLACE, {"door_code": spelled(registration.short_code)}
+        return template, {}
+    return choose
 
 
 def _just(template: templates.SmsTemplate, **params: object) -> Choice:

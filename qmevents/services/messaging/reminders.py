@@ -31,6 +31,7 @@ from ...models import (
     RegistrationStatus,
 )
 from ...timeutil import SHANGHAI, to_local, utcnow
+from ..registrations.short_codes import spelled
 from . import claims, outbox, templates
 
 REMIND_AT = time(18, 0)  # Shanghai time, the day before
@@ -41,6 +42,15 @@ REMINDER = templates.sms_template(
     "{name}，提醒您：「{title}」将于{when}在{venue}举行，{people}人。入场请出示电子票：{ticket}"
     " 如不能参加，请点此释放名额：{cancel}",
     "活动前一天18:00（上海时间），发给报名成功、留有手机号的市民；可在活动设置中关闭。",
+)
+
+# 代报名: a citizen registered by phone may have no browser; the reminder repeats the short door
+# code they say at the entrance.
+REMINDER_BY_PHONE = templates.sms_template(
+    "reminder_by_phone", NotificationKind.REMINDER, "活动提醒（含入场口令）",
+    "{name}，提醒您：「{title}」将于{when}在{venue}举行，{people}人。入场口令：{door_code}，"
+    "到场时告诉工作人员即可入场。如不能参加，请点此释放名额：{cancel}",
+    "同“活动提醒”，发给电话代报名（热线）的市民，含入场口令。",
 )
 
 
@@ -89,13 +99,12 @@ def _claim_batch(now: datetime) -> list[outbox.Staged]:
 def compose(registration: Registration) -> templates.Draft:
     """The reminder of one registration."""
     ticket = links.ticket_url(registration.code)
-    return templates.draft(
-        REMINDER, registration.phone,
-        name=templates.addressee(registration),
-        title=templates.short_title(registration.event.title),
-        when=templates.local_time(registration.session.starts_at),
-        venue=registration.event.venue,
-        people=registration.party_size,
-        ticket=ticket,
-        cancel=ticket + "/cancel",
-    )
+    common = dict(name=templates.addressee(registration),
+                  title=templates.short_title(registration.event.title),
+                  when=templates.local_time(registration.session.starts_at),
+                  venue=registration.event.venue, people=registration.party_size,
+                  cancel=ticket + "/cancel")
+    if registration.short_code:
+        return templates.draft(REMINDER_BY_PHONE, registration.phone,
+                               door_code=spelled(registration.short_code), **common)
+    return templates.draft(REMINDER, registration.phone, ticket=ticket, **common)

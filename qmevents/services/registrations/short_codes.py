@@ -7,8 +7,13 @@ typed at the door.
 - The check letter is a weighted sum of the digits modulo 23 (a prime, weights 1 to 6): a
   mistyped digit, or two neighbouring digits swapped, always gives another letter, so the door
   says "no such code" instead of admitting somebody else's family.
-- Guessing: 10^6 codes per event for a few hundred tickets, typed only by signed-in door staff
-  (whose scans are counted and rate-limited like every scan).
+- Guessing: the check letter catches typos, not guesses (anyone may compute it), so an event has
+  10^6 short codes for its few hundred callers. Only the event's signed-in door staff can try
+  one (the scanner, POST /api/v1/checkins), and scans are not rate-limited (a busy door scans
+  hundreds a minute): a guess gives them nothing they lack already, as their search finds any
+  ticket by name or phone's last four digits and admits it. The door's offline list carries a
+  short code's verifier (door/ticket_list.py): a lost door phone's list gives its event's short
+  codes to whoever tries them all, and with them that event's door, nothing else.
 """
 from __future__ import annotations
 

@@ -141,7 +141,9 @@ def _promote_here(session_id: int, now: datetime, deadline: datetime | None,
         candidate = _next_in_line(session_id, drawn)
         if candidate is None:
             break
-        if _move(candidate, deadline, now):
+        # A caller registered by phone (代报名) has no link to open in time: their place is
+        # theirs at once, as their text says (messages.BY_PHONE_PLACE).
+        if _move(candidate, None if candidate.short_code else deadline, now):
             promotions.append(Promotion(candidate, _stage(messages.draft_promoted, candidate)))
             continue
         contended += 1

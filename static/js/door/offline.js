@@ -18,7 +18,7 @@
 
 import { call } from "./api.js";
 import { openStore } from "./store.js";
-import { canVerify, readCode, verifier } from "./verify.js";
+import { canVerify, normaliseShortCode, readCode, verifier } from "./verify.js";
 
 export const SCAN_TIMEOUT_MS = 2500;
 const TICK_MS = 5000;
@@ -237,7 +237,11 @@ export class OfflineDoor {
       record = await this.store.ticketById(this.eventId, body.ticket_id);
     } else {
       const code = readCode(body.code);
+      const short = code ? null : normaliseShortCode(body.code); // 代报名's door code
       if (code) record = await this.store.ticketByV(this.eventId, await verifier(this.list.key, code));
+      else if (short) {
+        record = await this.store.ticketBySv(this.eventId, await verifier(this.list.key, short));
+      }
     }
     if (!record) return answer("unknown", null, words.not_on_list);
     const local = record.local_people || 0;

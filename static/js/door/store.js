@@ -1,6 +1,7 @@
 // What the door keeps on the phone, in IndexedDB database "qm-door" (names fixed by the offline
 // door's contract, docs/DOOR-OFFLINE.md):
 //   tickets  the ticket list of each event: key [event_id, ticket_id], index "v" on [event_id, v]
+//            and (version 2) "sv" on [event_id, sv], a short door code's verifier (代报名)
 //   queue    scans decided on the phone and not yet answered by the server: key scan_id, index
 //            "seq" (the order they happened in: sent oldest first)
 //   meta     one record per name: "list:<event_id>" holds the list's key, cursor and age
@@ -8,7 +9,7 @@
 // `ok` is false, and the door then works online only.
 
 const NAME = "qm-door";
-const VERSION = 1;
+const VERSION = 2;
 
 function promised(request) {
   return new Promise((resolve, reject) => {
@@ -29,13 +30,29 @@ export async function openStore() {
   if (!globalThis.indexedDB) return new Store(null);
   try {
     const request = indexedDB.open(NAME, VERSION);
-    request.onupgradeneeded = () => {
+    request.onupgradeneeded = (event) => {
       const db = request.result;
-      const tickets = db.createObjectStore("tickets", { keyPath: ["event_id", "ticket_id"] });
-      tickets.createIndex("v", ["event_id", "v"]);
-      const queue = db.createObjectStore("queue", { keyPath: "scan_id" });
-      queue.createIndex("seq", "seq");
-      db.createObjectStore("meta", { keyPath: "name" });
+      if (event.oldVersion < 1) {
+        const tickets = db.createObjectStore("tickets", { keyPath: ["event_id", "ticket_id"] });
+        tickets.createIndex("v", ["event_id", "v"]);
+        const queue = db.createObjectStore("queue", { keyPath: "scan_id" });
+        queue.createIndex("seq", "seq");
+        db.createObjectStore("meta", { keyPath: "name" });
+      }
+      if (event.oldVersion < 2) {
+        // Version 2: a short door code's verifier (代报名). Lists kept before have no `sv`, so
+        // their cursors are dropped: the next download is the whole list, while the list kept
+        // still answers ticket codes.
+        request.transaction.objectStore("tickets").createIndex("sv", ["event_id", "sv"]);
+        if (event.oldVersion >= 1) {
+          request.transaction.objectStore("meta").openCursor().onsuccess = (found) => {
+            const cursor = found.target.result;
+            if (!cursor) return;
+            cursor.update({ ...cursor.value, cursor: null });
+            cursor.continue();
+          };
+        }
+      }
     };
     return new Store(await promised(request));
   } catch {
@@ -95,6 +112,12 @@ export class Store {
     if (!this.ok) return null;
     const index = this.db.transaction("tickets").objectStore("tickets").index("v");
     return (await promised(index.get([eventId, v]))) || null;
+  }
+
+  async ticketBySv(eventId, sv) {
+    if (!this.ok) return null;
+    const index = this.db.transaction("tickets").objectStore("tickets").index("sv");
+    return (await promised(index.get([eventId, sv]))) || null;
   }
 
   async ticketById(eventId, ticketId) {

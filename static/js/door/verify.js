@@ -3,7 +3,8 @@
 // characters, with a key of the list's own (per event and staff account). The phone computes the
 // same for the code it read and looks v up. Reading a code is the server's, to the letter:
 // services/door/checkin.read_code (a ticket URL …/t/<code> or the bare code, full-width letters
-// forgiven) and services/registrations/codes.normalise_code (Crockford base32, O→0, I/L→1).
+// forgiven) and services/registrations/codes.normalise_code (Crockford base32, O→0, I/L→1). A
+// ticket registered by phone also has `sv`, the same verifier of its short door code.
 
 export const CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 export const CODE_LENGTH = 20;
@@ -26,6 +27,28 @@ export function readCode(raw) {
   const text = raw.normalize("NFKC").trim();
   const found = TICKET_PATH.exec(text);
   return normaliseCode(found ? found[1] : text);
+}
+
+// A short door code (代报名: services/registrations/short_codes.py, to the letter): six digits and
+// a check letter, the digits weighted 1 to 6, summed, modulo 23 into LETTERS (no I, O or S).
+const SHORT_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ";
+const SHORT_CODE = /^([0-9]{6})([A-Z])$/;
+
+/** short_codes.check_letter */
+export function checkLetter(digits) {
+  let sum = 0;
+  for (let i = 0; i < 6; i += 1) sum += Number(digits[i]) * (i + 1);
+  return SHORT_LETTERS[sum % SHORT_LETTERS.length];
+}
+
+/** short_codes.normalise_short_code: "482 913 k", "４８２９１３Ｋ" → "482913K"; null when it is not
+ * one or its check letter is wrong. */
+export function normaliseShortCode(raw) {
+  if (typeof raw !== "string" || raw.length > 40) return null;
+  const text = raw.normalize("NFKC").replace(/[\s\-·.]/g, "").toUpperCase();
+  const found = SHORT_CODE.exec(text);
+  if (!found || checkLetter(found[1]) !== found[2]) return null;
+  return text;
 }
 
 /** The key's bytes from the list's base64url (no padding). */
