@@ -169,7 +169,11 @@ def test_stray_query_arguments_never_give_a_server_error(app, client, factory, o
             "admission_id": 1, "registration_id": 1}
     failures = []
     for rule in _get_routes(app):
-        path = rule.build({k: v for k, v in args.items() if k in rule.arguments})[1]
+        values = {k: v for k, v in args.items() if k in rule.arguments}
+        try:
+            path = rule.build(values)[1]
+        except ValueError:  # a format the route does not have (a certificate: png or pdf)
+            path = rule.build({**values, "fmt": "pdf"})[1]
         response = client.get(path, query_string=STRAY)
         response.close()  # a streamed export holds its context until it is read or closed
         if response.status_code >= 500:

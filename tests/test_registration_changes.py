@@ -245,13 +245,15 @@ def served(database_url, tmp_path, monkeypatch) -> Iterator[tuple]:
             db.engine.dispose()
 
 
-def changing(server: Gunicorn, code: str, data: dict):
-    """A phone opening the change page, then sending the form with its token."""
+def changing(server: Gunicorn, code: str, data: dict, action: str = "change"):
+    """A phone opening the change (or cancel) page, then sending the form with its token."""
     def call():
         phone = requests.Session()
-        page = phone.get(f"{server.url}/t/{code}/change?lang=en", timeout=30)
+        page = phone.get(f"{server.url}/t/{code}/{action}?lang=en", timeout=30)
+        if 'name="csrf_token"' not in page.text:  # cancelled meanwhile: no form to send
+            return "no form"
         token = csrf_from(page.text)
-        answer = phone.post(f"{server.url}/t/{code}/change?lang=en",
+        answer = phone.post(f"{server.url}/t/{code}/{action}?lang=en",
                             data={"csrf_token": token, **data}, allow_redirects=False,
                             timeout=30)
         return answer.status_code
@@ -283,6 +285,23 @@ def test_twenty_changes_of_one_ticket_at_once_leave_every_count_exact(served):
         ticket = db.session.scalar(select(Registration).filter_by(code=code))
         assert sum(taken for taken, _held in totals) == ticket.party_size
         assert ticket.status == RegistrationStatus.CONFIRMED
+
+
+@pytest.mark.server
+def test_a_cancel_racing_changes_of_the_same_ticket_frees_exactly_what_it_held(served):
+    """The cancellation frees the party and session as they are when it lands, not as it read
+    them: a move or a smaller party committed in between is not freed twice or elsewhere."""
+    app, server, event_id, (a, b, c) = served
+    for round_ in range(3):
+        code = book(app, event_id, a, f"1371234{round_:04d}", 5)
+        calls = ([changing(server, code, {"session_id": str(b)}),
+                  changing(server, code, {"session_id": str(c)}),
+                  changing(server, code, {"people": "2"}), changing(server, code, {"people": "3"})]
+                 + [changing(server, code, {}, action="cancel")] * 2)
+        statuses = Counter(together(calls))
+        assert set(statuses) <= {303, 409, 400, "no form"}, (statuses, server.errors())
+    totals = [exact(app, s) for s in (a, b, c)]
+    assert all(taken == held for taken, held in totals), totals
 
 
 @pytest.mark.server

@@ -81,8 +81,11 @@ def change_party_size(code: str, people: int) -> Registration:
             if low < old else _("This party cannot become smaller.")})
     changed = db.session.execute(
         update(Registration)
+        # As read: the places go back to the session read here, which a move sent at the same
+        # moment may have changed (then this one is told to look again).
         .where(Registration.id == registration.id,
                Registration.status == RegistrationStatus.CONFIRMED,
+               Registration.session_id == registration.session_id,
                Registration.party_size == old, Registration.admitted_people <= people)
         .values(party_size=people, updated_at=utcnow())
         .execution_options(synchronize_session=False)).rowcount

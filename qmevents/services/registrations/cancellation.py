@@ -72,14 +72,18 @@ def _withdraw(registration: Registration, actor: User | None) -> Registration:
         guard = [Registration.id == registration.id, Registration.status == registration.status]
         if by_holder:
             guard.append(Registration.admitted_people == 0)
-        inside = db.session.execute(
+        # The party and its session as they are when cancelled, not as read: a change of the
+        # ticket (services/registrations/amend.py) may have moved or shrunk it since.
+        cancelled = db.session.execute(
             update(Registration).where(*guard)
             .values(status=RegistrationStatus.CANCELLED, cancelled_at=utcnow(),
                     updated_at=utcnow())
-            .returning(Registration.admitted_people)
+            .returning(Registration.admitted_people, Registration.party_size,
+                       Registration.session_id)
             .execution_options(synchronize_session=False)
-        ).scalar()
-        if inside is not None:
+        ).first()
+        if cancelled is not None:
+            inside, party_size, session_id = cancelled
             break
         # Changed meanwhile (another cancellation, a promotion, a scan): read it again and
         # decide on what it is now.
@@ -88,10 +92,10 @@ def _withdraw(registration: Registration, actor: User | None) -> Registration:
     else:
         raise RegistrationClosed(_("This registration is no longer active."))
     promotions = []
-    freed = registration.party_size - inside if held else 0
+    freed = party_size - inside if held else 0
     if freed > 0:
-        release_places(registration.session_id, freed)
-        promotions = waitlist.promote_in_transaction(registration.session_id)
+        release_places(session_id, freed)
+        promotions = waitlist.promote_in_transaction(session_id)
     # A series pass: its members (the further sessions) go with it, in this transaction.
     for session_id in series.cancel_members(registration, by_holder):
         promotions += waitlist.promote_in_transaction(session_id)
