@@ -112,6 +112,7 @@ def door_page(app, factory, phone):
     # A phone does not focus the field by itself (its keyboard would cover the camera): staff
     # with a hand scanner paired to it tap the field once, and it keeps the focus after that.
     phone.tap("#door-code")
+    wait_until(phone, "document.activeElement && document.activeElement.id === 'door-code'")
     return phone, scene
 
 
