@@ -216,3 +216,37 @@ def test_a_pass_is_not_changed_session_by_session(app, talks):
     with app.test_request_context("/"), pytest.raises(RegistrationClosed):
         amend.change_party_size(made.code, 1)
     assert [exact(app, s) for s in ids[:2]] == [(2, 2), (2, 2)]
+
+
+# --- the door by itself -------------------------------------------------------------------------
+
+
+def test_the_door_list_finds_a_pass_at_each_of_its_sessions_by_its_code(app, factory, talks):
+    """Offline a door phone looks a code's verifier up in its list; a pass's member (whose own
+    code nobody sees) is listed under the pass's code at its session, which the phone computes
+    when the pass's own ticket is of another session (static/js/door/offline.js)."""
+    from qmevents.services.door import ticket_list
+
+    event_id, ids = talks
+    made = take_pass(app, event_id, ids[:3])
+    alone = take_pass(app, event_id, ids[2:], phone="13900001111", people=1)
+    staff_id, _ = factory.user("organiser")
+    with app.test_request_context("/"):
+        user = db.session.get(User, staff_id)
+        listed = ticket_list.ticket_list(event_id, user)
+        key = ticket_list.key_bytes(event_id, staff_id)
+        by_v = {t["v"]: t for t in listed.tickets}
+        assert len(by_v) == len(listed.tickets) == 5
+        own = by_v[ticket_list.verifier(key, made.code)]
+        assert own["ticket_id"] == made.registration_id and own["session_id"] == ids[0]
+        for session_id in ids[1:3]:
+            member = by_v[ticket_list.pass_verifier(key, made.code, session_id)]
+            assert member["session_id"] == session_id and member["party_size"] == 2
+            assert db.session.get(Registration, member["ticket_id"]).pass_id == \
+                made.registration_id
+        assert ticket_list.pass_verifier(key, made.code, ids[3]) not in by_v
+        assert by_v[ticket_list.pass_verifier(key, alone.code, ids[3])]["session_id"] == ids[3]
+        # The changes since a cursor carry the same verifiers.
+        since = ticket_list.make_cursor(event_id, utcnow() - timedelta(minutes=5))
+        again = {t["v"] for t in ticket_list.ticket_list(event_id, user, since).tickets}
+        assert again == set(by_v)

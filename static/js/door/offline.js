@@ -238,8 +238,16 @@ export class OfflineDoor {
     } else {
       const code = readCode(body.code);
       const short = code ? null : normaliseShortCode(body.code); // 代报名's door code
-      if (code) record = await this.store.ticketByV(this.eventId, await verifier(this.list.key, code));
-      else if (short) {
+      if (code) {
+        record = await this.store.ticketByV(this.eventId, await verifier(this.list.key, code));
+        if (record && this.config.sessionId && record.session_id !== this.config.sessionId) {
+          // A series pass (系列通票): its ticket of this session is listed under the pass's code
+          // at the session (ticket_list.pass_verifier). None: the pass does not cover it.
+          const member = await this.store.ticketByV(this.eventId,
+            await verifier(this.list.key, `${code}@${this.config.sessionId}`));
+          if (member) record = member;
+        }
+      } else if (short) {
         record = await this.store.ticketBySv(this.eventId, await verifier(this.list.key, short));
       }
     }
