@@ -250,3 +250,42 @@ def test_the_door_list_finds_a_pass_at_each_of_its_sessions_by_its_code(app, fac
         since = ticket_list.make_cursor(event_id, utcnow() - timedelta(minutes=5))
         again = {t["v"] for t in ticket_list.ticket_list(event_id, user, since).tickets}
         assert again == set(by_v)
+
+
+# --- the registrant list and its export -------------------------------------------------------
+
+
+def test_the_registrant_list_and_export_show_a_pass_as_one_family_at_each_session(
+        app, factory, client, talks):
+    from .conftest import login
+    from .test_exports import excel_rows, registrants, run
+
+    event_id, ids = talks
+    take_pass(app, event_id, ids[:3])
+    take_pass(app, event_id, ids[1:3], phone="13900001111", people=1)
+    with app.test_request_context("/"):
+        reg.register(reg.RegistrationRequest(event_id=event_id, session_id=ids[0], name="李娜",
+                                             phone="13700002222", party_size=1, consent=True))
+    user_id, email = factory.user("organiser")
+    _file, body = run(app, user_id, registrants(event_id))
+    header, *rows = excel_rows(body)
+    assert header[:8] == ["Session", "Name", "Phone", "People", "Status", "Registered at",
+                          "Admitted people", "Series pass"]
+    passes = Counter((row[2], row[7]) for row in rows)
+    assert passes == {("138****5678", "Series pass: 3 sessions"): 3,
+                      ("139****1111", "Series pass: 2 sessions"): 2, ("137****2222", ""): 1}
+    login(client, email)
+    page = client.get(f"/organiser/events/{event_id}/registrants").get_data(as_text=True)
+    assert page.count('<span class="badge badge-ok">系列通票</span>') == 5  # the passes' rows
+
+
+def test_an_event_without_passes_exports_no_series_column(app, factory):
+    from .test_exports import excel_rows, registrants, run
+
+    event_id = factory.event(sessions=lectures())
+    with app.test_request_context("/"):
+        reg.register(reg.RegistrationRequest(event_id=event_id, session_id=session_ids(
+            app, event_id)[0], name="李娜", phone="13700002222", party_size=1, consent=True))
+    user_id, _email = factory.user("organiser")
+    header = excel_rows(run(app, user_id, registrants(event_id))[1])[0]
+    assert "Series pass" not in header

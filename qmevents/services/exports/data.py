@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import DateTime, String, select, type_coerce
+from sqlalchemy import DateTime, String, func, select, type_coerce
 
 from ... import labels
 from ...extensions import db
@@ -255,10 +255,12 @@ def registrants_document(event: Event, *, masked: bool) -> tuple[Document, int]:
     questions = list(db.session.scalars(
         select(Question).where(Question.event_id == event.id).order_by(Question.position)))
     sessions = {s.id: _session_label(s) for s in event.sessions}
+    passes = series_passes(event.id)
     columns = [
         Column(_("Session")), Column(_("Name")), Column(_("Phone")),
         Column(_("People"), Kind.INT), Column(_("Status")),
         Column(_("Registered at"), Kind.WALL_TIME), Column(_("Admitted people"), Kind.INT),
+        *([Column(_("Series pass"))] if passes else []),
         *(Column(q.label) for q in questions),
     ]
     summary: list[tuple[str, object]] = [
@@ -271,11 +273,22 @@ def registrants_document(event: Event, *, masked: bool) -> tuple[Document, int]:
         Column(_("Status")), Column(_("Registrations"), Kind.INT), Column(_("People"), Kind.INT),
     ], [(str(labels.REGISTRATION_STATUS[c.status]), c.registrations, c.people) for c in counts])
     listing = Table("registrants", _("Registrants"), columns,
-                    registrant_rows(event.id, sessions, questions, masked=masked), in_pdf=False)
+                    registrant_rows(event.id, sessions, questions, masked=masked,
+                                    passes=passes), in_pdf=False)
     charts = [Chart(_("People by status"), "statuses", 2, horizontal=True)] if counts else []
     document = Document(title=_("Registrants: %(title)s", title=event.title), summary=summary,
                         tables=[totals, listing], charts=charts)
     return document, rows
+
+
+def series_passes(event_id: int) -> dict[int, int]:
+    """{a series pass's registration id: its sessions} of the event's passes (系列通票): the
+    registrant list shows which rows are one family's pass, not as many families."""
+    found = db.session.execute(
+        select(Registration.pass_id, func.count(Registration.id))
+        .where(Registration.event_id == event_id, Registration.pass_id.is_not(None))
+        .group_by(Registration.pass_id)).all()
+    return {holder: members + 1 for holder, members in found}
 
 
 def _session_label(session: EventSession) -> str:
@@ -291,7 +304,8 @@ def registrant_query(event_id: int):
                # the status as its stored string: no enum lookup per row (labels are keyed by it)
                Registration.party_size, type_coerce(Registration.status, String),
                type_coerce(Registration.created_at, DateTime()),  # naive UTC, see WALL_TIME
-               Registration.admitted_people, Answer.question_id, Answer.value)
+               Registration.admitted_people, Answer.question_id, Answer.value,
+               func.coalesce(Registration.pass_id, Registration.id))  # a series pass's id
         .join(EventSession, EventSession.id == Registration.session_id)
         .outerjoin(Answer, Answer.registration_id == Registration.id)
         .where(Registration.event_id == event_id)
@@ -308,7 +322,7 @@ def _answer_shown(question: Question, masked: bool) -> Callable[[str], str]:
 
 
 def registrant_rows(event_id: int, sessions: dict[int, str], questions: list[Question], *,
-                    masked: bool) -> Iterator[tuple]:
+                    masked: bool, passes: dict[int, int] | None = None) -> Iterator[tuple]:
     """One tuple per registration, streamed when read: a server-side cursor on PostgreSQL,
     batches of STREAM_BATCH rows everywhere. Labels and maskers are looked up here, once, so
     reading needs nothing but the cursor (the audit entry commits in between)."""
@@ -316,6 +330,11 @@ def registrant_rows(event_id: int, sessions: dict[int, str], questions: list[Que
     status_label = {status: str(label) for status, label in labels.REGISTRATION_STATUS.items()}
     phone_shown = mask_mobile if masked else (lambda phone: phone or "")
     blank = ("",) * len(questions)
+    # With series passes, a column says which rows are a pass's sessions ("系列通票：共 3 场",
+    # with the same name and phone): one family at each session, not as many families.
+    pass_of = {holder: _("Series pass: %(n)d sessions", n=n)
+               for holder, n in (passes or {}).items()}
+    pass_cells = (lambda key: (pass_of.get(key, ""),)) if passes else (lambda key: ())
 
     def read() -> Iterator[tuple]:
         result = db.session.connection().execute(
@@ -330,7 +349,8 @@ def registrant_rows(event_id: int, sessions: dict[int, str], questions: list[Que
                         answers[column[0]] = column[1](row[9])
                 registered = first[6] + SHANGHAI_OFFSET if first[6] is not None else None
                 yield (sessions.get(first[1], ""), first[2], phone_shown(first[3]), first[4],
-                       status_label[first[5]], registered, first[7], *answers)
+                       status_label[first[5]], registered, first[7], *pass_cells(first[10]),
+                       *answers)
         finally:
             result.close()
 
