@@ -289,3 +289,57 @@ def test_an_event_without_passes_exports_no_series_column(app, factory):
     user_id, _email = factory.user("organiser")
     header = excel_rows(run(app, user_id, registrants(event_id))[1])[0]
     assert "Series pass" not in header
+
+
+# --- the API ----------------------------------------------------------------------------------
+
+
+def api_pass(client, event_id: int, session_ids, phone: str = "13812345678", people: int = 2):
+    return client.post(f"/api/v1/events/{event_id}/registrations?lang=en", json={
+        "session_ids": session_ids, "name": "张伟", "phone": phone, "party_size": people})
+
+
+def test_an_app_registers_a_pass_through_the_api_all_or_nothing(app, client, factory):
+    from .test_api import assert_documented
+
+    event_id = factory.event(title="青浦区质量大讲堂", kind="lecture", series_pass=True,
+                             max_party_size=2, sessions=lectures((30, 1, 30)))
+    ids = session_ids(app, event_id)
+    doc = client.get("/api/v1/openapi.json").get_json()
+    path = "/events/{event_id}/registrations"
+    made = api_pass(client, event_id, [ids[0], ids[2]])
+    assert made.status_code == 201, made.get_json()
+    assert [exact(app, s) for s in ids] == [(2, 2), (0, 0), (2, 2)]
+    page = client.get(f"/t/{made.get_json()['code']}").get_data(as_text=True)
+    assert page.count('class="series-session') == 2
+    full = api_pass(client, event_id, ids, phone="13900001111")
+    assert full.status_code == 409 and full.get_json()["error"] == "full"
+    assert [exact(app, s) for s in ids] == [(2, 2), (0, 0), (2, 2)]  # nothing of it held
+    twice = api_pass(client, event_id, [ids[0], ids[2]])
+    assert twice.status_code == 409 and twice.get_json()["error"] == "duplicate"
+    bad = [api_pass(client, event_id, chosen, phone="13700002222")
+           for chosen in ([ids[0]], [ids[0], 999999], "1,2", [ids[0], "x"])]
+    assert [r.status_code for r in bad] == [422] * 4
+    assert all("session_ids" in r.get_json()["errors"] for r in bad), [r.get_json() for r in bad]
+    for response in (made, full, twice, *bad):
+        assert_documented(doc, "post", path, response)
+
+
+def test_the_api_offers_no_pass_where_the_event_has_none(app, client, factory):
+    event_id = factory.event(sessions=lectures())
+    ids = session_ids(app, event_id)
+    response = api_pass(client, event_id, ids)
+    assert response.status_code == 404
+    assert [exact(app, s) for s in ids] == [(0, 0)] * 4
+
+
+def test_an_organiser_offers_a_pass_through_the_api_first_come_only(client, factory):
+    from .test_api import bearer, event_body, token_for
+
+    _user, email = factory.user("organiser")
+    headers = bearer(token_for(client, email))
+    lottery = client.post("/api/v1/events?lang=en", headers=headers, json=event_body(
+        series_pass=True, registration_mode="lottery"))
+    assert lottery.status_code == 422 and "series_pass" in lottery.get_json()["errors"]
+    made = client.post("/api/v1/events", headers=headers, json=event_body(series_pass=True))
+    assert made.status_code == 201 and made.get_json()["series_pass"] is True

@@ -18,7 +18,7 @@ from ..ids import is_row_id
 from ..models import Event, EventStatus
 from ..ratelimits import limit_otp, limit_registration
 from ..services.errors import NotFound, RegistrationRefused, ValidationFailed
-from ..services.registrations import phone_codes
+from ..services.registrations import phone_codes, series
 from ..services.registrations.register import register
 from .blueprint import bp, json_object
 from .schemas import registration_request
@@ -28,14 +28,22 @@ from .schemas import registration_request
 @limit_registration
 def create_registration(event_id: int):
     """201 with the ticket; 409 `full`/`closed`/`duplicate`; 422 per field; 404 for an event that
-    is unknown or not published."""
+    is unknown or not published (or, for `session_ids`, offers no series pass)."""
     data = json_object()
     req, errors = registration_request(event_id, data)
     if errors:
         _refuse_unknown_event(event_id)  # 404 before 422, as for a valid body
         raise ValidationFailed(errors)
+    session_ids = data.get("session_ids")
     try:
-        registered = register(req)
+        if session_ids is None:
+            registered = register(req)
+        else:  # a series pass: every chosen session or none (services/registrations/series.py)
+            registered = series.register_series(req, session_ids)
+    except ValidationFailed as failed:
+        if "sessions" in failed.errors:  # the form's field is this body's `session_ids`
+            failed.errors["session_ids"] = failed.errors.pop("sessions")
+        raise
     except RegistrationRefused as refused:
         return render_error(409, refused.message, refused.code)
     ticket_url = links.ticket_url(registered.code)  # the service has sent it by SMS too

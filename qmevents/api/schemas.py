@@ -273,7 +273,13 @@ def registration_request(event_id: int, data: dict[str, Any]) -> tuple[Registrat
     the right type go to the service as they are: it says what is wrong with them."""
     errors: Errors = {}
     session_id = data.get("session_id")
-    if session_id is None:
+    session_ids = data.get("session_ids")  # a series pass (系列通票): its sessions
+    if session_ids is not None:
+        if not isinstance(session_ids, list) or not all(_is_int(i) for i in session_ids):
+            errors["session_ids"] = _("Must be a list of the ids of the event's sessions.")
+        if session_id is not None and not _is_int(session_id):
+            errors["session_id"] = _("Must be an integer: the id of one of the event's sessions.")
+    elif session_id is None:
         errors["session_id"] = _("This field is required.")
     elif not _is_int(session_id):
         errors["session_id"] = _("Must be an integer: the id of one of the event's sessions.")

@@ -20,9 +20,18 @@ from .common import (
 def _registration_schemas() -> dict[str, Schema]:
     request = {
         "type": "object",
-        "required": ["session_id", "name", "phone", "party_size"],
+        "required": ["name", "phone", "party_size"],
         "properties": {
-            "session_id": {"type": "integer", "description": "One of the event's sessions."},
+            "session_id": {"type": "integer", "description": "One of the event's sessions. "
+                           "Required, unless `session_ids` is given (then ignored)."},
+            "session_ids": {"type": "array", "items": {"type": "integer"}, "minItems": 2,
+                            "uniqueItems": True,
+                            "description": "A series pass (系列通票), where the event's "
+                            "`series_pass` is true: one registration and one ticket code for "
+                            "these sessions of the event (at least two), admitted at each. "
+                            "Places are taken in every one of them or in none: 409 `full` names "
+                            "the session without room for the party. 404 when the event offers "
+                            "no series pass."},
             "name": {"type": "string", "maxLength": MAX_NAME,
                      "description": "The person registering, for the ticket and the door: "
                                     "letters of any script, spaces, a middle dot (·), hyphens "
