@@ -343,3 +343,27 @@ def test_an_organiser_offers_a_pass_through_the_api_first_come_only(client, fact
     assert lottery.status_code == 422 and "series_pass" in lottery.get_json()["errors"]
     made = client.post("/api/v1/events", headers=headers, json=event_body(series_pass=True))
     assert made.status_code == 201 and made.get_json()["series_pass"] is True
+
+
+def test_a_pass_attended_at_its_first_talk_gives_up_the_talks_to_come(app, client, factory,
+                                                                      talks):
+    event_id, ids = talks
+    made = take_pass(app, event_id, ids[:3])
+    staff_id, _ = factory.user("organiser")
+    assert admit(app, made.code, event_id, ids[0], staff_id).result == checkin.Result.ADMITTED
+    client.set_cookie("lang", "en")
+    page = client.get(f"/t/{made.code}/cancel").get_data(as_text=True)
+    assert "Series pass: 3 sessions" in page and page.count('class="series-session') == 3
+    assert "The sessions you have not come to are cancelled" in page
+    response = submit(client, f"/t/{made.code}/cancel", {}, page=f"/t/{made.code}/cancel")
+    assert response.status_code == 303
+    # The first talk's places stay with the family who came; the two to come are free.
+    assert [exact(app, s) for s in ids] == [(2, 2), (0, 0), (0, 0), (0, 0)]
+    ticket = client.get(f"/t/{made.code}").get_data(as_text=True)
+    assert "The sessions of your series pass you have not come to are cancelled" in ticket
+    assert "Attended" in ticket and ticket.count("badge badge-bad") == 2
+    again = submit(client, f"/t/{made.code}/cancel", {}, page=f"/t/{made.code}/cancel")
+    assert again.status_code == 303
+    assert "can no longer be cancelled here" in client.get(f"/t/{made.code}").get_data(
+        as_text=True)
+    assert [exact(app, s) for s in ids] == [(2, 2), (0, 0), (0, 0), (0, 0)]

@@ -207,7 +207,12 @@ def cancel_ticket(code: str):
         return _personal(Response(render_template(
             "public/ticket_cancel.html", registration=registration, event=registration.event,
             session=registration.session, ended=registration.status in ENDED,
+            series_members=series.members_of(registration),
         )), PRIVATE)
+    if registration.admitted_people and series.members_of(registration):  # a pass, attended
+        return _act(registration, cancellation.cancel, _(
+            "The sessions of your series pass you have not come to are cancelled: their places "
+            "are free for others. The sessions you attended stay on your ticket."))
     return _act(registration, cancellation.cancel,
                 _("Your registration is cancelled. Your places are free for others."))
 

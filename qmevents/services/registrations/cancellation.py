@@ -41,8 +41,33 @@ class AdmittedCannotCancel(RegistrationClosed):
 
 def cancel(code: str) -> Registration:
     """The holder cancels; the places are free for others at once. One transaction. Refused
-    (RegistrationClosed) for a ticket no longer active, or whose people have come in."""
-    return _withdraw(ticket(code), actor=None)
+    (RegistrationClosed) for a ticket no longer active, or whose people have come in. A series
+    pass whose party came to its first session: the sessions still to come are cancelled
+    (cancel_rest_of_pass)."""
+    registration = ticket(code)
+    if (registration.admitted_people and registration.status == RegistrationStatus.CONFIRMED
+            and series.members_of(registration)):
+        return cancel_rest_of_pass(registration)
+    return _withdraw(registration, actor=None)
+
+
+def cancel_rest_of_pass(holder: Registration) -> Registration:
+    """系列通票 attended at its first session: the holder gives up its sessions nobody of the
+    party came to (their places free at once, one transaction); the attended ones stay on the
+    ticket. Refused (AdmittedCannotCancel) when there is none left to give up. No text: the
+    ticket page says what happened."""
+    freed = series.cancel_members(holder, by_holder=True)
+    if not freed:
+        db.session.rollback()
+        raise AdmittedCannotCancel(_(
+            "People of this ticket have come in already, so it can no longer be cancelled "
+            "here. Ask the organiser if something is wrong."))
+    promotions = []
+    for session_id in freed:
+        promotions += waitlist.promote_in_transaction(session_id)
+    db.session.commit()
+    waitlist.announce(promotions)
+    return holder
 
 
 def cancel_by_organiser(event_id: int, registration_id: int, actor: User) -> Registration:
