@@ -367,3 +367,21 @@ def test_a_pass_attended_at_its_first_talk_gives_up_the_talks_to_come(app, clien
     assert "can no longer be cancelled here" in client.get(f"/t/{made.code}").get_data(
         as_text=True)
     assert [exact(app, s) for s in ids] == [(2, 2), (0, 0), (0, 0), (0, 0)]
+
+
+def test_giving_up_the_rest_of_a_pass_keeps_the_talks_begun(app, client, factory, talks):
+    """During the second talk (the family came to the first, not yet to the second): the third
+    and fourth are given up, the second stays theirs (they may still come)."""
+    from unittest import mock
+
+    event_id, ids = talks
+    made = take_pass(app, event_id, ids)
+    staff_id, _ = factory.user("organiser")
+    assert admit(app, made.code, event_id, ids[0], staff_id).result == checkin.Result.ADMITTED
+    with app.app_context():
+        from qmevents.models import EventSession
+        during = db.session.get(EventSession, ids[1]).starts_at + timedelta(minutes=10)
+    with mock.patch("qmevents.services.registrations.series.utcnow", lambda: during), \
+            app.app_context():
+        cancellation.cancel(made.code)
+    assert [exact(app, s) for s in ids] == [(2, 2), (2, 2), (0, 0), (0, 0)]

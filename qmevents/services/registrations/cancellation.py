@@ -52,11 +52,11 @@ def cancel(code: str) -> Registration:
 
 
 def cancel_rest_of_pass(holder: Registration) -> Registration:
-    """系列通票 attended at its first session: the holder gives up its sessions nobody of the
-    party came to (their places free at once, one transaction); the attended ones stay on the
-    ticket. Refused (AdmittedCannotCancel) when there is none left to give up. No text: the
+    """系列通票 attended at its first session: the holder gives up its sessions to come that
+    nobody of the party came to (their places free at once, one transaction); the sessions
+    past stay on the ticket as they were (attended, or missed). Refused (AdmittedCannotCancel) when there is none left to give up. No text: the
     ticket page says what happened."""
-    freed = series.cancel_members(holder, by_holder=True)
+    freed = series.cancel_members(holder, by_holder=True, to_come_only=True)
     if not freed:
         db.session.rollback()
         raise AdmittedCannotCancel(_(

@@ -175,16 +175,19 @@ def member_for(connection, registration_id: int, session_id: int | None) -> int 
     return connection.execute(query.limit(1)).scalar()
 
 
-def cancel_members(holder: Registration, by_holder: bool) -> list[int]:
+def cancel_members(holder: Registration, by_holder: bool, to_come_only: bool = False) -> list[int]:
     """Inside the pass's cancellation: its members cancelled and their places freed (people of a
-    member already let in keep theirs). The sessions whose places came free, for the waiting
-    list."""
+    member already let in keep theirs); with `to_come_only`, those of sessions not begun yet.
+    The sessions whose places came free, for the waiting list."""
     freed_sessions = []
+    to_come = [Registration.session_id.in_(select(EventSession.id).where(
+        EventSession.event_id == holder.event_id, EventSession.starts_at > utcnow()))]
     members = db.session.execute(
         update(Registration)
         .where(Registration.pass_id == holder.id,
                Registration.status == RegistrationStatus.CONFIRMED,
-               *([Registration.admitted_people == 0] if by_holder else []))
+               *([Registration.admitted_people == 0] if by_holder else []),
+               *(to_come if to_come_only else []))
         .values(status=RegistrationStatus.CANCELLED, cancelled_at=utcnow(), updated_at=utcnow())
         .returning(Registration.session_id, Registration.party_size,
                    Registration.admitted_people)
