@@ -118,6 +118,14 @@ def test_the_pass_is_admitted_at_three_sessions_and_counted_in_each(app, factory
         lines = {line.session_id: line.figures.admitted_people
                  for line in reports.event_report(event_id).sessions}
     assert [lines[s] for s in ids] == [2, 2, 2, 0]
+    from .conftest import login
+    with app.app_context():
+        email = db.session.get(User, staff_id).email
+    client = app.test_client()
+    client.set_cookie("lang", "en")
+    login(client, email)
+    page = client.get(f"/organiser/events/{event_id}/report").get_data(as_text=True)
+    assert "1 series pass: its family counts once at each session it covers" in page
 
 
 def test_cancelling_the_pass_frees_every_session(app, talks):

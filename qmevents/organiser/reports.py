@@ -22,6 +22,7 @@ from .. import labels
 from ..models import EventKind
 from ..services import access, listings
 from ..services.errors import NotFound, ValidationFailed
+from ..services.registrations import series
 from ..services.reporting import dashboards, days, offline, reports, satisfaction
 from ..timeutil import to_local
 from .blueprint import bp, organisation_choices, visible_event
@@ -44,6 +45,7 @@ def event_report(event_id: int):
         comments=(satisfaction.comments(event.id)
                   if access.may_read_comments(current_user, event) else None),
         offline=offline.offline_scans(event.id),
+        series_passes=len(series.passes_of_event(event.id)) if event.series_pass else 0,
     )
 
 

@@ -22,6 +22,7 @@ from ...models import Answer, Event, EventSession, Question, QuestionKind, Regis
 from ...timeutil import SHANGHAI, to_local
 from ..identity import mask_id_number, mask_mobile
 from ..registrations import registrants as registrant_rules
+from ..registrations import series
 from ..reporting import offline
 from ..reporting.dashboards import Dashboard, DashboardLine
 from ..reporting.days import arrival_days
@@ -255,7 +256,7 @@ def registrants_document(event: Event, *, masked: bool) -> tuple[Document, int]:
     questions = list(db.session.scalars(
         select(Question).where(Question.event_id == event.id).order_by(Question.position)))
     sessions = {s.id: _session_label(s) for s in event.sessions}
-    passes = series_passes(event.id)
+    passes = series.passes_of_event(event.id)
     columns = [
         Column(_("Session")), Column(_("Name")), Column(_("Phone")),
         Column(_("People"), Kind.INT), Column(_("Status")),
@@ -279,16 +280,6 @@ def registrants_document(event: Event, *, masked: bool) -> tuple[Document, int]:
     document = Document(title=_("Registrants: %(title)s", title=event.title), summary=summary,
                         tables=[totals, listing], charts=charts)
     return document, rows
-
-
-def series_passes(event_id: int) -> dict[int, int]:
-    """{a series pass's registration id: its sessions} of the event's passes (系列通票): the
-    registrant list shows which rows are one family's pass, not as many families."""
-    found = db.session.execute(
-        select(Registration.pass_id, func.count(Registration.id))
-        .where(Registration.event_id == event_id, Registration.pass_id.is_not(None))
-        .group_by(Registration.pass_id)).all()
-    return {holder: members + 1 for holder, members in found}
 
 
 def _session_label(session: EventSession) -> str:

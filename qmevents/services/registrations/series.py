@@ -19,7 +19,7 @@ session, which a pass would jump.
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ...extensions import db
@@ -197,6 +197,16 @@ def cancel_members(holder: Registration, by_holder: bool, to_come_only: bool = F
             places.release_places(session_id, party - inside)
             freed_sessions.append(session_id)
     return freed_sessions
+
+
+def passes_of_event(event_id: int) -> dict[int, int]:
+    """{a pass's registration id: its sessions} of the event's series passes (any status): the
+    registrant list and the report say which rows are one family's pass, not as many families."""
+    found = db.session.execute(
+        select(Registration.pass_id, func.count(Registration.id))
+        .where(Registration.event_id == event_id, Registration.pass_id.is_not(None))
+        .group_by(Registration.pass_id)).all()
+    return {holder: members + 1 for holder, members in found}
 
 
 def is_member(registration: Registration) -> bool:
