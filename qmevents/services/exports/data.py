@@ -273,9 +273,8 @@ def registrants_document(event: Event, *, masked: bool) -> tuple[Document, int]:
     totals = Table("statuses", _("By status"), [
         Column(_("Status")), Column(_("Registrations"), Kind.INT), Column(_("People"), Kind.INT),
     ], [(str(labels.REGISTRATION_STATUS[c.status]), c.registrations, c.people) for c in counts])
-    listing = Table("registrants", _("Registrants"), columns,
-                    registrant_rows(event.id, sessions, questions, masked=masked,
-                                    passes=passes), in_pdf=False)
+    rows_of = registrant_rows(event.id, sessions, questions, masked=masked, passes=passes)
+    listing = Table("registrants", _("Registrants"), columns, rows_of, in_pdf=False)
     charts = [Chart(_("People by status"), "statuses", 2, horizontal=True)] if counts else []
     document = Document(title=_("Registrants: %(title)s", title=event.title), summary=summary,
                         tables=[totals, listing], charts=charts)
@@ -321,11 +320,9 @@ def registrant_rows(event_id: int, sessions: dict[int, str], questions: list[Que
     status_label = {status: str(label) for status, label in labels.REGISTRATION_STATUS.items()}
     phone_shown = mask_mobile if masked else (lambda phone: phone or "")
     blank = ("",) * len(questions)
-    # With series passes, a column says which rows are a pass's sessions ("系列通票：共 3 场",
-    # with the same name and phone): one family at each session, not as many families.
-    pass_of = {holder: _("Series pass: %(n)d sessions", n=n)
-               for holder, n in (passes or {}).items()}
-    pass_cells = (lambda key: (pass_of.get(key, ""),)) if passes else (lambda key: ())
+    # A pass's rows say so (系列通票：共 3 场): one family at each session, not as many families.
+    pass_of = {k: (_("Series pass: %(n)d sessions", n=n),) for k, n in (passes or {}).items()}
+    of_pass = (lambda key: pass_of.get(key, ("",))) if passes else (lambda key: ())
 
     def read() -> Iterator[tuple]:
         result = db.session.connection().execute(
@@ -340,8 +337,7 @@ def registrant_rows(event_id: int, sessions: dict[int, str], questions: list[Que
                         answers[column[0]] = column[1](row[9])
                 registered = first[6] + SHANGHAI_OFFSET if first[6] is not None else None
                 yield (sessions.get(first[1], ""), first[2], phone_shown(first[3]), first[4],
-                       status_label[first[5]], registered, first[7], *pass_cells(first[10]),
-                       *answers)
+                       status_label[first[5]], registered, first[7], *of_pass(first[10]), *answers)
         finally:
             result.close()
 
