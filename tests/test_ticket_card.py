@@ -177,6 +177,32 @@ def test_an_ended_ticket_does_not_say_it_can_be_cancelled(app, client, ticket):
     assert "取消" not in keep and "已结束" in keep
 
 
+def test_a_ticket_whose_party_came_in_no_longer_offers_or_says_cancelling(app, factory, client):
+    """The door let the family in: cancelling is refused now (cancellation.py), so the page
+    neither offers it nor says the link can cancel it."""
+    from qmevents.models import User
+    from qmevents.services.door import checkin
+
+    from .conftest import on_the_day
+
+    code, session_id = register(app, factory)
+    client.set_cookie("lang", "en")
+    page = client.get(f"/t/{code}").get_data(as_text=True)
+    assert f"/t/{code}/cancel" in page and "can see and cancel it" in page
+    staff_id, _email = factory.user("organiser")
+    with app.app_context(), on_the_day(app, session_id):
+        registration = db.session.scalar(select(Registration).filter_by(code=code))
+        answer = checkin.redeem(code, event_id=registration.event_id, session_id=session_id,
+                                checkpoint_id=None, people=None,
+                                staff=db.session.get(User, staff_id))
+        assert answer.result == checkin.Result.ADMITTED and answer.admitted_people == 3
+    page = client.get(f"/t/{code}").get_data(as_text=True)
+    keep = page.split('class="ticket-keep')[1].split("</p>")[0]
+    assert "cancel" not in keep.lower() and "Anyone with the link can see it" in keep
+    assert f"/t/{code}/cancel" not in page
+    assert f'<img class="qr" src="/t/{code}/qr.png"' in page  # still a ticket to show
+
+
 def test_a_waiting_ticket_shows_no_qr_image(app, client, ticket):
     with app.app_context():
         db.session.execute(update(Registration).where(Registration.code == ticket)
