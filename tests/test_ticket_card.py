@@ -260,6 +260,13 @@ def test_the_event_list_has_a_share_card_and_every_page_our_icons(client):
     assert icon.status_code == 200 and icon.mimetype == "image/vnd.microsoft.icon"
     assert Image.open(io.BytesIO(icon.data)).format == "ICO"
     assert client.get("/static/img/apple-touch-icon.png").status_code == 200
+    # Every icon the page names is served, a PNG of the size it says.
+    import re
+    for size, href in re.findall(r'<link rel="icon" type="image/png" sizes="(\d+)x\d+" '
+                                 r'href="([^"]+)"', page):
+        served = Image.open(io.BytesIO(client.get(href).data))
+        assert served.format == "PNG" and served.size == (int(size), int(size))
+    assert 'sizes="192x192"' in page and 'sizes="512x512"' in page
 
 
 def test_a_ticket_page_has_no_share_card(client, ticket):
