@@ -46,8 +46,10 @@ def test_the_card_holds_the_tickets_qr_and_says_what_where_when(client, ticket):
     for line in (TITLE, "威派格智慧水务", "上海市嘉定区恒定路1号", "3人", grouped,
                  "请在入口处出示此二维码"):
         assert line in said
-    # Nothing personal on a picture that gets forwarded: neither the name nor the phone.
-    assert "张伟" not in said and PHONE not in said and PHONE[-4:] not in said
+    # A picture that gets forwarded names its holder masked, as the ticket page does (PIPL):
+    # neither the whole name nor the whole phone number.
+    assert "持票人：张* 138****5678" in said
+    assert "张伟" not in said and PHONE not in said
 
 
 def test_the_card_draws_its_words_in_ink_above_the_qr(client, ticket):
@@ -81,6 +83,58 @@ def test_the_english_card_speaks_english(client, ticket):
     client.set_cookie("lang", "en")
     said = card(client, ticket).text["Description"]
     assert "Show this QR code at the entrance" in said and "3 people" in said
+
+
+def test_a_series_pass_card_lists_each_session_and_where_each_meets(app, factory, client):
+    """One ticket for three talks in three towns: the picture a family keeps says all three."""
+    from datetime import timedelta
+
+    from qmevents.services import events
+    from qmevents.services.registrations import series
+    from qmevents.timeutil import utcnow
+
+    start = (utcnow() + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
+    towns = ["青浦区朱家角镇课植园", "青浦区金泽镇文化中心", "青浦区练塘镇陈云纪念馆"]
+    event_id = factory.event(
+        title="青浦区质量大讲堂", kind="lecture", series_pass=True, max_party_size=2,
+        sessions=[events.SessionDraft(starts_at=start + timedelta(days=7 * i),
+                                      ends_at=start + timedelta(days=7 * i, hours=2),
+                                      capacity=30, label=f"第{i + 1}讲", address=town)
+                  for i, town in enumerate(towns)])
+    with app.test_request_context("/"):
+        ids = list(db.session.scalars(select(EventSession.id).filter_by(event_id=event_id)
+                                      .order_by(EventSession.starts_at)))
+        code = series.register_series(reg.RegistrationRequest(
+            event_id=event_id, session_id=None, name="张伟", phone=PHONE, party_size=2,
+            consent=True), [str(i) for i in ids]).code
+    image = card(client, code)
+    [found] = zxingcpp.read_barcodes(image)
+    assert found.text == f"http://localhost/t/{code}"
+    said = image.text["Description"]
+    assert said.index("第1讲") < said.index("第2讲") < said.index("第3讲")
+    assert all(town in said for town in towns)
+    assert "每场出示同一个二维码即可" in said and "请在入口处出示此二维码" not in said
+
+    # Given up after the first talk, the card names the one talk still on it, as any ticket.
+    with app.app_context():
+        db.session.execute(update(Registration).where(Registration.pass_id.is_not(None))
+                           .values(status=RegistrationStatus.CANCELLED))
+        db.session.commit()
+    said = card(client, code).text["Description"]
+    assert "第1讲" in said and "第2讲" not in said and towns[1] not in said
+    assert "请在入口处出示此二维码" in said
+
+
+def test_a_card_registered_by_phone_says_the_door_code(app, client, ticket):
+    """代报名: the family member who opens the texted link keeps the door code with the QR."""
+    from qmevents.services.registrations.short_codes import check_letter
+
+    short = "482913" + check_letter("482913")
+    with app.app_context():
+        db.session.execute(update(Registration).where(Registration.code == ticket)
+                           .values(short_code=short))
+        db.session.commit()
+    assert f"入场口令：482 913 {short[-1]}" in card(client, ticket).text["Description"]
 
 
 def test_a_ticket_without_a_place_has_no_card(app, client, ticket):
@@ -121,6 +175,32 @@ def test_an_ended_ticket_does_not_say_it_can_be_cancelled(app, client, ticket):
     page = client.get(f"/t/{ticket}").get_data(as_text=True)
     keep = page.split('class="ticket-keep')[1].split("</p>")[0]
     assert "取消" not in keep and "已结束" in keep
+
+
+def test_a_ticket_whose_party_came_in_no_longer_offers_or_says_cancelling(app, factory, client):
+    """The door let the family in: cancelling is refused now (cancellation.py), so the page
+    neither offers it nor says the link can cancel it."""
+    from qmevents.models import User
+    from qmevents.services.door import checkin
+
+    from .conftest import on_the_day
+
+    code, session_id = register(app, factory)
+    client.set_cookie("lang", "en")
+    page = client.get(f"/t/{code}").get_data(as_text=True)
+    assert f"/t/{code}/cancel" in page and "can see and cancel it" in page
+    staff_id, _email = factory.user("organiser")
+    with app.app_context(), on_the_day(app, session_id):
+        registration = db.session.scalar(select(Registration).filter_by(code=code))
+        answer = checkin.redeem(code, event_id=registration.event_id, session_id=session_id,
+                                checkpoint_id=None, people=None,
+                                staff=db.session.get(User, staff_id))
+        assert answer.result == checkin.Result.ADMITTED and answer.admitted_people == 3
+    page = client.get(f"/t/{code}").get_data(as_text=True)
+    keep = page.split('class="ticket-keep')[1].split("</p>")[0]
+    assert "cancel" not in keep.lower() and "Anyone with the link can see it" in keep
+    assert f"/t/{code}/cancel" not in page
+    assert f'<img class="qr" src="/t/{code}/qr.png"' in page  # still a ticket to show
 
 
 def test_a_waiting_ticket_shows_no_qr_image(app, client, ticket):
@@ -180,6 +260,13 @@ def test_the_event_list_has_a_share_card_and_every_page_our_icons(client):
     assert icon.status_code == 200 and icon.mimetype == "image/vnd.microsoft.icon"
     assert Image.open(io.BytesIO(icon.data)).format == "ICO"
     assert client.get("/static/img/apple-touch-icon.png").status_code == 200
+    # Every icon the page names is served, a PNG of the size it says.
+    import re
+    for size, href in re.findall(r'<link rel="icon" type="image/png" sizes="(\d+)x\d+" '
+                                 r'href="([^"]+)"', page):
+        served = Image.open(io.BytesIO(client.get(href).data))
+        assert served.format == "PNG" and served.size == (int(size), int(size))
+    assert 'sizes="192x192"' in page and 'sizes="512x512"' in page
 
 
 def test_a_ticket_page_has_no_share_card(client, ticket):

@@ -70,16 +70,25 @@ def ticket(code: str):
         holder = db.session.get(Registration, registration.pass_id)
         return _personal(redirect(url_for("public.ticket", code=holder.code), 303), PRIVATE)
     qr = registration.status == RegistrationStatus.CONFIRMED  # an offer admits nobody yet
+    ended = registration.status in ENDED
+    members = series.members_of(registration)
     return _personal(Response(render_template(
         "public/ticket.html", registration=registration, event=registration.event,
         session=registration.session, qr=qr, phone=mask_mobile(registration.phone),
         grouped_code=tickets.group_code(registration.code),
-        ended=registration.status in ENDED, door=_door_block(registration),
+        ended=ended, may_cancel=not ended and _holder_may_cancel(registration, members),
+        door=_door_block(registration),
         position=waitlist.position(registration), offer_lapsed=_offer_lapsed(registration),
         survey=_survey_link(registration), in_wechat=in_wechat(),
         stamps=tours.stamp_card(registration) if qr else [],
-        spelled_short_code=short_codes.spelled, series_members=series.members_of(registration),
+        spelled_short_code=short_codes.spelled, series_members=members,
     )), PRIVATE)
+
+
+def _holder_may_cancel(registration: Registration, members: list[Registration]) -> bool:
+    """Whether the page offers (and says) cancelling: not once the party has come in
+    (services.registrations.cancellation refuses it), except a series pass's sessions to come."""
+    return not registration.admitted_people or bool(members)
 
 
 def in_wechat() -> bool:

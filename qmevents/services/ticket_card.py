@@ -1,11 +1,13 @@
 """The ticket as one picture (保存电子票图片): what a citizen keeps in the phone's photos and
 forwards to the family in WeChat, where PDF and calendar downloads are often blocked.
 
-One PNG, 1080 px wide: the event's title, the session's day and time, the venue and its address,
-the party size, the QR (the ticket's URL) and the code spelled out to read aloud. No name, no
-phone number: a forwarded picture should not carry the holder's personal data (PIPL), and the
-door finds the holder from the QR. Drawn with the same embedded Chinese font as the PDF, large
-and dark enough to survive WeChat's recompression and a black-and-white printer.
+One PNG, 1080 px wide: the event's title, the session's day and time (a series pass: each of its
+sessions, and each one's address where they differ), the venue and its address, the party size,
+the holder masked as the ticket page shows it (张*, 138****5678: a forwarded picture carries no
+more of the holder's personal data, PIPL), the door code of a ticket registered by phone, the QR
+(the ticket's URL) and the code spelled out to read aloud. Drawn with the same embedded Chinese
+font as the PDF, large and dark enough to survive WeChat's recompression and a black-and-white
+printer.
 
 The lines drawn are also kept in the PNG's text chunk "Description" (what a screen reader or a
 photo app shows for the picture), so a test can read what the picture says.
@@ -22,8 +24,10 @@ from flask_babel import ngettext
 from PIL import Image, ImageDraw, ImageFont
 from PIL.PngImagePlugin import PngInfo
 
-from ..models import Registration
+from ..models import Registration, RegistrationStatus
 from .fonts import font_path
+from .identity import mask_mobile, mask_name
+from .registrations import series, short_codes
 from .tickets import group_code, qr_matrix, session_time
 
 log = logging.getLogger(__name__)
@@ -34,7 +38,7 @@ CONTENT = WIDTH - 2 * MARGIN
 BRAND = (179, 0, 27)  # 质量月 red, as the site's header
 INK, GREY, PAPER = (17, 17, 17), (68, 68, 68), (255, 255, 255)
 QR_SIZE = 640  # pixels, quiet zone included: ~6 px a module for a ticket URL
-MAX_TITLE_LINES, MAX_VALUE_LINES = 3, 2
+MAX_TITLE_LINES, MAX_VALUE_LINES = 3, 2  # the title; each value (a session: each line of it)
 
 _TOKENS = re.compile(r"[A-Za-z0-9@.,:;!?'’\-/_]+\s*|\S\s*|\s+")
 
@@ -68,17 +72,43 @@ def _wrap(draw: ImageDraw.ImageDraw, text: str, font, width: int, max_lines: int
     return lines
 
 
-def _facts(registration: Registration) -> list[tuple[str, str]]:
+def _pass_sessions(registration: Registration) -> list[Registration]:
+    """系列通票: the pass's registrations still standing (its own first, in the sessions'
+    order); [] for a ticket of one session, or a pass given up down to one."""
+    members = [m for m in series.members_of(registration)
+               if m.status != RegistrationStatus.CANCELLED]
+    return members if len(members) > 1 else []
+
+
+def _facts(registration: Registration,
+           members: list[Registration]) -> list[tuple[str, list[str]]]:
+    """(label, values) in the order the ticket page says them; each value wrapped on its own."""
     event, session = registration.event, registration.session
-    facts = [(_("Time"), session_time(registration))]
-    if session.label:
-        facts.insert(0, (_("Session"), session.label))
-    facts.append((_("Venue"), event.venue))
-    address = getattr(session, "address", "") or event.address
-    if address:
-        facts.append((_("Address"), address))
+    if members:  # one ticket, several sessions: each one's time, and its address if they differ
+        places = {m.session.where for m in members}
+        shared = places.pop() if len(places) == 1 else None
+        times: list[str] = []
+        for member in members:
+            label = f" · {member.session.label}" if member.session.label else ""
+            times.append(session_time(member) + label)
+            if shared is None and member.session.where:
+                times.append(member.session.where)
+        facts = [(_("Sessions"), times), (_("Venue"), [event.venue])]
+        if shared:
+            facts.append((_("Address"), [shared]))
+    else:
+        facts = [(_("Time"), [session_time(registration)]), (_("Venue"), [event.venue])]
+        if session.label:
+            facts.insert(0, (_("Session"), [session.label]))
+        if session.where:
+            facts.append((_("Address"), [session.where]))
     facts.append((_("Party size"),
-                  ngettext("%(num)d person", "%(num)d people", registration.party_size)))
+                  [ngettext("%(num)d person", "%(num)d people", registration.party_size)]))
+    holder = f"{mask_name(registration.name)} {mask_mobile(registration.phone)}".strip()
+    if holder:
+        facts.append((_("Ticket holder"), [holder]))
+    if registration.short_code:
+        facts.append((_("Door code"), [short_codes.spelled(registration.short_code)]))
     return facts
 
 
@@ -88,13 +118,17 @@ def ticket_card_png(registration: Registration, url: str) -> bytes:
     head_font, title_font = font(40), font(56)
     label_font, value_font, code_font, note_font = font(32), font(40), font(52), font(32)
     title = _wrap(measure, registration.event.title, title_font, CONTENT, MAX_TITLE_LINES)
+    members = _pass_sessions(registration)
+    said_facts = _facts(registration, members)
     label_width = max(measure.textlength(label, font=label_font)
-                      for label, _value in _facts(registration)) + 32
-    facts = [(label, _wrap(measure, value, value_font, int(CONTENT - label_width),
-                           MAX_VALUE_LINES))
-             for label, value in _facts(registration)]
+                      for label, _values in said_facts) + 32
+    facts = [(label, [line for value in values
+                      for line in _wrap(measure, value, value_font, int(CONTENT - label_width),
+                                        MAX_VALUE_LINES)])
+             for label, values in said_facts]
     code = group_code(registration.code)
-    note = _("Show this QR code at the entrance")
+    note = (_("Show the same QR code at each session.") if members
+            else _("Show this QR code at the entrance"))
 
     band, title_leading, fact_leading = 120, 72, 54
     height = (band + 48 + len(title) * title_leading + 24
