@@ -32,6 +32,7 @@ from qmevents.services.errors import (
     SessionFull,
     ValidationFailed,
 )
+from qmevents.services.messaging import templates
 from qmevents.services.registrations import amend
 from qmevents.services.registrations import register as reg
 from qmevents.timeutil import utcnow
@@ -157,6 +158,70 @@ def test_a_move_is_refused_for_another_events_session_a_lottery_and_the_same_pho
         db.session.commit()
     with app.test_request_context("/"), pytest.raises(RegistrationClosed):
         amend.move_to_session(code, later)
+
+
+def texts_about(app, code: str) -> list[Notification]:
+    with app.app_context():
+        registration_id = db.session.scalar(select(Registration.id).filter_by(code=code))
+        return list(db.session.scalars(select(Notification).filter_by(
+            registration_id=registration_id).order_by(Notification.id)))
+
+
+def test_the_text_says_the_new_sessions_time_and_a_refused_move_sends_nothing(app, day):
+    event_id, first, second = day
+    book(app, event_id, second, "13900001111", 2)
+    code = book(app, event_id, first, "13812345678", 3)
+    before = len(texts_about(app, code))
+    with app.test_request_context("/"), pytest.raises(SessionFull):
+        amend.move_to_session(code, second)
+    assert len(texts_about(app, code)) == before
+    with app.test_request_context("/"):
+        amend.change_party_size(code, 2)
+        amend.move_to_session(code, second)
+        when = templates.local_time(db.session.get(EventSession, second).starts_at)
+    told = texts_about(app, code)[before:]
+    assert [t.template for t in told] == ["registration_changed"] * 2
+    assert told[-1].params["when"] == when and told[-1].params["people"] == "2"
+    assert when in told[-1].body and code in told[-1].body
+
+
+def test_a_caller_registered_by_phone_is_texted_the_door_code_with_the_change(app, factory, day):
+    from .test_hotline import by_phone
+    event_id, first, second = day
+    staff_id, _ = factory.user("organiser", org="杨浦区市场监督管理局")
+    made = by_phone(app, staff_id, event_id, first, people=3)
+    with app.test_request_context("/"):
+        amend.move_to_session(made.code, second)
+    told = texts_about(app, made.code)[-1]
+    spoken = f"{made.short_code[:3]} {made.short_code[3:6]} {made.short_code[6]}"
+    assert told.template == "changed_by_phone"
+    assert f"入场口令不变：{spoken}" in told.body and made.code in told.body
+
+
+def test_the_door_follows_the_ticket_to_its_new_session_and_its_smaller_party(
+        app, factory, day):
+    from qmevents.models import User
+    from qmevents.services.door import checkin
+
+    from .conftest import on_the_day
+    event_id, first, second = day
+    staff_id, _ = factory.user("organiser", org="杨浦区市场监督管理局")
+    code = book(app, event_id, first, "13812345678", 4)
+    with app.test_request_context("/"):
+        amend.change_party_size(code, 3)
+        amend.move_to_session(code, second)
+    with app.app_context():
+        staff = db.session.get(User, staff_id)
+        with on_the_day(app, first):
+            old = checkin.redeem(code, event_id=event_id, session_id=first, checkpoint_id=None,
+                                 people=None, staff=staff)
+        with on_the_day(app, second):
+            new = checkin.redeem(code, event_id=event_id, session_id=second,
+                                 checkpoint_id=None, people=None, staff=staff)
+    assert old.result == checkin.Result.WRONG_SESSION
+    assert new.result == checkin.Result.ADMITTED and new.admitted_people == 3
+    with app.test_request_context("/"), pytest.raises(RegistrationClosed):
+        amend.move_to_session(code, first)  # people came in: the ticket stays where they are
 
 
 # --- the page -------------------------------------------------------------------------------------
