@@ -224,6 +224,37 @@ def test_the_door_follows_the_ticket_to_its_new_session_and_its_smaller_party(
         amend.move_to_session(code, first)  # people came in: the ticket stays where they are
 
 
+def test_a_move_landing_while_the_door_reads_the_ticket_admits_nobody_at_the_old_session(
+        app, factory, day, monkeypatch):
+    """The door read the ticket for its session; the family's move commits before the door's
+    write: the write finds the ticket elsewhere, reads again and says it is another session's."""
+    from qmevents.models import Admission, User
+    from qmevents.services.door import checkin
+
+    from .conftest import on_the_day
+    event_id, first, second = day
+    staff_id, _ = factory.user("organiser", org="杨浦区市场监督管理局")
+    code = book(app, event_id, first, "13812345678", 2)
+    read_then_checked = checkin._out_of_hours
+    moved = []
+
+    def the_family_moves_meanwhile(scene, now):
+        if not moved:
+            moved.append(amend.move_to_session(code, second).session_id)
+        return read_then_checked(scene, now)
+
+    monkeypatch.setattr(checkin, "_out_of_hours", the_family_moves_meanwhile)
+    with app.test_request_context("/"), on_the_day(app, first):
+        answer = checkin.redeem(code, event_id=event_id, session_id=first, checkpoint_id=None,
+                                people=None, staff=db.session.get(User, staff_id))
+    assert moved == [second] and answer.result == checkin.Result.WRONG_SESSION
+    with app.app_context():
+        ticket = db.session.scalar(select(Registration).filter_by(code=code))
+        assert ticket.admitted_people == 0 and ticket.session_id == second
+        assert db.session.scalar(select(func.count(Admission.id))) == 0
+    assert exact(app, first) == (0, 0) and exact(app, second) == (2, 2)
+
+
 # --- the page -------------------------------------------------------------------------------------
 
 
