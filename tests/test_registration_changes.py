@@ -314,6 +314,22 @@ def test_a_cancelled_ticket_cannot_be_changed(app, client, day):
     assert f'/t/{code}/change"' not in client.get(f"/t/{code}").get_data(as_text=True)
 
 
+def test_nothing_changes_once_the_event_is_called_off(app, client, day):
+    from qmevents.models import Event
+    event_id, first, second = day
+    code = book(app, event_id, first, "13812345678", 3)
+    page = client.get(f"/t/{code}/change").get_data(as_text=True)
+    with app.app_context():
+        events.cancel(db.session.get(Event, event_id))
+    assert f'/t/{code}/change"' not in client.get(f"/t/{code}").get_data(as_text=True)
+    refused = client.post(f"/t/{code}/change",
+                          data={"csrf_token": csrf_from(page), "session_id": str(second)})
+    assert refused.status_code == 409 and "活动已取消" in refused.get_data(as_text=True)
+    with app.test_request_context("/"), pytest.raises(RegistrationClosed):
+        amend.change_party_size(code, 1)
+    assert exact(app, first) == (3, 3) and exact(app, second) == (0, 0)
+
+
 # --- races against a real server ----------------------------------------------------------------
 
 pytest_server = pytest.mark.server

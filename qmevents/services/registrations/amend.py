@@ -21,7 +21,13 @@ from sqlalchemy.exc import IntegrityError
 
 from ...extensions import db
 from ...ids import is_row_id
-from ...models import EventSession, Registration, RegistrationMode, RegistrationStatus
+from ...models import (
+    EventSession,
+    EventStatus,
+    Registration,
+    RegistrationMode,
+    RegistrationStatus,
+)
 from ...timeutil import utcnow
 from .. import audit
 from ..errors import (
@@ -44,6 +50,10 @@ def refusal(registration: Registration) -> str | None:
     event = registration.event
     if registration.status != RegistrationStatus.CONFIRMED:
         return _("Only a confirmed registration can be changed.")
+    if event.status == EventStatus.CANCELLED:
+        return refusal_reason(Availability.EVENT_CANCELLED)
+    if event.status != EventStatus.PUBLISHED:
+        return refusal_reason(Availability.EVENT_NOT_PUBLISHED)
     if event.registration_mode not in CHANGEABLE_MODES:
         return _("Places of this event are given by the organiser or by lottery: to change "
                  "your registration, cancel it or ask the organiser.")
