@@ -330,6 +330,21 @@ def test_nothing_changes_once_the_event_is_called_off(app, client, day):
     assert exact(app, first) == (3, 3) and exact(app, second) == (0, 0)
 
 
+def test_the_organisers_log_says_the_registrant_changed_what(app, client, factory, day):
+    from .conftest import login
+    event_id, first, second = day
+    code = book(app, event_id, first, "13812345678", 3)
+    submit(client, f"/t/{code}/change", {"people": "2"})
+    submit(client, f"/t/{code}/change", {"session_id": str(second)})
+    _user, email = factory.user("organiser", org="杨浦区市场监督管理局")
+    login(client, email)
+    client.set_cookie("lang", "en")
+    log = client.get(f"/organiser/events/{event_id}/audit").get_data(as_text=True)
+    assert log.count("Changed by the registrant") == 2 and log.count("The registrant") == 2
+    assert "The system" not in log and "holder" not in log
+    assert "People before" in log and "Session now" in log and "第2场" in log
+
+
 # --- races against a real server ----------------------------------------------------------------
 
 pytest_server = pytest.mark.server
