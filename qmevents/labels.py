@@ -142,6 +142,21 @@ AUDIT_DETAIL.update({
     "status": _l("Status"),
 })
 
+# --- a citizen's own change (services.registrations.amend): fewer people or another session.
+AUDIT_ACTION.update({
+    "registration_changed": _l("Changed by the registrant"),
+})
+AUDIT_DETAIL.update({
+    "people_from": _l("People before"),
+    "people_to": _l("People now"),
+    "session_from": _l("Session before"),
+    "session_to": _l("Session now"),
+})
+# Who acted, when it was not a staff member (the detail's "by"; None: the system).
+AUDIT_BY = {
+    "holder": _l("The registrant"),
+}
+
 # --- exports (services.exports): the audit entry every download writes.
 AUDIT_ACTION.update({
     "export": _l("Exported"),

@@ -32,6 +32,7 @@ from qmevents.services.errors import (
     SessionFull,
     ValidationFailed,
 )
+from qmevents.services.messaging import templates
 from qmevents.services.registrations import amend
 from qmevents.services.registrations import register as reg
 from qmevents.timeutil import utcnow
@@ -159,6 +160,101 @@ def test_a_move_is_refused_for_another_events_session_a_lottery_and_the_same_pho
         amend.move_to_session(code, later)
 
 
+def texts_about(app, code: str) -> list[Notification]:
+    with app.app_context():
+        registration_id = db.session.scalar(select(Registration.id).filter_by(code=code))
+        return list(db.session.scalars(select(Notification).filter_by(
+            registration_id=registration_id).order_by(Notification.id)))
+
+
+def test_the_text_says_the_new_sessions_time_and_a_refused_move_sends_nothing(app, day):
+    event_id, first, second = day
+    book(app, event_id, second, "13900001111", 2)
+    code = book(app, event_id, first, "13812345678", 3)
+    before = len(texts_about(app, code))
+    with app.test_request_context("/"), pytest.raises(SessionFull):
+        amend.move_to_session(code, second)
+    assert len(texts_about(app, code)) == before
+    with app.test_request_context("/"):
+        amend.change_party_size(code, 2)
+        amend.move_to_session(code, second)
+        when = templates.local_time(db.session.get(EventSession, second).starts_at)
+    told = texts_about(app, code)[before:]
+    assert [t.template for t in told] == ["registration_changed"] * 2
+    assert told[-1].params["when"] == when and told[-1].params["people"] == "2"
+    assert when in told[-1].body and code in told[-1].body
+
+
+def test_a_caller_registered_by_phone_is_texted_the_door_code_with_the_change(app, factory, day):
+    from .test_hotline import by_phone
+    event_id, first, second = day
+    staff_id, _ = factory.user("organiser", org="杨浦区市场监督管理局")
+    made = by_phone(app, staff_id, event_id, first, people=3)
+    with app.test_request_context("/"):
+        amend.move_to_session(made.code, second)
+    told = texts_about(app, made.code)[-1]
+    spoken = f"{made.short_code[:3]} {made.short_code[3:6]} {made.short_code[6]}"
+    assert told.template == "changed_by_phone"
+    assert f"入场口令不变：{spoken}" in told.body and made.code in told.body
+
+
+def test_the_door_follows_the_ticket_to_its_new_session_and_its_smaller_party(
+        app, factory, day):
+    from qmevents.models import User
+    from qmevents.services.door import checkin
+
+    from .conftest import on_the_day
+    event_id, first, second = day
+    staff_id, _ = factory.user("organiser", org="杨浦区市场监督管理局")
+    code = book(app, event_id, first, "13812345678", 4)
+    with app.test_request_context("/"):
+        amend.change_party_size(code, 3)
+        amend.move_to_session(code, second)
+    with app.app_context():
+        staff = db.session.get(User, staff_id)
+        with on_the_day(app, first):
+            old = checkin.redeem(code, event_id=event_id, session_id=first, checkpoint_id=None,
+                                 people=None, staff=staff)
+        with on_the_day(app, second):
+            new = checkin.redeem(code, event_id=event_id, session_id=second,
+                                 checkpoint_id=None, people=None, staff=staff)
+    assert old.result == checkin.Result.WRONG_SESSION
+    assert new.result == checkin.Result.ADMITTED and new.admitted_people == 3
+    with app.test_request_context("/"), pytest.raises(RegistrationClosed):
+        amend.move_to_session(code, first)  # people came in: the ticket stays where they are
+
+
+def test_a_move_landing_while_the_door_reads_the_ticket_admits_nobody_at_the_old_session(
+        app, factory, day, monkeypatch):
+    """The door read the ticket for its session; the family's move commits before the door's
+    write: the write finds the ticket elsewhere, reads again and says it is another session's."""
+    from qmevents.models import Admission, User
+    from qmevents.services.door import checkin
+
+    from .conftest import on_the_day
+    event_id, first, second = day
+    staff_id, _ = factory.user("organiser", org="杨浦区市场监督管理局")
+    code = book(app, event_id, first, "13812345678", 2)
+    read_then_checked = checkin._out_of_hours
+    moved = []
+
+    def the_family_moves_meanwhile(scene, now):
+        if not moved:
+            moved.append(amend.move_to_session(code, second).session_id)
+        return read_then_checked(scene, now)
+
+    monkeypatch.setattr(checkin, "_out_of_hours", the_family_moves_meanwhile)
+    with app.test_request_context("/"), on_the_day(app, first):
+        answer = checkin.redeem(code, event_id=event_id, session_id=first, checkpoint_id=None,
+                                people=None, staff=db.session.get(User, staff_id))
+    assert moved == [second] and answer.result == checkin.Result.WRONG_SESSION
+    with app.app_context():
+        ticket = db.session.scalar(select(Registration).filter_by(code=code))
+        assert ticket.admitted_people == 0 and ticket.session_id == second
+        assert db.session.scalar(select(func.count(Admission.id))) == 0
+    assert exact(app, first) == (0, 0) and exact(app, second) == (2, 2)
+
+
 # --- the page -------------------------------------------------------------------------------------
 
 
@@ -216,6 +312,37 @@ def test_a_cancelled_ticket_cannot_be_changed(app, client, day):
     page = client.get(f"/t/{code}/change").get_data(as_text=True)
     assert "只有报名成功的报名才能更改" in page and 'name="people"' not in page
     assert f'/t/{code}/change"' not in client.get(f"/t/{code}").get_data(as_text=True)
+
+
+def test_nothing_changes_once_the_event_is_called_off(app, client, day):
+    from qmevents.models import Event
+    event_id, first, second = day
+    code = book(app, event_id, first, "13812345678", 3)
+    page = client.get(f"/t/{code}/change").get_data(as_text=True)
+    with app.app_context():
+        events.cancel(db.session.get(Event, event_id))
+    assert f'/t/{code}/change"' not in client.get(f"/t/{code}").get_data(as_text=True)
+    refused = client.post(f"/t/{code}/change",
+                          data={"csrf_token": csrf_from(page), "session_id": str(second)})
+    assert refused.status_code == 409 and "活动已取消" in refused.get_data(as_text=True)
+    with app.test_request_context("/"), pytest.raises(RegistrationClosed):
+        amend.change_party_size(code, 1)
+    assert exact(app, first) == (3, 3) and exact(app, second) == (0, 0)
+
+
+def test_the_organisers_log_says_the_registrant_changed_what(app, client, factory, day):
+    from .conftest import login
+    event_id, first, second = day
+    code = book(app, event_id, first, "13812345678", 3)
+    submit(client, f"/t/{code}/change", {"people": "2"})
+    submit(client, f"/t/{code}/change", {"session_id": str(second)})
+    _user, email = factory.user("organiser", org="杨浦区市场监督管理局")
+    login(client, email)
+    client.set_cookie("lang", "en")
+    log = client.get(f"/organiser/events/{event_id}/audit").get_data(as_text=True)
+    assert log.count("Changed by the registrant") == 2 and log.count("The registrant") == 2
+    assert "The system" not in log and "holder" not in log
+    assert "People before" in log and "Session now" in log and "第2场" in log
 
 
 # --- races against a real server ----------------------------------------------------------------

@@ -28,3 +28,18 @@ def test_a_family_changes_its_registration_on_a_phone(app, phone, factory):
     assert "已改到新场次" in page.inner_text("main") and "第2场" in page.inner_text("main")
     assert exact(app, first) == (0, 0) and exact(app, second) == (3, 3)
     screenshot(page, "ticket-changed")
+
+
+def test_a_full_session_is_shown_full_and_cannot_be_chosen_on_a_phone(app, phone, factory):
+    event_id = factory.event(title="上海电气质量开放日", max_party_size=5, sessions=sessions(10, 2))
+    first, second = session_ids(app, event_id)
+    book(app, event_id, second, "13900001111", 2)
+    code = book(app, event_id, first, "13812345678", 1)
+    page = phone
+    page.goto(f"/t/{code}/change")
+    choice = page.locator(f"input[name=session_id][value='{second}']")
+    assert choice.is_disabled() and "该场次名额已满" in page.inner_text("main")
+    assert page.locator("select[name=people]").count() == 0  # a party of one stays one
+    assert page.locator("text=改到此场次").count() == 0  # nothing to choose, nothing to send
+    screenshot(page, "ticket-change-full")
+    assert exact(app, first) == (1, 1) and exact(app, second) == (2, 2)

@@ -261,6 +261,9 @@ _ADMIT = (
     update(_registration)
     .where(_registration.c.id == bindparam("registration_id"),
            _registration.c.status == RegistrationStatus.CONFIRMED,
+           # Still the session the scan read: a citizen's move to another session committed
+           # in between (registrations/amend.py) makes the door read again (wrong session).
+           _registration.c.session_id == bindparam("ticket_session"),
            _registration.c.admitted_people + bindparam("n") <= _registration.c.party_size)
     .values(admitted_people=_registration.c.admitted_people + bindparam("n"),
             # The server's clock, never the admission's `at` (an offline scan's is in the
@@ -522,13 +525,14 @@ def _enter(connection: Connection, scene: Row, event_id: int, people: int | None
             admission_id = connection.execute(
                 _ADMIT_AND_RECORD_IF_ROOM if room else _ADMIT_AND_RECORD, {
                     "registration_id": row["registration_id"], "n": n, "at": utcnow(),
+                    "ticket_session": scene.session_id,
                     "to_at": row["at"],
                     "to_event": event_id, "to_session": row["session_id"],
                     "to_checkpoint": row["checkpoint_id"], "to_kind": row["kind"],
                     "to_by": row["by_id"], "to_offline": row["offline"], **room}).scalar()
     elif connection.execute(_ADMIT_IF_ROOM if room else _ADMIT, {
             "registration_id": scene.registration_id, "n": n, "at": utcnow(),
-            **room}).rowcount == 1:
+            "ticket_session": scene.session_id, **room}).rowcount == 1:
         admission_id = connection.execute(_RECORD, row).scalar_one()
     else:
         admission_id = None

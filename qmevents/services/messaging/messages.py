@@ -143,6 +143,12 @@ REGISTRATION_CODE = sms_template(
     "您的报名验证码为{code}，{minutes}分钟内有效。如非本人操作，请忽略本短信。请勿告诉他人。",
     "报名需验证手机号的活动，市民点击“获取验证码”时发送。",
 )
+CHANGED_BY_PHONE = sms_template(
+    "changed_by_phone", NotificationKind.REGISTRATION_CONFIRMED, "报名已变更（含入场口令）",
+    "{name}，您已将「{title}」的报名变更为{when}，{people}人。入场口令不变：{door_code}，"
+    "到场时告诉工作人员即可入场。电子票：{ticket}",
+    "电话代报名（热线）的市民减少人数或改到同一活动的另一场次后立即发送，含入场口令。",
+)
 
 # How a message is chosen for a registration: its template and the parameters beyond the
 # common ones (name, title, when, people, ticket).
@@ -181,9 +187,17 @@ def stage_series_confirmed(holder: Registration, sessions: int) -> outbox.Staged
                                links.ticket_url(holder.code), staged=True)
 
 
-def registration_changed(registration: Registration, ticket_url: str) -> Notification | None:
-    """The holder made the party smaller or moved it to another session (registrations/amend)."""
-    return _about_registration(registration, _just(CHANGED), ticket_url)
+def stage_registration_changed(registration: Registration) -> outbox.Staged | None:
+    """In the change's transaction (registrations/amend): the holder made the party smaller or
+    moved it to another session; the text says the session's time and the party as they are
+    now. A caller registered by phone (代报名) is given the door code again."""
+    def choose(r: Registration) -> tuple[templates.SmsTemplate, dict]:
+        if r.short_code:
+            return CHANGED_BY_PHONE, {"door_code": spelled(r.short_code)}
+        return CHANGED, {}
+
+    return _about_registration(registration, choose, links.ticket_url(registration.code),
+                               staged=True)
 
 
 def cancelled_by_organiser(registration: Registration,

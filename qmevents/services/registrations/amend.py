@@ -6,7 +6,9 @@ both, never neither. The ticket's row is changed first by a conditional UPDATE (
 still in the session it was read in, nobody let in yet), so two changes of one ticket sent at
 once are decided one after the other; then the sessions' rows, always the lower id first, so two
 families swapping sessions at the same moment cannot deadlock. The code stays: the QR a family
-saved keeps working, and the door follows the ticket to its new session.
+saved keeps working, and the door follows the ticket to its new session. The holder's text
+(the session's time, the party; a caller by phone gets the door code again) is stored in the
+same transaction.
 
 Only where places are first come, first served (with or without a waiting list): in a lottery
 or an application the organiser decided who has which session, and a change would jump that.
@@ -19,7 +21,13 @@ from sqlalchemy.exc import IntegrityError
 
 from ...extensions import db
 from ...ids import is_row_id
-from ...models import EventSession, Registration, RegistrationMode, RegistrationStatus
+from ...models import (
+    EventSession,
+    EventStatus,
+    Registration,
+    RegistrationMode,
+    RegistrationStatus,
+)
 from ...timeutil import utcnow
 from .. import audit
 from ..errors import (
@@ -29,8 +37,7 @@ from ..errors import (
     SessionFull,
     ValidationFailed,
 )
-from ..messaging import messages
-from ..messaging.messages import tell
+from ..messaging import messages, outbox
 from . import places, series, waitlist
 from .codes import ticket
 from .register import Availability, availability, refusal_reason
@@ -43,6 +50,10 @@ def refusal(registration: Registration) -> str | None:
     event = registration.event
     if registration.status != RegistrationStatus.CONFIRMED:
         return _("Only a confirmed registration can be changed.")
+    if event.status == EventStatus.CANCELLED:
+        return refusal_reason(Availability.EVENT_CANCELLED)
+    if event.status != EventStatus.PUBLISHED:
+        return refusal_reason(Availability.EVENT_NOT_PUBLISHED)
     if event.registration_mode not in CHANGEABLE_MODES:
         return _("Places of this event are given by the organiser or by lottery: to change "
                  "your registration, cancel it or ask the organiser.")
@@ -97,9 +108,9 @@ def change_party_size(code: str, people: int) -> Registration:
     audit.record("registration_changed", event_id=registration.event_id,
                  registration_id=registration.id, by="holder", people_from=old,
                  people_to=people)
+    told = _stage_text(registration)
     db.session.commit()
-    db.session.refresh(registration)
-    tell(messages.registration_changed, registration)
+    outbox.dispatch(told)
     waitlist.announce(promotions)
     return registration
 
@@ -155,11 +166,18 @@ def move_to_session(code: str, session_id: object) -> Registration:
     audit.record("registration_changed", event_id=registration.event_id,
                  registration_id=registration.id, by="holder", session_from=old,
                  session_to=target.id)
+    told = _stage_text(registration)
     db.session.commit()
-    db.session.refresh(registration)
-    tell(messages.registration_changed, registration)
+    outbox.dispatch(told)
     waitlist.announce(promotions)
     return registration
+
+
+def _stage_text(registration: Registration) -> outbox.Staged | None:
+    """The holder's text, in the change's transaction: the change and its message commit
+    together or not at all. Read back first, so it says the session and party as changed."""
+    db.session.refresh(registration)
+    return messages.stage_registration_changed(registration)
 
 
 def _refuse_unless_changeable(registration: Registration) -> None:
