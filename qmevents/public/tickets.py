@@ -257,11 +257,12 @@ def change_ticket(code: str):
 
 def _change_page(registration: Registration, error: str | None = None,
                  status: int = 200) -> Response:
+    refusal = amend.refusal(registration)
     return _personal(Response(render_template(
         "public/ticket_change.html", registration=registration, event=registration.event,
-        session=registration.session, refusal=amend.refusal(registration), error=error,
-        sessions=amend.other_sessions(registration) if amend.refusal(registration) is None
-        else [], smallest=max(registration.admitted_people or 0, 1),
+        session=registration.session, refusal=refusal, error=error,
+        sessions=amend.other_sessions(registration) if refusal is None else [],
+        smallest=max(registration.admitted_people or 0, 1),
     ), status=status), PRIVATE)
 
 

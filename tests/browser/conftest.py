@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -50,8 +51,17 @@ def browser():
 @pytest.fixture
 def phone(browser, live_server):
     """A phone-sized page in Chinese whose every request must stay on 127.0.0.1."""
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True,
-                                  has_touch=True, locale="zh-CN", base_url=live_server)
+    with phone_page(browser, live_server) as page:
+        yield page
+
+
+@contextmanager
+def phone_page(browser, live_server, **options):
+    """A phone-sized page in Chinese (`options` change the context: a user agent, a scale);
+    any request that leaves 127.0.0.1 is refused and fails the test."""
+    context = browser.new_context(**{
+        "viewport": PHONE, "device_scale_factor": 2, "is_mobile": True, "has_touch": True,
+        "locale": "zh-CN", "base_url": live_server, **options})
     escaped: list[str] = []
 
     def guard(route):

@@ -4,13 +4,12 @@ every tap target is at least 44 × 44 CSS pixels."""
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
 from ..test_door_pages import door_scene, scanner_url
 from ..test_ticket_pages import register as register_ticket
-from .conftest import PHONE, screenshot
+from .conftest import phone_page, screenshot
 from .test_door_wedge import sign_in, wait_until
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
@@ -44,14 +43,8 @@ def checked(browser, live_server):
     context alone bypasses it), every request kept on 127.0.0.1."""
     if not AXE.exists():
         pytest.skip("axe-core is not installed: make install runs npm ci")
-    context = browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True,
-                                  has_touch=True, locale="zh-CN", base_url=live_server,
-                                  bypass_csp=True)
-    context.route("**/*", lambda route: route.continue_()
-                  if urlsplit(route.request.url).hostname == "127.0.0.1" else route.abort())
-    page = context.new_page()
-    yield page
-    context.close()
+    with phone_page(browser, live_server, device_scale_factor=1, bypass_csp=True) as page:
+        yield page
 
 
 def violations(page) -> list[str]:

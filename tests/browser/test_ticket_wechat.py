@@ -3,36 +3,19 @@ long press reads images only), the ticket card is the first action and opens as 
 QR reads back, and the page says how to get the PDF and the calendar entry out of WeChat."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import pytest
 import zxingcpp
 from PIL import Image
 
 from ..test_ticket_card import WECHAT
 from ..test_ticket_pages import register
-from .conftest import PHONE, screenshot
+from .conftest import phone_page, screenshot
 
 
 @pytest.fixture
 def wechat(browser, live_server):
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True,
-                                  has_touch=True, locale="zh-CN", base_url=live_server,
-                                  user_agent=WECHAT)
-    escaped: list[str] = []
-
-    def guard(route):
-        if urlsplit(route.request.url).hostname == "127.0.0.1":
-            route.continue_()
-        else:
-            escaped.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", guard)
-    page = context.new_page()
-    yield page
-    context.close()
-    assert not escaped, f"requests left the machine: {escaped}"
+    with phone_page(browser, live_server, user_agent=WECHAT) as page:
+        yield page
 
 
 def test_a_ticket_in_wechat_saves_as_a_picture(app, factory, wechat, tmp_path):
