@@ -11,7 +11,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
 
 from .config import Config
-from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .extensions import babel, cache, csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,6 +56,8 @@ def _load_config(app: Flask, overrides: dict[str, Any]) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
     if os.environ.get("REDIS_URL"):
         app.config["RATELIMIT_STORAGE_URI"] = os.environ["REDIS_URL"]
+        app.config.update(CACHE_TYPE="RedisCache", CACHE_REDIS_URL=os.environ["REDIS_URL"],
+                          CACHE_OPTIONS={"socket_connect_timeout": 0.5, "socket_timeout": 0.5})
     app.config.from_prefixed_env()
     app.config.update(overrides)
     from .security import check_production, secure_cookies
@@ -122,6 +124,7 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
+    cache.init_app(app)
     babel.init_app(
         app,
         locale_selector=_select_locale,

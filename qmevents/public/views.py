@@ -16,11 +16,13 @@ from ..services.errors import NotFound
 from ..services.registrations import series
 from .blueprint import bp
 from .forms import EventFilterForm
+from .pagecache import cached_page
 
 # A page number beyond this is a typing mistake (and a huge OFFSET upsets the database).
 
 
 @bp.route("/")
+@cached_page
 def index():
     """Published events with a session still to come, soonest first, filtered from the query."""
     form = EventFilterForm(
@@ -50,6 +52,7 @@ def index():
 
 
 @bp.route("/events/<int:event_id>")
+@cached_page
 def event(event_id: int):
     """One event for citizens; a draft only for the organisers who may preview it."""
     viewer = current_user if current_user.is_authenticated else None
