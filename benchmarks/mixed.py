@@ -256,11 +256,11 @@ def build_requests(port: int, kinds: list[str], programme: Programme, rng: rando
     weights = [t.capacity for t in programme.targets]
     for i, kind in enumerate(kinds):
         if kind == "browse: event list":
-            requests.append(get(rng.choice(programme.list_paths)))
+            requests.append(get(rng.choice(programme.list_paths), PHONE))
         elif kind == "browse: event page":
-            requests.append(get(f"/events/{rng.choice(programme.event_ids)}"))
+            requests.append(get(f"/events/{rng.choice(programme.event_ids)}", PHONE))
         elif kind == "browse: ticket page":
-            requests.append(get(f"/t/{rng.choice(programme.ticket_codes)}"))
+            requests.append(get(f"/t/{rng.choice(programme.ticket_codes)}", PHONE))
         elif kind.startswith("register"):
             session = rng.choices(programme.targets, weights)[0]
             phones[i] = programme.new_phone()
@@ -292,6 +292,10 @@ def build_requests(port: int, kinds: list[str], programme: Programme, rng: rando
                 f"/organiser/events/{rng.choice(events)}/report"
             requests.append(get(path, {"Cookie": cookie_header}))
     return requests, phones
+
+
+# What a phone's browser sends with every page it asks for: it takes compressed answers.
+PHONE = {"Accept-Encoding": "gzip, deflate, br"}
 
 
 def register_path(target: Target) -> str:

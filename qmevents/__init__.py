@@ -56,8 +56,10 @@ def _load_config(app: Flask, overrides: dict[str, Any]) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
     if os.environ.get("REDIS_URL"):
         app.config["RATELIMIT_STORAGE_URI"] = os.environ["REDIS_URL"]
-        app.config.update(CACHE_TYPE="RedisCache", CACHE_REDIS_URL=os.environ["REDIS_URL"],
-                          CACHE_OPTIONS={"socket_connect_timeout": 0.5, "socket_timeout": 0.5})
+        if os.environ["REDIS_URL"].startswith(("redis://", "rediss://", "unix://")):
+            app.config.update(CACHE_TYPE="RedisCache", CACHE_REDIS_URL=os.environ["REDIS_URL"],
+                              CACHE_OPTIONS={"socket_connect_timeout": 0.5,
+                                             "socket_timeout": 0.5})
     app.config.from_prefixed_env()
     app.config.update(overrides)
     from .security import check_production, secure_cookies

@@ -88,6 +88,10 @@ TEST_CONFIG = {
     "PASSWORD_MEMORY_COST": 64,
     "RATELIMIT_ENABLED": False,
     "NOTIFY_IN_BACKGROUND": False,  # tests read what was sent right after the request
+    # Tests of what a page shows read it right after changing the data; the render cache, which
+    # may show a page up to a second old, is tested by itself (test_page_cache.py) and is on in
+    # every test of the real server (gunicorn, the browser tests).
+    "PAGE_CACHE_SECONDS": 0,
     "SERVER_NAME": None,
 }
 

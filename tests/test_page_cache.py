@@ -30,6 +30,16 @@ from .test_public import sessions_at, take_places
 
 
 @pytest.fixture
+def app(tmp_path, monkeypatch, postgres_url):
+    """The suite's app with the render cache on, as it is served (conftest switches it off)."""
+    monkeypatch.setenv("QMEVENTS_INSTANCE", str(tmp_path / "instance"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    app = ready_app(postgres_url, PAGE_CACHE_SECONDS=1.0)
+    yield app
+    close_app(app)
+
+
+@pytest.fixture
 def clock(monkeypatch):
     """The cache's clock: `clock.move(s)` ages every stored page by s seconds."""
     now = [time.time()]
@@ -264,8 +274,8 @@ def test_servers_sharing_redis_share_the_rendered_page(tmp_path, monkeypatch, po
                                                         clock):
     with RedisServer() as redis_server:
         monkeypatch.setenv("REDIS_URL", redis_server.url)
-        one = ready_app(postgres_url)
-        other = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI":
+        one = ready_app(postgres_url, PAGE_CACHE_SECONDS=1.0)
+        other = create_app({**TEST_CONFIG, "PAGE_CACHE_SECONDS": 1.0, "SQLALCHEMY_DATABASE_URI":
                             one.config["SQLALCHEMY_DATABASE_URI"]})
         try:
             assert one.config["CACHE_TYPE"] == "RedisCache"
@@ -284,7 +294,7 @@ def test_servers_sharing_redis_share_the_rendered_page(tmp_path, monkeypatch, po
 def test_a_cache_that_does_not_answer_means_rendering_not_an_error(tmp_path, monkeypatch,
                                                                    postgres_url):
     monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")  # nobody listens
-    app = ready_app(postgres_url, RATELIMIT_ENABLED=False)
+    app = ready_app(postgres_url, PAGE_CACHE_SECONDS=1.0)
     try:
         event_id = Factory(app).event(sessions=sessions_at(3, capacity=8))
         client = app.test_client()
