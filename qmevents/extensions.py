@@ -1,6 +1,7 @@
 """Extension objects, created here and bound to an app in create_app()."""
 from flask import Flask
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -23,6 +24,7 @@ migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
+compress = Compress()
 
 
 class AppLimiter(Limiter):
