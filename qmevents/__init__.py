@@ -11,7 +11,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
 
 from .config import Config
-from .extensions import babel, compress, csrf, db, limiter, login_manager, migrate
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -129,9 +129,10 @@ def _init_extensions(app: Flask) -> None:
         default_translation_directories=str(Path(__file__).parent / "translations"),
     )
     login_manager.init_app(app)
-    # After requestlog and security (their after_request hooks run later, on the compressed
-    # answer); an answer that already has a Content-Encoding passes untouched.
-    compress.init_app(app)
+    # After requestlog and security, whose after_request hooks then see the compressed answer.
+    from . import compression
+
+    compression.register(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
 

@@ -129,3 +129,22 @@ def test_an_answer_that_is_already_encoded_passes_untouched(app, client):
     response = client.get("/already-encoded", headers={"Accept-Encoding": "br, gzip"})
     assert response.headers["Content-Encoding"] == "gzip"
     assert response.data == body
+
+
+def test_a_page_with_a_csrf_token_is_never_compressed(client, organiser):
+    """BREACH: a secret compressed beside text an attacker chooses leaks through the length."""
+    response = client.get("/organiser/", headers={"Accept-Encoding": "gzip, br"})
+    assert response.status_code == 200
+    assert 'name="csrf_token"' in response.get_data(as_text=True)
+    assert "Content-Encoding" not in response.headers
+
+
+def test_the_api_answers_json_compressed(client, factory):
+    for _ in range(3):
+        factory.event()
+    plain = client.get("/api/v1/events").data
+    assert len(plain) > 500  # above COMPRESS_MIN_SIZE
+    response = client.get("/api/v1/events", headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(response.data) == plain
