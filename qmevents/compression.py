@@ -11,7 +11,7 @@ Left as they are:
 """
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, g
+from flask import Flask, Response, current_app, g, request
 
 from .extensions import compress
 
@@ -24,6 +24,37 @@ def register(app: Flask) -> None:
 
 
 def compressed(response: Response) -> Response:
+    """Flask-Compress's after_request, for what may be compressed (the docstring above)."""
     if current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token") in g:
         return response
+    if not takes_compression(request.headers.get("Accept-Encoding", "")):
+        if response.mimetype in current_app.config["COMPRESS_MIMETYPES"]:
+            response.vary.add("Accept-Encoding")  # another browser may get it compressed
+        return response
     return compress.after_request(response)
+
+
+def takes_compression(header: str) -> bool:
+    """Whether the browser takes one of COMPRESS_ALGORITHM, named or as `*`, with a q above 0.
+    (Flask-Compress alone would pick gzip from "gzip;q=0", which refuses it.)"""
+    algorithms = current_app.config["COMPRESS_ALGORITHM"]
+    if isinstance(algorithms, str):
+        algorithms = algorithms.split(",")
+    wanted = {name.strip().lower() for name in algorithms} | {"*"}
+    for part in header.split(","):
+        coding, _sep, params = part.partition(";")
+        if coding.strip().lower() in wanted and _quality(params) > 0:
+            return True
+    return False
+
+
+def _quality(params: str) -> float:
+    """The q of `;q=0.5` (1 when absent; 0, refused, when unreadable)."""
+    for param in params.split(";"):
+        name, _sep, value = param.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return float(value.strip())
+            except ValueError:
+                return 0.0
+    return 1.0

@@ -94,6 +94,7 @@ def test_a_page_is_plain_without_accept_encoding(client):
     response = client.get("/")
     assert response.status_code == 200
     assert "Content-Encoding" not in response.headers
+    assert "Accept-Encoding" in response.headers["Vary"]  # a shared cache keeps both apart
     assert "质量" in response.get_data(as_text=True)
 
 
@@ -148,3 +149,12 @@ def test_the_api_answers_json_compressed(client, factory):
     assert response.status_code == 200 and response.mimetype == "application/json"
     assert response.headers["Content-Encoding"] == "gzip"
     assert gzip.decompress(response.data) == plain
+
+
+@pytest.mark.parametrize("header", ["gzip;q=0", "br;q=0, gzip;q=0", "identity", "gzip;q=nonsense",
+                                    "compress, deflate", ";;,,q=", "\u00e9\u4e2d"])
+def test_a_browser_that_refuses_or_garbles_every_coding_gets_the_page_plain(client, header):
+    response = client.get("/", headers={"Accept-Encoding": header})
+    assert response.status_code == 200
+    assert "Content-Encoding" not in response.headers
+    assert "质量" in response.get_data(as_text=True)
