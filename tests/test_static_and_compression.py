@@ -3,10 +3,13 @@ and compressed answers (qmevents/staticfiles.py, Flask-Compress): what a phone r
 from __future__ import annotations
 
 import gzip
+import os
 import re
+import uuid
 
 import brotli
 import pytest
+from flask import url_for
 
 from qmevents import ROOT
 
@@ -158,3 +161,28 @@ def test_a_browser_that_refuses_or_garbles_every_coding_gets_the_page_plain(clie
     assert response.status_code == 200
     assert "Content-Encoding" not in response.headers
     assert "质量" in response.get_data(as_text=True)
+
+
+def test_in_debug_an_edited_file_gets_a_new_name_and_the_old_one_is_not_kept(app, client):
+    """`flask run --debug`: a stylesheet edited while it runs is linked under its new hash (out
+    of debug the hash is computed once per process: a deploy restarts the workers)."""
+    path = ROOT / "static" / "css" / f"test-{uuid.uuid4().hex}.css"
+    path.write_text("body { color: red; }\n")
+    try:
+        app.debug = True
+        with app.test_request_context():
+            before = url_for("static", filename=f"css/{path.name}")
+        path.write_text("body { color: blue; }\n")
+        stat = path.stat()
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+        with app.test_request_context():
+            after = url_for("static", filename=f"css/{path.name}")
+        assert before != after and re.search(r"\.[0-9a-f]{10}\.css$", after)
+        fresh = client.get(after)
+        assert fresh.data == b"body { color: blue; }\n"
+        assert "immutable" in fresh.headers["Cache-Control"]
+        stale = client.get(before)  # a page from before the edit: today's file, not kept a year
+        assert stale.data == b"body { color: blue; }\n"
+        assert "immutable" not in stale.headers["Cache-Control"]
+    finally:
+        path.unlink()
