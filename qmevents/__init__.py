@@ -27,7 +27,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _load_config(app, config or {})
     # First in, last out: the request id and timing start before any other hook (CSRF, limits)
     # can answer, and the security headers and the log line see the final response.
-    from . import health, links, requestlog, security
+    from . import health, links, requestlog, security, staticfiles
 
     requestlog.register(app)
     security.register(app)
@@ -36,6 +36,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
     health.register(app)
+    staticfiles.register(app)
 
     from . import cli, errors, filters, guards
 
@@ -133,6 +134,10 @@ def _init_extensions(app: Flask) -> None:
         default_translation_directories=str(Path(__file__).parent / "translations"),
     )
     login_manager.init_app(app)
+    # After requestlog and security, whose after_request hooks then see the compressed answer.
+    from . import compression
+
+    compression.register(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
 

@@ -170,3 +170,15 @@ class Config:
     # confirm on its ticket page; then `flask --app wsgi waitlist expire` (cron, every few
     # minutes) passes it on to the next in line.
     WAITLIST_OFFER_HOURS: float | None = None
+
+    # --- Compressed answers (Flask-Compress, bound in create_app) ---------------------------------
+    # Text only: pages, styles, scripts, JSON, SVG. PNG, PDF, XLSX and the decoder's wasm are not
+    # compressed here. Brotli where the browser takes it, else gzip; the library's cheap levels.
+    COMPRESS_MIMETYPES = ["text/html", "text/css", "text/javascript", "application/javascript",
+                          "application/json", "application/manifest+json", "image/svg+xml"]
+    COMPRESS_ALGORITHM = ["br", "gzip"]
+    COMPRESS_LEVEL = 6  # gzip
+    COMPRESS_BR_LEVEL = 4
+    # Streamed answers (the CSV, XLSX and PDF exports) go out as they are written, uncompressed;
+    # static text files are handed over whole (qmevents/staticfiles.py) and compressed.
+    COMPRESS_STREAMS = False

@@ -2,6 +2,7 @@
 from flask import Flask
 from flask_babel import Babel
 from flask_caching import Cache
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -25,6 +26,7 @@ csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
 cache = Cache()  # the public pages' render cache (public/pagecache.py)
+compress = Compress()
 
 
 class AppLimiter(Limiter):

@@ -43,7 +43,9 @@ def service_worker():
     names, version = _door_files(current_app.static_folder)
     settings = {
         "version": version,
-        "precache": [url_for("static", filename=name) for name in names],
+        # Plain names (the scripts import each other so); the worker finds a page's hashed name
+        # (qmevents/staticfiles.py) under its plain one.
+        "precache": [url_for("static", filename=name, fingerprint=False) for name in names],
         "offlineTitle": _("The door page is not on this phone yet"),
         "offlineText": _("Open the scanner once with a network connection; after that it opens "
                          "without one."),

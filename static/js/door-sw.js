@@ -4,6 +4,9 @@
 // - Installing it caches what the scanner needs to open and scan with no network at all: its
 //   scripts, styles, the QR decoder with its WebAssembly, the icons (`precache`). The version is
 //   a hash of those files, so a deploy that changes one installs a fresh cache and drops the old.
+//   They are cached under their plain names; a page names them with a hash in the name
+//   (css/site.3f2a9b1c0d.css, qmevents/staticfiles.py), found here under the plain name whatever
+//   the hash, so a page kept from before a deploy still opens with its styles and scripts.
 // - Door pages (/door/…) are fetched from the network first; a page that answered is kept, and
 //   with no answer within NETWORK_MS the kept copy opens instead (the same session's scanner, or
 //   the scanner last opened for that event). The page's words come with it: they are in the page.
@@ -14,6 +17,8 @@ const { version, precache, offlineTitle, offlineText } = self.QM_DOOR;
 const STATIC_CACHE = `qm-door-static-${version}`;
 const PAGE_CACHE = "qm-door-pages";
 const NETWORK_MS = 3000;
+// The hash in a static file's name: the same form as NAME in qmevents/staticfiles.py.
+const FINGERPRINT = /\.[0-9a-f]{10}(\.[^./]+)$/;
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
@@ -38,12 +43,18 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET") return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
+  const plain = plainPath(url.pathname);
   if (request.mode === "navigate" && isDoorPage(url)) {
     event.respondWith(doorPage(request, url));
-  } else if (precache.includes(url.pathname)) {
-    event.respondWith(caches.match(url.pathname).then((hit) => hit || fetch(request)));
+  } else if (precache.includes(plain)) {
+    event.respondWith(caches.match(plain).then((hit) => hit || fetch(request)));
   }
 });
+
+/** "/static/css/door.3f2a9b1c0d.css" → "/static/css/door.css"; a plain path stays as it is. */
+function plainPath(pathname) {
+  return pathname.replace(FINGERPRINT, "$1");
+}
 
 function isDoorPage(url) {
   const scope = new URL(self.registration.scope).pathname;

@@ -13,6 +13,13 @@ DECODER = """async () => {
   const { kind } = await getDetector(new URL("/static/vendor/", location.href).href);
   return kind;
 }"""
+# The page names its styles by their hashed names (qmevents/staticfiles.py); the worker keeps
+# them under the plain names and must hand them over all the same.
+STYLES_LOADED = r"""() => {
+  const links = [...document.querySelectorAll('link[rel="stylesheet"]')];
+  return links.length > 0 && links.every((link) => /\.[0-9a-f]{10}\.css$/.test(link.href)
+    && link.sheet !== null && link.sheet.cssRules.length > 0);
+}"""
 
 
 def test_the_scanner_reopens_offline_with_its_decoder(app, factory, phone):
@@ -32,6 +39,7 @@ def test_the_scanner_reopens_offline_with_its_decoder(app, factory, phone):
         wait_until(phone, "window.qmDoor !== undefined")
         assert phone.locator("h1.door-event").inner_text() == "威派格智慧水务质量开放日"
         assert phone.evaluate(DECODER) == "zxing"  # the wasm came from the worker's cache
+        assert phone.evaluate(STYLES_LOADED)
         # Another session's address of the same event still opens a scanner.
         phone.goto(scanner_url(scene).replace(f"session_id={scene.session_id}",
                                               "session_id=999999"))
