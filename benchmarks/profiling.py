@@ -167,15 +167,19 @@ def _split(key: tuple, stats: dict, depth: int, found: dict) -> dict[str, float]
 
 def top(stats: dict, count: int, requests: int) -> list[str]:
     """The `count` functions with the most cumulative time per request, below the request
-    plumbing (Werkzeug's and Flask's own frames, and the benchmark's) that every one runs in."""
+    plumbing (Werkzeug's and Flask's own frames, and the benchmark's) that every one runs in. A
+    function within 5% of the one listed before it is left out: most likely the same work seen
+    one frame deeper (a view, then the template it renders)."""
     lines: list[str] = []
     ranked = sorted(stats.items(), key=lambda item: item[1][3], reverse=True)
+    last = float("inf")
     for (filename, line, function), (_cc, calls, tottime, cumtime, _callers) in ranked:
         if len(lines) >= count:
             break
         if package(filename) in PLUMBING or "_lsprof" in function or \
-                Path(filename).parent == ROOT / "benchmarks":
+                Path(filename).parent == ROOT / "benchmarks" or cumtime >= 0.95 * last:
             continue
+        last = cumtime
         lines.append(f"{cumtime * 1000 / requests:7.2f} ms cumulative, "
                      f"{tottime * 1000 / requests:6.2f} ms own, {calls / requests:5.1f} calls: "
                      f"{function} ({short(filename)}:{line})")
