@@ -294,7 +294,8 @@ def run_kind(kind: str, args: argparse.Namespace) -> tuple[list[Figures], bool]:
         render = make_app(url, PAGE_CACHE_SECONDS=0) if has_cache else app
         codes: list[str] = []
         registering = registration(app, fixture, codes)
-        registering(per_path, Meter())  # a ticket for the ticket page
+        if failed := registering(per_path, Meter()):  # a ticket for the ticket page
+            raise SystemExit(f"registering for the ticket page failed: {failed}")
         ticket = codes[0]
         paths: list[tuple[str, Step]] = []
         for label, path in (("event list `GET /`", "/"), ("event list `GET /?lang=en`",
@@ -343,15 +344,16 @@ def main() -> int:
     parser.add_argument("--top", type=int, nargs="?", const=5, default=0,
                         help="also list the N functions with the most cumulative time per path")
     args = parser.parse_args()
-    args.requests = max(args.requests, 1)
-    os.environ["QMEVENTS_INSTANCE"] = tempfile.mkdtemp(prefix="qmevents-profile-")
+    args.requests, args.warmup = max(args.requests, 1), max(args.warmup, 0)
     os.environ.pop("DATABASE_URL", None)
     print(f"profile of the hot paths, in process: {machine()}\n{_uptime()}")
     ok = True
-    for kind in DB_KINDS if args.db == "both" else (args.db,):
-        figures, sound = run_kind(kind, args)
-        report(kind, figures, args)
-        ok &= sound
+    with tempfile.TemporaryDirectory(prefix="qmevents-profile-") as instance:
+        os.environ["QMEVENTS_INSTANCE"] = instance
+        for kind in DB_KINDS if args.db == "both" else (args.db,):
+            figures, sound = run_kind(kind, args)
+            report(kind, figures, args)
+            ok &= sound
     return 0 if ok else 1
 
 
