@@ -33,3 +33,15 @@ def test_the_ticket_rendering_benchmark_runs_and_draws_every_kind(db_kind):
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert "picture card PNG" in run.stdout and "certificate PDF" in run.stdout, \
         run.stdout[-3000:] + run.stderr[-3000:]
+
+
+def test_the_profile_of_the_hot_paths_runs_and_prints_every_path(db_kind):
+    """benchmarks/profile.py (in process): every hot path answered as it should, one table."""
+    run = subprocess.run([sys.executable, "benchmarks/profile.py", "--db", db_kind,
+                          "--requests", "3", "--warmup", "1", "--top", "2"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    for path in ("event list `GET /`", "event page `GET /events/<id>`",
+                 "ticket page `GET /t/<code>`", "register: phone code + registration (API)",
+                 "check-in, fresh ticket", "check-in, re-scan"):
+        assert f"| {path}" in run.stdout, run.stdout[-3000:]
