@@ -50,3 +50,15 @@ translations:
 
 lint:
 	$(BIN)/ruff check qmevents tests benchmarks
+
+# Every figure of the README's Performance section, both databases, one benchmark after another
+# (about 25 minutes). Run it on a quiet machine: `uptime` is printed before and after. A benchmark
+# that finds a broken invariant (an oversold place, a ticket let in twice, a 5xx) exits 1; the
+# others still run, and `make bench` fails at the end.
+BENCHMARKS := pages.py opening.py "checkin.py --rounds 2 --seconds 30" \
+	"registration_surge.py --clients 32 --requests 2000" "mixed.py --workers 4 --seconds 30" \
+	profile.py
+bench: install
+	@uptime; failed=0; for b in $(BENCHMARKS); do \
+	  echo "== benchmarks/$$b --db both"; \
+	  $(BIN)/python benchmarks/$$b --db both || failed=1; uptime; done; exit $$failed
