@@ -1,7 +1,8 @@
-"""The mixed-load benchmark still runs: a tiny run of benchmarks/mixed.py on the database this
-suite runs on (its own throwaway server for PostgreSQL), so that a change to the models, the demo
-or the routes cannot leave the README's performance figures unreproducible. About 8 s on a quiet
-machine; the figures of so short a run mean nothing, only the exit status and the checks do."""
+"""The benchmarks still run: a tiny run of benchmarks/mixed.py (and of pages.py and opening.py)
+on the database this suite runs on (its own throwaway server for PostgreSQL), so that a change to
+the models, the demo or the routes cannot leave the README's performance figures unreproducible.
+About 8 s each on a quiet machine; the figures of so short a run mean nothing, only the exit
+status and the checks do."""
 from __future__ import annotations
 
 import subprocess
@@ -45,3 +46,26 @@ def test_the_profile_of_the_hot_paths_runs_and_prints_every_path(db_kind):
                  "ticket page `GET /t/<code>`", "register: phone code + registration (API)",
                  "check-in, fresh ticket", "check-in, re-scan"):
         assert f"| {path}" in run.stdout, run.stdout[-3000:]
+
+
+def test_a_tiny_run_of_the_public_pages_answers_every_page(db_kind):
+    """benchmarks/pages.py: the list and event pages against the bare read, two client counts."""
+    run = subprocess.run(
+        [sys.executable, "benchmarks/pages.py", "--db", db_kind, "--workers", "1",
+         "--seconds", "1", "--events", "25", "--clients", "2,4", "--rounds", "1"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert run.stdout.count("target 0.6:") >= 4  # per client count, and in the summary
+
+
+def test_a_tiny_opening_fills_the_session_without_oversell_and_shows_latecomers_full(db_kind):
+    """benchmarks/opening.py: 40 citizens for 10 places over 3 s; every check kept."""
+    run = subprocess.run(
+        [sys.executable, "benchmarks/opening.py", "--db", db_kind, "--workers", "2",
+         "--citizens", "40", "--seconds", "3", "--places", "10", "--concurrency", "8"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "time until full:" in run.stdout
+    assert "no oversell, none lost" in run.stdout
