@@ -28,11 +28,13 @@ applied, declined, not selected), `wrong_session`, `wrong_day` (不是今天的�
   counted in people. A station may be the first stop: the entrance is not required before it.
 
 A scan is one read that gathers everything (the device's event, checkpoint and session, the
-staff's assignment, the ticket), then the write: the conditional UPDATE and the admission's row.
-On SQLite they are two statements in one short transaction that the driver opens at the UPDATE,
-after the read: the write lock is taken first and never by upgrading a read, which is what fails
-under concurrent writers. On PostgreSQL they are one statement (a WITH … UPDATE … INSERT), atomic
-by itself, in autocommit: two round trips per scan. Nothing is sent from here.
+staff's assignment, the ticket, its answers shown at the door and its latest admission here, which
+`already_admitted` names: a re-scan is that read alone), then the write: the conditional UPDATE
+and the admission's row. On SQLite they are two statements in one short transaction that the
+driver opens at the UPDATE, after the read: the write lock is taken first and never by upgrading
+a read, which is what fails under concurrent writers. On PostgreSQL they are one statement (a
+WITH … UPDATE … INSERT), atomic by itself, in autocommit: two round trips per scan (and the
+pool's ping), on one connection. Nothing is sent from here (tests/test_checkin_cost.py).
 """
 from __future__ import annotations
 
@@ -300,8 +302,8 @@ _ADMIT = (
     .values(admitted_people=_registration.c.admitted_people + bindparam("n"),
             # The server's clock, never the admission's `at` (an offline scan's is in the
             # past): the door's ticket list sends the changes since then (ticket_list.py).
-            updated_at=bindparam("changed_at", callable_=lambda: utcnow(),
-                                 type_=_registration.c.updated_at.type))
+            # Sent with each execution (`changed_at`), as the admission's own values are.
+            updated_at=bindparam("changed_at", type_=_registration.c.updated_at.type))
 )
 
 _RECORD = insert(_admission).returning(_admission.c.id)
@@ -572,14 +574,14 @@ def _enter(connection: Connection, scene: Scene, event_id: int, people: int | No
         with occupancy.counting(connection, event_id if room else None):
             admission_id = connection.execute(
                 _ADMIT_AND_RECORD_IF_ROOM if room else _ADMIT_AND_RECORD, {
-                    "registration_id": row["registration_id"], "n": n, "at": utcnow(),
+                    "registration_id": row["registration_id"], "n": n, "changed_at": utcnow(),
                     "ticket_session": scene.session_id,
                     "to_at": row["at"],
                     "to_event": event_id, "to_session": row["session_id"],
                     "to_checkpoint": row["checkpoint_id"], "to_kind": row["kind"],
                     "to_by": row["by_id"], "to_offline": row["offline"], **room}).scalar()
     elif connection.execute(_ADMIT_IF_ROOM if room else _ADMIT, {
-            "registration_id": scene.registration_id, "n": n, "at": utcnow(),
+            "registration_id": scene.registration_id, "n": n, "changed_at": utcnow(),
             "ticket_session": scene.session_id, **room}).rowcount == 1:
         admission_id = connection.execute(_RECORD, row).scalar_one()
     else:
