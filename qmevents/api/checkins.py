@@ -135,8 +135,12 @@ def _scanned_ticket(ticket: TicketView) -> dict[str, Any]:
     """The scanned ticket with its answers to the questions shown at the door (身份证后四位…),
     for a ticket of the door's event only."""
     data = ticket_json(ticket)
-    data["door_answers"] = ([] if ticket.ticket_id is None else
-                            ticket_list.ticket_door_answers(ticket.event_id, ticket.ticket_id))
+    if ticket.ticket_id is None:
+        data["door_answers"] = []
+    elif ticket.door_answers is not None:  # read with the ticket, in the scan's one query
+        data["door_answers"] = ticket.door_answers
+    else:
+        data["door_answers"] = ticket_list.ticket_door_answers(ticket.event_id, ticket.ticket_id)
     return data
 
 

@@ -140,7 +140,9 @@ def answer_page(answer: ScanAnswer) -> AnswerView:
         who = "  ".join(part for part in (ticket.name, ticket.phone_masked) if part)
         if who:
             view.lines.append(who)
-        if ticket.ticket_id is not None:  # a ticket of the door's event
+        if ticket.door_answers is not None and ticket.ticket_id is not None:
+            view.door_answers = ticket.door_answers  # read with the ticket by the scan
+        elif ticket.ticket_id is not None:  # a ticket of the door's event
             view.door_answers = ticket_list.ticket_door_answers(ticket.event_id,
                                                                 ticket.ticket_id)
     if answer.result == Result.ADMITTED:

@@ -28,11 +28,13 @@ applied, declined, not selected), `wrong_session`, `wrong_day` (不是今天的�
   counted in people. A station may be the first stop: the entrance is not required before it.
 
 A scan is one read that gathers everything (the device's event, checkpoint and session, the
-staff's assignment, the ticket), then the write: the conditional UPDATE and the admission's row.
-On SQLite they are two statements in one short transaction that the driver opens at the UPDATE,
-after the read: the write lock is taken first and never by upgrading a read, which is what fails
-under concurrent writers. On PostgreSQL they are one statement (a WITH … UPDATE … INSERT), atomic
-by itself, in autocommit: two round trips per scan. Nothing is sent from here.
+staff's assignment, the ticket, its answers shown at the door and its latest admission here, which
+`already_admitted` names: a re-scan is that read alone), then the write: the conditional UPDATE
+and the admission's row. On SQLite they are two statements in one short transaction that the
+driver opens at the UPDATE, after the read: the write lock is taken first and never by upgrading
+a read, which is what fails under concurrent writers. On PostgreSQL they are one statement (a
+WITH … UPDATE … INSERT), atomic by itself, in autocommit: two round trips per scan (and the
+pool's ping), on one connection. Nothing is sent from here (tests/test_checkin_cost.py).
 """
 from __future__ import annotations
 
@@ -43,6 +45,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from flask_babel import gettext as _
@@ -66,11 +69,13 @@ from ...ids import is_count, is_row_id
 from ...models import (
     Admission,
     AdmissionKind,
+    Answer,
     Checkpoint,
     DoorDevice,
     Event,
     EventSession,
     EventStatus,
+    Question,
     Registration,
     RegistrationStatus,
     StaffAssignment,
@@ -82,6 +87,7 @@ from ..errors import Forbidden, NotFound, ValidationFailed
 from ..identity import mask_mobile
 from ..registrations import series
 from ..registrations.codes import normalise_code
+from ..registrations.questions import door_value
 from ..registrations.short_codes import normalise_short_code
 from . import occupancy
 
@@ -136,6 +142,9 @@ class TicketView:
     session_id: int
     session_starts_at: datetime
     admitted_people: int  # let in at the entrance so far
+    # The answers shown at the door ([{label, value}], 身份证后四位…) when the scan read them
+    # with the ticket; None when nobody read them (the API then asks, ticket_list).
+    door_answers: list[dict[str, str]] | None = None
 
 
 @dataclass
@@ -209,7 +218,21 @@ _event, _checkpoint = Event.__table__, Checkpoint.__table__
 _registration, _session = Registration.__table__, EventSession.__table__
 _assignment, _admission = StaffAssignment.__table__, Admission.__table__
 _device_session, _ticket_event = _session.alias("device_session"), _event.alias("ticket_event")
+_question, _reply = Question.__table__, Answer.__table__
 _at_checkpoint = bindparam("checkpoint_id", type_=Integer)  # 0: the entrance
+
+
+def _last_here(column: Any) -> Any:
+    """`column` of the ticket's latest admission at the scene's checkpoint (last_admission's
+    rule), as a scalar subquery of the scene: what `already_admitted` says without a query more."""
+    last = _admission.alias("last_here")
+    user, device = User.__table__.alias("last_by"), DoorDevice.__table__.alias("last_device")
+    return (select(column(last, user, device))
+            .select_from(last.outerjoin(user, user.c.id == last.c.by_id)
+                         .outerjoin(device, device.c.user_id == last.c.by_id))
+            .where(last.c.registration_id == _registration.c.id,
+                   last.c.checkpoint_id == _checkpoint.c.id)
+            .order_by(last.c.id.desc()).limit(1).scalar_subquery())
 
 _SCENE_COLUMNS = (
     select(
@@ -224,6 +247,12 @@ _SCENE_COLUMNS = (
         _registration.c.status, _registration.c.admitted_people,
         _registration.c.event_id.label("ticket_event_id"), _registration.c.session_id,
         _session.c.starts_at, _session.c.ends_at, _ticket_event.c.title.label("event_title"),
+        _last_here(lambda last, user, device: last.c.at).label("previous_at"),
+        _last_here(lambda last, user, device: func.coalesce(device.c.name, user.c.email))
+        .label("previous_by"),
+        # One row per question shown at the door (none: one row of NULLs), its answer if any.
+        _question.c.label.label("door_label"), _question.c.kind.label("door_kind"),
+        _reply.c.value.label("door_answer"),
     )
     .select_from(_event)
     .outerjoin(_checkpoint, and_(
@@ -243,7 +272,12 @@ def _scene_statement(ticket: Any):
             .outerjoin(_registration, ticket)
             .outerjoin(_session, _session.c.id == _registration.c.session_id)
             .outerjoin(_ticket_event, _ticket_event.c.id == _registration.c.event_id)
-            .where(_event.c.id == bindparam("event_id")))
+            .outerjoin(_question, and_(_question.c.event_id == _event.c.id,
+                                       _question.c.show_at_door.is_(True)))
+            .outerjoin(_reply, and_(_reply.c.question_id == _question.c.id,
+                                    _reply.c.registration_id == _registration.c.id))
+            .where(_event.c.id == bindparam("event_id"))
+            .order_by(_question.c.position))
 
 
 # The ticket by what a camera, scanner or keyboard read (its code); or by its id, which the door
@@ -268,8 +302,8 @@ _ADMIT = (
     .values(admitted_people=_registration.c.admitted_people + bindparam("n"),
             # The server's clock, never the admission's `at` (an offline scan's is in the
             # past): the door's ticket list sends the changes since then (ticket_list.py).
-            updated_at=bindparam("changed_at", callable_=lambda: utcnow(),
-                                 type_=_registration.c.updated_at.type))
+            # Sent with each execution (`changed_at`), as the admission's own values are.
+            updated_at=bindparam("changed_at", type_=_registration.c.updated_at.type))
 )
 
 _RECORD = insert(_admission).returning(_admission.c.id)
@@ -333,10 +367,25 @@ def _end(connection: Connection, written: bool) -> None:
 # --- the one read ---------------------------------------------------------------------------------
 
 
+class Scene(SimpleNamespace):
+    """The scene's row as attributes (organisation_id, checkpoint_id, name, party_size…), and
+    what came with it: `door_answers` ([{label, value}] of the ticket) and `previous_at`,
+    `previous_by` (its latest admission at this checkpoint, or None)."""
+
+    @classmethod
+    def of(cls, rows: list[Row]) -> Scene:
+        scene = cls(**rows[0]._mapping)
+        scene.door_answers = [{"label": row.door_label,
+                               "value": door_value(row.door_kind, row.door_answer)}
+                              for row in rows if row.door_answer is not None]
+        return scene
+
+
 def _scene(connection: Connection, ticket: tuple[str, object], event_id: int,
-           session_id: int | None, checkpoint_id: int | None, staff: User) -> Row:
-    """The device's event, checkpoint and session, the staff's assignment and the ticket, in one
-    query. `ticket` is ("code", the code read) or ("ticket_id", an id of the event's tickets).
+           session_id: int | None, checkpoint_id: int | None, staff: User) -> Scene:
+    """The device's event, checkpoint and session, the staff's assignment, the ticket with its
+    door answers and its latest admission here, in one query (a row per question shown at the
+    door). `ticket` is ("code", the code read) or ("ticket_id", an id of the event's tickets).
     Raises NotFound, Forbidden or ValidationFailed for a device that stands nowhere."""
     if not is_row_id(event_id):
         raise NotFound(_("No such event."))
@@ -349,15 +398,16 @@ def _scene(connection: Connection, ticket: tuple[str, object], event_id: int,
     by, value = ticket
     if by == "ticket_id":
         params["ticket_id"] = value if is_row_id(value) else -1
-        scene = connection.execute(_SCENE_BY_ID, params).first()
+        rows = connection.execute(_SCENE_BY_ID, params).all()
     elif by == "short_code":
         params["short_code"] = value
-        scene = connection.execute(_SCENE_BY_SHORT_CODE, params).first()
+        rows = connection.execute(_SCENE_BY_SHORT_CODE, params).all()
     else:
         params["code"] = value or ""
-        scene = connection.execute(_SCENE, params).first()
-    if scene is None:
+        rows = connection.execute(_SCENE, params).all()
+    if not rows:
         raise NotFound(_("No such event."))
+    scene = Scene.of(rows)
     if not access.may_scan_for(staff, scene.organisation_id, assigned=scene.assigned is not None):
         raise Forbidden(_("You are not on the door staff of this event."))
     errors = {}
@@ -428,7 +478,7 @@ def redeem(raw: str | None, *, event_id: int, session_id: int | None,
         return _already(_scene(connection, ticket, event_id, session_id, checkpoint_id, staff))
 
 
-def _maybe_series(scene: Row, refusal: ScanAnswer | None, event_id: int,
+def _maybe_series(scene: Scene, refusal: ScanAnswer | None, event_id: int,
                   session_id: int | None, now: datetime) -> bool:
     """A ticket of this event read for another session (or, with no session chosen, one whose
     own session is not today): it may be a series pass, whose registration of this session is
@@ -441,7 +491,7 @@ def _maybe_series(scene: Row, refusal: ScanAnswer | None, event_id: int,
     return session_id is None and _out_of_hours(scene, now) is not None
 
 
-def _refusal(scene: Row, event_id: int, session_id: int | None) -> ScanAnswer | None:
+def _refusal(scene: Scene, event_id: int, session_id: int | None) -> ScanAnswer | None:
     """Every answer that lets nobody in, or None when the ticket is good here and now."""
     if scene.registration_id is None:
         return _answer(Result.UNKNOWN, None, _(
@@ -467,13 +517,13 @@ def _refusal(scene: Row, event_id: int, session_id: int | None) -> ScanAnswer | 
     return None
 
 
-def _right_session(scene: Row, session_id: int | None) -> bool:
+def _right_session(scene: Scene, session_id: int | None) -> bool:
     """A device set to a session takes that session's tickets; one set to none, any session of
     the event (whether it is admitted now is `_out_of_hours`)."""
     return session_id is None or scene.session_id == session_id
 
 
-def _out_of_hours(scene: Row, now: datetime) -> ScanAnswer | None:
+def _out_of_hours(scene: Scene, now: datetime) -> ScanAnswer | None:
     """A good ticket of the right session that the door does not admit now, or None. The door
     admits from its admission window (Event.admission_opens_minutes before the start) to the end
     of the day (Shanghai) on which the session ends: late-comers that day are let in, a
@@ -493,7 +543,7 @@ def _out_of_hours(scene: Row, now: datetime) -> ScanAnswer | None:
     return None
 
 
-def _record_override(scene: Row, refused: ScanAnswer, answer: ScanAnswer, staff: User) -> None:
+def _record_override(scene: Scene, refused: ScanAnswer, answer: ScanAnswer, staff: User) -> None:
     """An admission staff made against the time rule: who, which ticket, what was overridden."""
     audit.record("admission_override", actor_id=staff.id, event_id=scene.ticket_event_id,
                  registration_id=scene.registration_id, admission_id=answer.admission_id,
@@ -501,7 +551,7 @@ def _record_override(scene: Row, refused: ScanAnswer, answer: ScanAnswer, staff:
     db.session.commit()
 
 
-def _enter(connection: Connection, scene: Row, event_id: int, people: int | None, staff: User,
+def _enter(connection: Connection, scene: Scene, event_id: int, people: int | None, staff: User,
            lost_race: bool, override: bool = False, scanned: Scanned = NOW
            ) -> ScanAnswer | None:
     """Let people in at the entrance; None when another phone got there first (read again)."""
@@ -524,14 +574,14 @@ def _enter(connection: Connection, scene: Row, event_id: int, people: int | None
         with occupancy.counting(connection, event_id if room else None):
             admission_id = connection.execute(
                 _ADMIT_AND_RECORD_IF_ROOM if room else _ADMIT_AND_RECORD, {
-                    "registration_id": row["registration_id"], "n": n, "at": utcnow(),
+                    "registration_id": row["registration_id"], "n": n, "changed_at": utcnow(),
                     "ticket_session": scene.session_id,
                     "to_at": row["at"],
                     "to_event": event_id, "to_session": row["session_id"],
                     "to_checkpoint": row["checkpoint_id"], "to_kind": row["kind"],
                     "to_by": row["by_id"], "to_offline": row["offline"], **room}).scalar()
     elif connection.execute(_ADMIT_IF_ROOM if room else _ADMIT, {
-            "registration_id": scene.registration_id, "n": n, "at": utcnow(),
+            "registration_id": scene.registration_id, "n": n, "changed_at": utcnow(),
             "ticket_session": scene.session_id, **room}).rowcount == 1:
         admission_id = connection.execute(_RECORD, row).scalar_one()
     else:
@@ -550,7 +600,7 @@ def _enter(connection: Connection, scene: Row, event_id: int, people: int | None
     return occupancy.admitted_under_cap(connection, answer, cap, over, staff)
 
 
-def _reenter(connection: Connection, scene: Row, event_id: int, people: int,
+def _reenter(connection: Connection, scene: Scene, event_id: int, people: int,
              staff: User, cap: occupancy.Cap | None = None, override: bool = False,
              scanned: Scanned = NOW) -> ScanAnswer:
     row = _admission_row(scene, event_id, AdmissionKind.REENTRY, people, staff, scanned)
@@ -569,14 +619,14 @@ def _reenter(connection: Connection, scene: Row, event_id: int, people: int,
     return occupancy.admitted_under_cap(connection, answer, cap, over, staff)
 
 
-def _over_capacity(connection: Connection, scene: Row, cap: occupancy.Cap) -> ScanAnswer:
+def _over_capacity(connection: Connection, scene: Scene, cap: occupancy.Cap) -> ScanAnswer:
     """Nobody let in: they would pass the safety cap. Staff may send it again with override."""
     inside = occupancy.inside_of_cap(connection, cap)
     return _answer(Result.OVER_CAPACITY, ticket_view(scene), occupancy.full_message(inside, cap),
                    remaining=max(scene.party_size - scene.admitted_people, 0))
 
 
-def _exit(connection: Connection, scene: Row, event_id: int, people: int | None, staff: User,
+def _exit(connection: Connection, scene: Scene, event_id: int, people: int | None, staff: User,
           refusal: ScanAnswer | None, scanned: Scanned = NOW) -> ScanAnswer:
     """A ticket scanned at an exit: its people leave, whatever the ticket's status now (they
     came in); an unknown code or another event's ticket answers as at the entrance."""
@@ -589,16 +639,17 @@ def _exit(connection: Connection, scene: Row, event_id: int, people: int | None,
                    admission_id=leaving.admission_id, exited=leaving.people)
 
 
-def _visit(connection: Connection, scene: Row, event_id: int, people: int | None,
+def _visit(connection: Connection, scene: Scene, event_id: int, people: int | None,
            staff: User, scanned: Scanned = NOW) -> ScanAnswer:
     """One visit per ticket per station; the unique index decides between racing phones."""
     n = people or scene.admitted_people or scene.party_size
     row = _admission_row(scene, event_id, AdmissionKind.VISIT, n, staff, scanned)
     try:
         admission_id = connection.execute(_RECORD, row).scalar_one()
-    except IntegrityError:
+    except IntegrityError:  # another phone's visit, after our read: say whose
         _end(connection, written=False)
-        return _already(scene)
+        return _already(scene, last_admission(scene.registration_id, scene.checkpoint_id,
+                                              connection))
     _end(connection, written=True)
     return _answer(Result.ADMITTED, ticket_view(scene), _(
         "%(n)d people at %(checkpoint)s.", n=n, checkpoint=scene.checkpoint_name),
@@ -606,7 +657,7 @@ def _visit(connection: Connection, scene: Row, event_id: int, people: int | None
         admission_id=admission_id)
 
 
-def _admission_row(scene: Row, event_id: int, kind: AdmissionKind, people: int,
+def _admission_row(scene: Scene, event_id: int, kind: AdmissionKind, people: int,
                    staff: User, scanned: Scanned = NOW) -> dict[str, Any]:
     return {"event_id": event_id, "session_id": scene.session_id,
             "checkpoint_id": scene.checkpoint_id, "registration_id": scene.registration_id,
@@ -614,9 +665,12 @@ def _admission_row(scene: Row, event_id: int, kind: AdmissionKind, people: int,
             "offline": scanned.offline}
 
 
-def _already(scene: Row) -> ScanAnswer:
-    """Nobody let in: the ticket is in already (here, at this checkpoint). Says when and by whom."""
-    previous = last_admission(scene.registration_id, scene.checkpoint_id)
+def _already(scene: Scene, previous: Previous | None = None) -> ScanAnswer:
+    """Nobody let in: the ticket is in already (here, at this checkpoint). Says when and by whom:
+    `previous`, else the latest admission the scene read."""
+    if previous is None and scene.previous_at is not None:
+        previous = Previous(at=scene.previous_at, checkpoint_name=scene.checkpoint_name,
+                            by=scene.previous_by or "")
     ticket = ticket_view(scene)
     if previous is None:  # undone in between: rare, and a new scan will tell
         message = _("Already admitted.")
@@ -628,10 +682,12 @@ def _already(scene: Row) -> ScanAnswer:
                    remaining=max(scene.party_size - scene.admitted_people, 0))
 
 
-def last_admission(registration_id: int, checkpoint_id: int) -> Previous | None:
+def last_admission(registration_id: int, checkpoint_id: int,
+                   connection: Connection | None = None) -> Previous | None:
     """The latest admission of a ticket at a checkpoint: when, where and by whom (a paired door
-    device by its name, "东门 2 号机")."""
-    row = db.session.execute(
+    device by its name, "东门 2 号机"). A scan's own read has it already (the scene's
+    `previous_at`, `previous_by`, by the same rule): this is for one that must read again."""
+    row = (connection or db.session).execute(
         select(Admission.at, Checkpoint.name,
                func.coalesce(DoorDevice.name, User.email).label("email"))
         .join(Checkpoint, Checkpoint.id == Admission.checkpoint_id)
@@ -650,13 +706,14 @@ def last_admission(registration_id: int, checkpoint_id: int) -> Previous | None:
 
 def ticket_view(row: Any, admitted: int | None = None) -> TicketView:
     """From any row with a registration's columns (its id as `registration_id`), its session's
-    start and its event's title."""
+    start and its event's title; a scene's door answers too."""
     return TicketView(
         ticket_id=row.registration_id, name=row.name, phone_masked=mask_mobile(row.phone),
         party_size=row.party_size, status=str(RegistrationStatus(row.status)),
         event_id=row.ticket_event_id, event_title=row.event_title, session_id=row.session_id,
         session_starts_at=row.starts_at,
         admitted_people=row.admitted_people if admitted is None else admitted,
+        door_answers=getattr(row, "door_answers", None),
     )
 
 

@@ -124,34 +124,41 @@ def record(scan: Scan, staff: User, render: Render,
     stored_answer["conflict"] = conflict.value if conflict else None
     registration_id = answer.ticket.ticket_id if answer.ticket else None
     db.session.commit()
-    db.session.execute(
-        update(DoorScan).where(DoorScan.id == claimed)
-        .values(result=answer.result.value, conflict=conflict, other_by_id=other_by_id,
-                admission_id=admission_id or answer.admission_id,
-                registration_id=registration_id, checkpoint_id=scan.checkpoint_id or entrance_id,
-                answer=stored_answer)
-        .execution_options(synchronize_session=False))
+    db.session.execute(_ANSWERED, {
+        "claimed": claimed, "result": answer.result.value, "conflict": conflict,
+        "other_by_id": other_by_id, "admission_id": admission_id or answer.admission_id,
+        "registration_id": registration_id,
+        "checkpoint_id": scan.checkpoint_id or entrance_id, "answer": stored_answer})
     db.session.commit()
     return Recorded(scan.scan_id, False, answer.result.value, stored_answer["conflict"],
                     answer.message, stored_answer)
 
 
-# Built once, with bound parameters, like checkin's statements: a scan pays for every statement
-# it builds and every round trip.
+# Built once, with bound parameters, like checkin's statements, and on the tables (Core, not the
+# ORM's bulk paths): a scan pays for every statement it builds and every round trip.
+_event, _checkpoint = Event.__table__, Checkpoint.__table__
+_assignment, _door_scan = StaffAssignment.__table__, DoorScan.__table__
 _DOOR = (
-    select(Event.organisation_id, StaffAssignment.id.label("assigned"),
-           select(Checkpoint.id).where(Checkpoint.event_id == Event.id)
-           .order_by(Checkpoint.position).limit(1).scalar_subquery().label("entrance_id"))
-    .outerjoin(StaffAssignment, and_(StaffAssignment.event_id == Event.id,
-                                     StaffAssignment.user_id == bindparam("staff_id")))
-    .where(Event.id == bindparam("event_id"))
+    select(_event.c.organisation_id, _assignment.c.id.label("assigned"),
+           select(_checkpoint.c.id).where(_checkpoint.c.event_id == _event.c.id)
+           .order_by(_checkpoint.c.position).limit(1).scalar_subquery().label("entrance_id"))
+    .select_from(_event)
+    .outerjoin(_assignment, and_(_assignment.c.event_id == _event.c.id,
+                                 _assignment.c.user_id == bindparam("staff_id")))
+    .where(_event.c.id == bindparam("event_id"))
 )
-_CLAIM_VALUES = {column: bindparam(column, type_=DoorScan.__table__.c[column].type)
+_CLAIM_VALUES = {column: bindparam(column, type_=_door_scan.c[column].type)
                  for column in ("event_id", "by_id", "scan_id", "scanned_at", "received_at",
                                 "offline", "result", "answer")}
-_CLAIMS = {dialect.__name__.split(".")[-1]: dialect.insert(DoorScan).values(**_CLAIM_VALUES)
-           .on_conflict_do_nothing(index_elements=["by_id", "scan_id"]).returning(DoorScan.id)
+_CLAIMS = {dialect.__name__.split(".")[-1]: dialect.insert(_door_scan).values(**_CLAIM_VALUES)
+           .on_conflict_do_nothing(index_elements=["by_id", "scan_id"])
+           .returning(_door_scan.c.id)
            for dialect in (postgresql, sqlite)}
+# The answer stored in the claimed row, for every repeat of the scan.
+_ANSWERED = (update(_door_scan).where(_door_scan.c.id == bindparam("claimed"))
+             .values({column: bindparam(column, type_=_door_scan.c[column].type)
+                      for column in ("result", "conflict", "other_by_id", "admission_id",
+                                     "registration_id", "checkpoint_id", "answer")}))
 
 
 def door_entrance(event_id: int, staff: User) -> int:
@@ -159,8 +166,10 @@ def door_entrance(event_id: int, staff: User) -> int:
     query); NotFound for an unknown event, Forbidden else."""
     if not is_row_id(event_id):
         raise NotFound(_("No such event."))
+    # No commit here: the claim that follows commits both, on the connection this took (a
+    # commit would hand it back to the pool and the claim would check one out, pinged, again).
+    # SQLite's driver opens no transaction for a read, so no read lock is held into the write.
     row = db.session.execute(_DOOR, {"event_id": event_id, "staff_id": staff.id}).first()
-    db.session.commit()  # no read transaction held across the writes that follow (SQLite)
     if row is None:
         raise NotFound(_("No such event."))
     if not access.may_scan_for(staff, row.organisation_id, assigned=row.assigned is not None):

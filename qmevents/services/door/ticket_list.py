@@ -49,17 +49,16 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import aliased
 
 from ...extensions import db
-from ...models import Answer, Event, EventStatus, Question, QuestionKind, Registration, User
+from ...models import Answer, Event, EventStatus, Question, Registration, User
 from ...timeutil import utcnow
 from ..errors import ValidationFailed
-from ..identity import mask_name, normalise_id_number
+from ..identity import mask_name
+from ..registrations.questions import door_value
 from . import desk
 
 OVERLAP = timedelta(seconds=60)
 VERIFIER_LENGTH = 16  # hex characters: 64 bits, as the contract says
 _CURSOR = re.compile(r"([0-9]{1,20})\.([0-9a-f]{16})", re.ASCII)
-_ID_LIKE = re.compile(r"[0-9]{17}[0-9Xx]", re.ASCII)
-_SHORTEST_ID = 18  # characters of a resident ID number; typed with spaces, more
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -145,16 +144,6 @@ def pass_verifier(key: bytes, pass_code: str, session_id: int) -> str:
 
 
 # --- what the door shows ------------------------------------------------------------------------
-
-
-def door_value(kind: str, value: str) -> str:
-    """An answer as the door shows it: a whole resident ID number only as "…" and its last
-    four characters (the factory checks those against the card); anything else as typed."""
-    value = (value or "").strip()
-    if kind == QuestionKind.ID_CARD or len(value) >= _SHORTEST_ID and (
-            _ID_LIKE.fullmatch(value) or normalise_id_number(value)):
-        return "…" + value[-4:] if len(value) > 4 else value
-    return value
 
 
 def phone_tail(phone: str | None) -> str:

@@ -290,3 +290,20 @@ def _check_answer(q: Question, value) -> tuple[str, str | None]:
     if _MARKUP.search(text):
         return "", _("An answer cannot contain < or >.")
     return text, None
+
+
+# --- what the door shows -------------------------------------------------------------------------
+
+_ID_LIKE = re.compile(r"[0-9]{17}[0-9Xx]", re.ASCII)
+_SHORTEST_ID = 18  # characters of a resident ID number; typed with spaces, more
+
+
+def door_value(kind: str, value: str) -> str:
+    """An answer as the door shows it (a scan's answer, the door's ticket list): a whole
+    resident ID number only as "…" and its last four characters (the factory checks those
+    against the card); anything else as typed."""
+    value = (value or "").strip()
+    if kind == QuestionKind.ID_CARD or len(value) >= _SHORTEST_ID and (
+            _ID_LIKE.fullmatch(value) or normalise_id_number(value)):
+        return "…" + value[-4:] if len(value) > 4 else value
+    return value

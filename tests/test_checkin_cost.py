@@ -1,0 +1,90 @@
+"""What one scan costs the database, through POST /api/v1/checkins: the statements a scan needs
+and no more (issue 16). A fresh scan reads once and writes once (on SQLite the write is two
+statements in one transaction), on one connection; a re-scan only reads: its door answers and
+who let the party in come with that one read."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from qmevents.extensions import db
+from qmevents.models import QuestionKind
+
+from .test_api import bearer, token_for
+from .test_checkin import Door, make_door
+from .test_door_list import ID_NUMBER, add_question, answer
+
+CHECKINS = "/api/v1/checkins"
+
+
+@pytest.fixture
+def tour(app, factory) -> Iterator[Door]:
+    tour = make_door(app, factory)
+    with tour.clock():
+        yield tour
+
+
+@pytest.fixture
+def staff_token(client, tour) -> dict[str, str]:
+    return bearer(token_for(client, tour.staff_email))
+
+
+@contextmanager
+def counted(app) -> Iterator[dict[str, int]]:
+    """Statements sent and connections checked out of the pool while the block runs."""
+    counts = {"statements": 0, "checkouts": 0}
+
+    def statement(*_args):
+        counts["statements"] += 1
+
+    def checkout(*_args):
+        counts["checkouts"] += 1
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine.pool, "checkout", checkout)
+    try:
+        yield counts
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(engine.pool, "checkout", checkout)
+
+
+def scan(client, tour: Door, headers: dict, code: str) -> dict:
+    response = client.post(CHECKINS + "?lang=en", json={
+        "code": code, "event_id": tour.event_id, "session_id": tour.morning}, headers=headers)
+    assert response.status_code == 200
+    return response.get_json()
+
+
+def test_a_scan_reads_once_and_a_rescan_costs_no_more(app, client, tour, staff_token,
+                                                      db_kind):
+    id_card = add_question(app, tour.event_id, "身份证号码", QuestionKind.ID_CARD)
+    add_question(app, tour.event_id, "随行儿童")  # shown at the door, not answered
+    company = add_question(app, tour.event_id, "工作单位")
+    code = tour.ticket(party=2)
+    answer(app, code, id_card, ID_NUMBER)
+    answer(app, code, company, "上海电气")
+    scan(client, tour, staff_token, tour.ticket())  # the device's token, known from now on
+    shown = [{"label": "身份证号码", "value": "…002X"}, {"label": "工作单位", "value": "上海电气"}]
+
+    with counted(app) as fresh:
+        first = scan(client, tour, staff_token, code)
+    assert first["result"] == "admitted"
+    assert first["admitted_people"] == 2
+    assert first["ticket"]["door_answers"] == shown
+
+    with counted(app) as again:
+        second = scan(client, tour, staff_token, code)
+    assert second["result"] == "already_admitted"
+    assert second["previous"]["checkpoint"] == "入口"
+    assert second["previous"]["by"] == tour.staff_email
+    assert second["ticket"]["door_answers"] == shown
+
+    writes = 1 if db_kind == "postgresql" else 2  # SQLite: the UPDATE, then the admission
+    assert fresh == {"statements": 1 + writes, "checkouts": 1}
+    assert again == {"statements": 1, "checkouts": 1}
