@@ -84,10 +84,13 @@ class Config:
     API_TOKEN_DAYS = 90
     EVENTS_PER_PAGE = 20
 
-    # The render cache of the public event list and event pages (public/pagecache.py): a page is
-    # shown at most this many seconds old, so places left and "full" are never staler. 0: off.
+    # The render cache of the public event list and event pages (public/pagecache.py): places
+    # left, "full", windows and cancellations show within this many seconds. 0: off.
     # In each worker's memory; a Redis shared by every worker and server when REDIS_URL is set.
     PAGE_CACHE_SECONDS = 1.0
+    # A page whose events did not change is kept this long at most (what no fingerprint covers,
+    # e.g. a lottery's published draw, shows within it).
+    PAGE_CACHE_MAX_SECONDS = 60
     CACHE_TYPE = "SimpleCache"
     CACHE_THRESHOLD = 2000  # pages kept per worker (the oldest go first)
     CACHE_KEY_PREFIX = "qmevents-page:"

@@ -16,7 +16,7 @@ from ..services.errors import NotFound
 from ..services.registrations import series
 from .blueprint import bp
 from .forms import EventFilterForm
-from .pagecache import cached_page
+from .pagecache import cached_page, shows
 
 # A page number beyond this is a typing mistake (and a huge OFFSET upsets the database).
 
@@ -43,6 +43,7 @@ def index():
         listed, total = listings.list_public_events(
             flt, limit=per_page, offset=(page - 1) * per_page
         )
+    shows([item.event.id for item in listed], listing=True)
     return render_template(
         "public/index.html", form=form, listings=listed, total=total,
         pager=Pager(page=page, pages=last_page),
@@ -61,6 +62,7 @@ def event(event_id: int):
     except NotFound:
         return render_error(404, _("This event does not exist or is no longer shown."))
     sessions = listings.upcoming_sessions(found)
+    shows([found.id])
     return render_template(
         "public/event.html", event=found, sessions=sessions,
         cancelled=found.status == EventStatus.CANCELLED,

@@ -69,6 +69,9 @@ def update_event(event: Event, draft: EventDraft) -> Event:
     capacities = {s.id: s.capacity for s in event.sessions}
     was = changes.before(event)
     _apply(event, draft)
+    # Saved, even when only its sessions or stations changed: the public pages' fingerprint
+    # (services/catalogue.py) and the door's ticket list read it.
+    event.updated_at = utcnow()
     try:
         told = changes.stage_changed(event, was)  # registrants told in this transaction, once
         db.session.commit()
