@@ -52,13 +52,15 @@ lint:
 	$(BIN)/ruff check qmevents tests benchmarks
 
 # Every figure of the README's Performance section, both databases, one benchmark after another
-# (about 25 minutes). Run it on a quiet machine: `uptime` is printed before and after. A benchmark
-# that finds a broken invariant (an oversold place, a ticket let in twice, a 5xx) exits 1; the
-# others still run, and `make bench` fails at the end.
+# (about 20 minutes). Each starts once the 1-minute load is under 1 (waiting up to 5 minutes: the
+# previous one loads the machine); `uptime` is printed before and after. A benchmark that finds a
+# broken invariant (an oversold place, a ticket let in twice, a 5xx) exits 1; the others still
+# run, and `make bench` fails at the end.
 BENCHMARKS := pages.py opening.py "checkin.py --rounds 2 --seconds 30" \
 	"registration_surge.py --clients 32 --requests 2000" "mixed.py --workers 4 --seconds 30" \
 	profile.py
 bench: install
 	@uptime; failed=0; for b in $(BENCHMARKS); do \
-	  echo "== benchmarks/$$b --db both"; \
+	  for i in $$(seq 60); do awk '{exit !($$1 < 1)}' /proc/loadavg && break; sleep 5; done; \
+	  echo "== benchmarks/$$b --db both"; uptime; \
 	  $(BIN)/python benchmarks/$$b --db both || failed=1; uptime; done; exit $$failed
