@@ -324,6 +324,7 @@ needs_redis = pytest.mark.skipif(not RedisServer.available(),
 @needs_redis
 def test_servers_sharing_redis_share_the_rendered_page(tmp_path, monkeypatch, postgres_url,
                                                         clock):
+    monkeypatch.setenv("QMEVENTS_INSTANCE", str(tmp_path / "instance"))
     with RedisServer() as redis_server:
         monkeypatch.setenv("REDIS_URL", redis_server.url)
         one = ready_app(postgres_url, PAGE_CACHE_SECONDS=1.0)
@@ -352,6 +353,7 @@ def test_servers_sharing_redis_share_the_rendered_page(tmp_path, monkeypatch, po
 
 def test_a_cache_that_does_not_answer_means_rendering_not_an_error(tmp_path, monkeypatch,
                                                                    postgres_url):
+    monkeypatch.setenv("QMEVENTS_INSTANCE", str(tmp_path / "instance"))
     monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")  # nobody listens
     app = ready_app(postgres_url, PAGE_CACHE_SECONDS=1.0)
     try:
@@ -363,3 +365,80 @@ def test_a_cache_that_does_not_answer_means_rendering_not_an_error(tmp_path, mon
         assert page(client, "/?lang=en")
     finally:
         close_app(app)
+
+
+# --- what may be stored, and under which key ------------------------------------------------------
+
+
+def renders(monkeypatch) -> list[int]:
+    """Counts the event page's renders (its one read of the event)."""
+    from qmevents.public import views
+    calls: list[int] = []
+    real = views.listings.public_event
+
+    def counted(event_id, viewer=None):
+        calls.append(event_id)
+        return real(event_id, viewer=viewer)
+
+    monkeypatch.setattr(views.listings, "public_event", counted)
+    return calls
+
+
+@pytest.mark.parametrize("odd", ["lang=en%26text%3Dlarge", "lang=EN", "text=huge", "lang=en&x=",
+                                 "lang=en&lang=zh_CN"])
+def test_an_address_in_another_spelling_is_rendered_not_stored(app, client, factory, monkeypatch,
+                                                               odd):
+    event_id = factory.event()
+    counted = renders(monkeypatch)
+    for _ in range(2):
+        page(client, f"/events/{event_id}?{odd}")
+    assert len(counted) == 2  # each one rendered
+    for _ in range(2):
+        page(client, f"/events/{event_id}?lang=en&text=large")
+    assert len(counted) == 3  # the one spelling: rendered once, then stored
+
+
+@pytest.mark.parametrize("query", ["page=02", "page=51", "date_from=2026-12-10",
+                                   "district=%20杨浦区", "kind=fair2"])
+def test_list_addresses_outside_the_stored_spellings_are_rendered_each_time(app, client, factory,
+                                                                            clock, query):
+    factory.event(title="第一场开放日")
+    client.get(f"/?{query}")
+    factory.event(title="第二场开放日")
+    listed = client.get(f"/?{query}")
+    assert listed.status_code in (200, 400)
+    assert "ETag" not in listed.headers  # not from the cache
+
+
+def test_with_a_public_url_every_host_shares_one_page(app, client, factory):
+    app.config.update(PUBLIC_URL="https://zlyhd.example.gov.cn", LINK_HOSTS=["a.example", "b.example"])
+    event_id = factory.event()
+    first = client.get(f"/events/{event_id}", headers={"Host": "a.example"})
+    second = client.get(f"/events/{event_id}", headers={"Host": "b.example"})
+    assert first.status_code == second.status_code == 200
+    assert first.headers["ETag"] == second.headers["ETag"]
+    assert "https://zlyhd.example.gov.cn/events/" in second.get_data(as_text=True)
+
+
+def test_a_change_during_the_render_gives_the_page_a_short_life(app, client, factory, clock,
+                                                                monkeypatch):
+    """Places taken while the page was being rendered (or taken and given back): the page shows
+    a state its fingerprints do not name, so it is kept one PAGE_CACHE_SECONDS only."""
+    from qmevents.services import catalogue
+    event_id = factory.event(sessions=sessions_at(3, capacity=8))
+    real = catalogue.fingerprints
+
+    def moved_meanwhile(event_ids=None, now=None):
+        found = real(event_ids, now)
+        if event_ids is not None:  # the read after the render
+            return catalogue.Fingerprints(found.catalogue, {k: "moved" for k in found.events})
+        return found
+
+    monkeypatch.setattr(catalogue, "fingerprints", moved_meanwhile)
+    counted = renders(monkeypatch)
+    page(client, f"/events/{event_id}")
+    page(client, f"/events/{event_id}")
+    assert len(counted) == 1  # within its short life it is served
+    clock.move(pagecache_seconds(app))
+    page(client, f"/events/{event_id}")
+    assert len(counted) == 2  # then rendered again, though no fingerprint moved since

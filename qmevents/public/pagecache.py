@@ -5,10 +5,12 @@ What a cached page may hold, and for how long:
 - **Only what every anonymous visitor would see.** A signed-in organiser (who sees drafts, their
   own menu and a sign-out form with its CSRF token) or a visitor with a message waiting (a flash)
   gets the page rendered for them, never stored and never served from the cache.
-- **Keyed by everything the page depends on**: the host and scheme its share links are built from,
-  the language, the text size, the path and the query. A query with a parameter the page does not
-  take is rendered, not stored: the page's links repeat the query (the language switch), and a
-  made-up parameter must not travel into a page shown to others or fill the cache.
+- **Keyed by everything the page depends on**: the release (templates, translations), the host
+  and scheme its share links are built from (none with PUBLIC_URL), the language, the text size,
+  the path and the query. Only a query of parameters the page takes, each in its one spelling
+  (`page=2`, not `page=02`; no date filters), is stored: the page's links repeat the query (the
+  language switch), so a made-up parameter must not travel into a page shown to others, and a
+  flood of spellings must not fill the cache or push the pages phones want out of it.
 - **Shown only while what it shows still holds.** The view names the events its page shows
   (`shows`); the page is stored with their fingerprints (services/catalogue.py: status, saves,
   each session's places and times and which side of its window "now" is on; for the list, also
@@ -35,14 +37,17 @@ import logging
 import math
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Response, current_app, g, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
 from ..extensions import cache
-from ..filters import text_large
+from ..filters import TEXT_SIZES, text_large
+from ..models import EventKind
 from ..services import catalogue
 
 try:  # brotli comes with Flask-Compress
@@ -52,38 +57,44 @@ except ImportError:  # pragma: no cover
 
 logger = logging.getLogger(__name__)
 
-# The query parameters the public pages take (the list's filters, paging, language, text size).
-PAGE_PARAMETERS = frozenset({"district", "kind", "date_from", "date_to", "page", "lang", "text"})
+EVENT_KINDS = frozenset(kind.value for kind in EventKind)
 MIN_COMPRESS = 500  # bytes; smaller bodies go as they are
 ENCODINGS = ("br", "gzip") if brotli else ("gzip",)
 
 
-def cached_page(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Serve the view's page from the render cache when every anonymous visitor sees the same."""
+def cached_page(*parameters: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Serve the view's page from the render cache when every anonymous visitor sees the same.
+    `parameters`: the query parameters the page takes and a stored page may carry."""
+    taken = frozenset(parameters)
 
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Response:
-        key = page_key()
-        if key is None:
-            response = current_app.make_response(view(*args, **kwargs))
-            if current_user.is_authenticated:  # their menu, their drafts: for them alone
-                response.headers["Cache-Control"] = "private, no-cache"
-            return response
-        # Read before rendering, so a page is never stored under fingerprints newer than
-        # what it shows (it would then outlive a change made in between).
-        now = _fingerprints()
-        entry = _get(key)
-        if entry is not None and not _holds(entry, now):
-            entry = None
-        if entry is None:
-            response = current_app.make_response(view(*args, **kwargs))
-            if not _storable(response):
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Response:
+            key = page_key(taken)
+            if key is None:
+                response = current_app.make_response(view(*args, **kwargs))
+                if current_user.is_authenticated:  # their menu, their drafts: for them alone
+                    response.headers["Cache-Control"] = "private, no-cache"
                 return response
-            entry = _entry(response, _signature(g.get("page_shows"), now))
-            _set(key, entry)
-        return _answer(entry)
+            # Read before rendering, so a page is never stored under fingerprints newer than
+            # what it shows (it would then outlive a change made in between).
+            before = _fingerprints()
+            entry = _get(key)
+            if entry is not None and not _holds(entry, before) and entry["at"] > _read_at():
+                # Stored by a worker that read the fingerprints after this one (a shared
+                # Redis): read them afresh before rendering it again.
+                before = _fingerprints(fresh=True)
+            if entry is None or not _holds(entry, before):
+                response = current_app.make_response(view(*args, **kwargs))
+                if not _storable(response):
+                    return response
+                entry = _entry(response, _settled(g.get("page_shows"), before))
+                _set(key, entry)
+            return _answer(entry)
 
-    return wrapper
+        return wrapper
+
+    return decorator
 
 
 def shows(event_ids, listing: bool = False) -> None:
@@ -92,10 +103,24 @@ def shows(event_ids, listing: bool = False) -> None:
     g.page_shows = (listing, tuple(event_ids))
 
 
+def _settled(shown: tuple[bool, tuple[int, ...]] | None,
+             before: catalogue.Fingerprints) -> tuple | None:
+    """The fingerprints to store a just-rendered page under: those read before rendering, if
+    they still hold afterwards. Had they moved in between (a place taken during the render, or
+    taken and given back: 49, 50, 49), the page may show a state no fingerprint names, so it
+    gets the short life instead."""
+    signature = _signature(shown, before)
+    if signature is None:
+        return None
+    listing, event_ids, _prints = signature
+    after = _fingerprints(fresh=True) if listing else catalogue.fingerprints(event_ids)
+    return signature if _signature(shown, after) == signature else None
+
+
 def _signature(shown: tuple[bool, tuple[int, ...]] | None,
                now: catalogue.Fingerprints) -> tuple | None:
-    """The fingerprints a page was rendered under; None when one of its events has no
-    session to come (nothing to fingerprint: the page lives PAGE_CACHE_SECONDS)."""
+    """The fingerprints a page shows; None when one of its events has no session to come
+    (nothing to fingerprint: the page lives PAGE_CACHE_SECONDS)."""
     if shown is None:
         return None
     listing, event_ids = shown
@@ -116,29 +141,71 @@ def _holds(entry: dict[str, Any], now: catalogue.Fingerprints) -> bool:
     return ((listing is None or listing == now.catalogue) and now.of(event_ids) == prints)
 
 
-def _fingerprints() -> catalogue.Fingerprints:
+def _fingerprints(fresh: bool = False) -> catalogue.Fingerprints:
     """This worker's fingerprints, read again once they are PAGE_CACHE_SECONDS old."""
     state = _state()
-    if state.get("read_at") is None or time.monotonic() - state["read_at"] >= _seconds():
+    if (fresh or state.get("read_at") is None
+            or time.monotonic() - state["read_at"] >= _seconds()):
         state["fingerprints"] = catalogue.fingerprints()
-        state["read_at"] = time.monotonic()
+        state["read_at"], state["read_wall"] = time.monotonic(), time.time()
     return state["fingerprints"]
 
 
-def page_key() -> str | None:
+def _read_at() -> float:
+    """When (wall clock) this worker last read the fingerprints."""
+    return _state().get("read_wall", 0.0)
+
+
+# Values a stored page may carry, each in one spelling only, so that no two addresses share a
+# key and a flood of spellings cannot fill the cache (any other is rendered, not stored). The list's
+# date filters are never stored: a million days is a million keys.
+MAX_STORED_PAGE = 50
+
+
+def _canonical(name: str, value: str) -> bool:
+    if name == "lang":
+        return value in current_app.config["LANGUAGES"]
+    if name == "text":
+        return value in TEXT_SIZES
+    if name == "page":
+        return value.isdigit() and value[0] != "0" and int(value) <= MAX_STORED_PAGE
+    if name == "kind":
+        return value in EVENT_KINDS
+    if name == "district":  # an unknown one is a 400, never stored
+        return 0 < len(value) <= 20 and value == value.strip()
+    return False
+
+
+def page_key(taken: frozenset[str] = frozenset()) -> str | None:
     """What the page depends on, as a key; None when this visitor's page must be rendered."""
     if _seconds() <= 0 or request.method not in ("GET", "HEAD"):
         return None
-    if set(request.args) - PAGE_PARAMETERS or any(
-            len(values) > 1 for values in request.args.listvalues()):
+    args = request.args
+    if any(name not in taken or len(values) > 1 or not _canonical(name, values[0])
+           for name, values in args.lists()):
         return None
     if session.get("_flashes") or current_user.is_authenticated:
         return None
-    query = "&".join(f"{k}={request.args[k]}" for k in sorted(request.args))
+    # With PUBLIC_URL the page's links do not depend on the address it was asked for.
+    origin = "" if current_app.config.get("PUBLIC_URL") else request.host_url
     return "|".join((
-        "page", request.scheme, request.host, str(get_locale()),
-        "large" if text_large() else "normal", request.path, query,
+        "page", _release(), origin, str(get_locale()), "large" if text_large() else "normal",
+        request.path, urlencode(sorted(args.items())),
     ))
+
+
+def _release() -> str:
+    """This release's templates and translations, so that pages a shared Redis holds from
+    another release (during a rolling deploy) are never served by this one."""
+    state = _state()
+    if "release" not in state:
+        digest = hashlib.blake2b(digest_size=6)
+        for folder, pattern in ((current_app.template_folder, "**/*.html"),
+                                (current_app.root_path + "/translations", "**/*.mo")):
+            for path in sorted(Path(folder).glob(pattern)):
+                digest.update(path.read_bytes())
+        state["release"] = digest.hexdigest()
+    return state["release"]
 
 
 def _storable(response: Response) -> bool:
@@ -203,7 +270,7 @@ def _cache_down() -> None:
                    exc_info=True)
 
 
-def _state() -> dict[str, float]:
+def _state() -> dict[str, Any]:
     """This app's cache state in this process."""
     return current_app.extensions.setdefault("qmevents-pagecache", {})
 

@@ -22,7 +22,7 @@ from .pagecache import cached_page, shows
 
 
 @bp.route("/")
-@cached_page
+@cached_page("district", "kind", "page", "lang", "text")
 def index():
     """Published events with a session still to come, soonest first, filtered from the query."""
     form = EventFilterForm(
@@ -53,7 +53,7 @@ def index():
 
 
 @bp.route("/events/<int:event_id>")
-@cached_page
+@cached_page("lang", "text")
 def event(event_id: int):
     """One event for citizens; a draft only for the organisers who may preview it."""
     viewer = current_user if current_user.is_authenticated else None

@@ -47,18 +47,23 @@ _SESSIONS_TO_COME = (
 )
 
 
-def fingerprints(now: datetime | None = None) -> Fingerprints:
+def fingerprints(event_ids: tuple[int, ...] | None = None,
+                 now: datetime | None = None) -> Fingerprints:
+    """Every event's, or only these events' (then the catalogue's is not read: "")."""
     now = now or utcnow()
     events: dict[int, list] = {}
     listed = []
+    query = _SESSIONS_TO_COME.where(EventSession.ends_at > now)
+    if event_ids is not None:
+        query = query.where(Event.id.in_(event_ids))
     for (event_id, status, saved, session_id, capacity, taken, starts, ends, opens,
-         closes) in db.session.execute(_SESSIONS_TO_COME.where(EventSession.ends_at > now)):
+         closes) in db.session.execute(query):
         times = (starts, ends, opens, closes)
         sides = tuple(t is not None and now >= _aware(t) for t in (starts, opens, closes))
         events.setdefault(event_id, [status, saved]).append(
             (session_id, capacity, taken, times, sides))
         listed.append((event_id, status, saved, session_id, times))
-    return Fingerprints(catalogue=_digest(listed),
+    return Fingerprints(catalogue=_digest(listed) if event_ids is None else "",
                         events={k: _digest(v) for k, v in events.items()})
 
 
