@@ -132,7 +132,11 @@ def test_every_operation_answers_as_its_document_says(app, factory, role, method
     def answers_as_documented(case):
         # Revoking ends the token it is sent with: each such call gets a new one.
         bearer = _token(app, email) if (method, path) == ("DELETE", "/token") else token
-        case.call_and_validate(headers={"Authorization": f"Bearer {bearer}"}, checks=CHECKS)
+        # Schemathesis's WSGI transport asks, as requests does, for gzip, br and zstd, but never
+        # decodes what comes back: the answers are read as sent (compression is
+        # tests/test_static_and_compression.py's).
+        case.call_and_validate(headers={"Authorization": f"Bearer {bearer}",
+                                        "Accept-Encoding": "identity"}, checks=CHECKS)
 
     answers_as_documented()
 
