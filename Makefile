@@ -58,7 +58,7 @@ lint:
 # run, and `make bench` fails at the end.
 BENCHMARKS := pages.py opening.py "checkin.py --rounds 2 --seconds 30" \
 	"registration_surge.py --clients 32 --requests 2000" "mixed.py --workers 4 --seconds 30" \
-	profile.py
+	hot_paths.py
 bench: install
 	@uptime; failed=0; for b in $(BENCHMARKS); do \
 	  for i in $$(seq 60); do awk '{exit !($$1 < 1)}' /proc/loadavg && break; sleep 5; done; \

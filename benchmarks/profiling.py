@@ -1,4 +1,4 @@
-"""The measuring of benchmarks/profile.py: a meter of CPU and wall time that can switch a
+"""The measuring of benchmarks/hot_paths.py: a meter of CPU and wall time that can switch a
 profiler on and off around each request, the app called as a WSGI server calls it, and what a
 cProfile profile says by area. Every function's own time counts to the area of the package its
 code belongs to, read from the code's file (a template's compiled code runs as code of the

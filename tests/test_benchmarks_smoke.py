@@ -37,8 +37,8 @@ def test_the_ticket_rendering_benchmark_runs_and_draws_every_kind(db_kind):
 
 
 def test_the_profile_of_the_hot_paths_runs_and_prints_every_path(db_kind):
-    """benchmarks/profile.py (in process): every hot path answered as it should, one table."""
-    run = subprocess.run([sys.executable, "benchmarks/profile.py", "--db", db_kind,
+    """benchmarks/hot_paths.py (in process): every hot path answered as it should, one table."""
+    run = subprocess.run([sys.executable, "benchmarks/hot_paths.py", "--db", db_kind,
                           "--requests", "3", "--warmup", "1", "--top", "2"],
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]

@@ -28,7 +28,7 @@ shares stay fair but get noisy: run it on a quiet one.
 - door check-in `POST /api/v1/checkins` with a device's bearer token: a fresh ticket each, and
   the re-scan of a ticket already in.
 
-    python benchmarks/profile.py [--db sqlite|postgresql|both] [--requests 300] [--warmup 20]
+    python benchmarks/hot_paths.py [--db sqlite|postgresql|both] [--requests 300] [--warmup 20]
                                  [--top [5]]
 
 Prints one Markdown table per database: CPU ms per request in this process, wall ms, the
