@@ -41,7 +41,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import os
 import random
 import sys
 import tempfile
@@ -62,6 +61,7 @@ from common import (
     post,
     postmaster,
     print_table,
+    qmevents_app,
     row,
     tree_cpu,
 )
@@ -338,13 +338,6 @@ class Prepared:
     codes: list[str]
 
 
-def _qmevents_app(url: str, instance: Path):
-    os.environ["QMEVENTS_INSTANCE"] = str(instance)
-    from qmevents import create_app
-
-    return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "load-test-secret"})
-
-
 def prepare_ours(url: str, instance: Path, parties: list[int], rng: random.Random) -> Prepared:
     """Tables, an organisation, its door staff with a device token, a published family tour with
     one roomy session and a question shown at the door (身份证后四位), and one confirmed
@@ -367,7 +360,7 @@ def prepare_ours(url: str, instance: Path, parties: list[int], rng: random.Rando
     from qmevents.services.registrations.codes import new_code
     from qmevents.timeutil import utcnow
 
-    app = _qmevents_app(url, instance)
+    app = qmevents_app(url, instance)
     with app.app_context():
         db.create_all()
         ensure_districts()
@@ -436,7 +429,7 @@ def count_admissions(url: str, instance: Path, gate: Prepared) -> tuple[int, int
     from qmevents.extensions import db
     from qmevents.models import Admission, Registration
 
-    app = _qmevents_app(url, instance)
+    app = qmevents_app(url, instance)
     with app.app_context():
         tickets = db.session.scalar(select(func.count(Registration.id)).where(
             Registration.event_id == gate.event_id,

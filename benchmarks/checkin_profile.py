@@ -24,8 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from checkin import TICKET_HOST, _qmevents_app, prepare_ours
-from common import databases, postmaster, tree_cpu
+from checkin import TICKET_HOST, prepare_ours
+from common import databases, postmaster, qmevents_app, tree_cpu
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
@@ -47,7 +47,7 @@ def main() -> int:
         url = new_database("qmevents_profile")
         instance = Path(tempfile.mkdtemp(prefix="qmevents-profile-"))
         gate = prepare_ours(url, instance, parties, rng)
-        app = _qmevents_app(url, instance)
+        app = qmevents_app(url, instance)
         database = postmaster(make_url(url).port) if args.db == "postgresql" else None
         client = app.test_client()
         device = {"Authorization": f"Bearer {gate.token}"}

@@ -37,7 +37,8 @@ from tests.support.server import Gunicorn, app_env  # noqa: E402
 
 __all__ = ["ROOT", "Gunicorn", "app_env", "databases", "Call", "Run", "drive", "get", "post",
            "percentile", "print_table", "post_form", "browser_session", "sign_in",
-           "markdown_table", "tree_cpu", "postmaster", "SmsInbox", "verified"]
+           "markdown_table", "tree_cpu", "postmaster", "SmsInbox", "verified", "qmevents_app",
+           "publish_open_day"]
 
 DB_KINDS = ("sqlite", "postgresql")
 
@@ -252,6 +253,38 @@ def verified(ask: bytes, register: Callable[[str], bytes], phone: str,
         return _exchange(port, register(code))
 
     return step
+
+
+# --- the app, outside the clock -----------------------------------------------------------------
+
+
+def qmevents_app(url: str, instance: Path, **config):
+    """The app on the benchmark's database, for loading and checking outside the clock."""
+    os.environ["QMEVENTS_INSTANCE"] = str(instance)
+    from qmevents import create_app
+
+    return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "load-test-secret",
+                       **config})
+
+
+def publish_open_day(capacity: int, max_party: int):
+    """In an app context: the Jiading bureau's published open day, a week ahead, one session of
+    `capacity` places, first come first served, phones verified (the default)."""
+    from datetime import timedelta
+
+    from qmevents.extensions import db
+    from qmevents.services import accounts, events
+    from qmevents.timeutil import utcnow
+
+    org = accounts.find_or_create_organisation("嘉定区市场监督管理局", "嘉定区")
+    db.session.commit()
+    start = (utcnow() + timedelta(days=7)).replace(second=0, microsecond=0)
+    draft = events.EventDraft(
+        title="威派格智慧水务质量开放日", kind="open_day", district="嘉定区",
+        venue="威派格智慧水务", max_party_size=max_party, checkpoints=["入口"],
+        sessions=[events.SessionDraft(starts_at=start, ends_at=start + timedelta(hours=2),
+                                      capacity=capacity)])
+    return events.create_event(org.id, draft, publish=True)
 
 
 # --- numbers and the table ----------------------------------------------------------------------

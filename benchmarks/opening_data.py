@@ -3,11 +3,10 @@
 places, read while the citizens come and checked afterwards."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
+from common import publish_open_day, qmevents_app
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
@@ -34,13 +33,8 @@ class Places:
 
 
 def _qmevents_app(url: str, instance: Path):
-    """The app for loading and checking, outside the clock; cheap password hashes, as in the
-    tests (signing in is no part of an opening)."""
-    os.environ["QMEVENTS_INSTANCE"] = str(instance)
-    from qmevents import create_app
-
-    return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "load-test-secret",
-                       "PASSWORD_TIME_COST": 1, "PASSWORD_MEMORY_COST": 64})
+    """Cheap password hashes, as in the tests: signing in is no part of an opening."""
+    return qmevents_app(url, instance, PASSWORD_TIME_COST=1, PASSWORD_MEMORY_COST=64)
 
 
 def prepare_opening(url: str, instance: Path, places: int) -> Opening:
@@ -50,21 +44,12 @@ def prepare_opening(url: str, instance: Path, places: int) -> Opening:
 
     from qmevents.demo.loader import load_demo
     from qmevents.extensions import db
-    from qmevents.services import accounts, events
     from qmevents.timeutil import to_local, utcnow
 
     with _qmevents_app(url, instance).app_context():
         db.create_all()
         load_demo(to_local(utcnow()).date())
-        org = accounts.find_or_create_organisation("嘉定区市场监督管理局", "嘉定区")
-        db.session.commit()
-        start = (utcnow() + timedelta(days=7)).replace(second=0, microsecond=0)
-        draft = events.EventDraft(
-            title="威派格智慧水务质量开放日", kind="open_day", district="嘉定区",
-            venue="威派格智慧水务", max_party_size=MAX_PARTY, checkpoints=["入口"],
-            sessions=[events.SessionDraft(starts_at=start, ends_at=start + timedelta(hours=2),
-                                          capacity=places)])
-        event = events.create_event(org.id, draft, publish=True)
+        event = publish_open_day(places, MAX_PARTY)
         opening = Opening(event.id, event.sessions[0].id, places, url)
         if db.engine.dialect.name == "postgresql":
             db.session.commit()

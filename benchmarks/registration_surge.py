@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import sys
 import tempfile
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 from common import (
@@ -39,6 +37,8 @@ from common import (
     machine,
     post,
     print_table,
+    publish_open_day,
+    qmevents_app,
     row,
     verified,
 )
@@ -169,33 +169,16 @@ def get(path: str) -> bytes:
 # --- the databases ------------------------------------------------------------------------------
 
 
-def _qmevents_app(url: str, instance: Path):
-    os.environ["QMEVENTS_INSTANCE"] = str(instance)
-    from qmevents import create_app
-
-    return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "load-test-secret"})
-
-
 def prepare_ours(url: str, instance: Path, capacity: int) -> tuple[int, int]:
     """Tables, districts, an organisation and a published open day with one session."""
     from qmevents.extensions import db
     from qmevents.models import ensure_districts
-    from qmevents.services import accounts, events
-    from qmevents.timeutil import utcnow
 
-    app = _qmevents_app(url, instance)
+    app = qmevents_app(url, instance)
     with app.app_context():
         db.create_all()
         ensure_districts()
-        org = accounts.find_or_create_organisation("嘉定区市场监督管理局", "嘉定区")
-        db.session.commit()
-        start = (utcnow() + timedelta(days=7)).replace(second=0, microsecond=0)
-        draft = events.EventDraft(
-            title="威派格智慧水务质量开放日", kind="open_day", district="嘉定区",
-            venue="威派格智慧水务", max_party_size=MAX_PARTY, checkpoints=["入口"],
-            sessions=[events.SessionDraft(starts_at=start, ends_at=start + timedelta(hours=2),
-                                          capacity=capacity)])
-        event = events.create_event(org.id, draft, publish=True)
+        event = publish_open_day(capacity, MAX_PARTY)
         ids = event.id, event.sessions[0].id
         db.session.remove()
         db.engine.dispose()
@@ -219,7 +202,7 @@ def count_places(url: str, instance: Path, session_id: int, capacity: int) -> Ou
     from qmevents.extensions import db
     from qmevents.models import HOLDS_PLACES, EventSession, Registration
 
-    app = _qmevents_app(url, instance)
+    app = qmevents_app(url, instance)
     with app.app_context():
         taken = db.session.scalar(select(EventSession.places_taken).filter_by(id=session_id))
         held = db.session.scalar(
