@@ -7,29 +7,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import pytest
 from sqlalchemy import event
 
 from qmevents.extensions import db
 from qmevents.models import QuestionKind
 
-from .test_api import bearer, token_for
-from .test_checkin import Door, make_door
+from .test_api_checkins import CHECKINS, staff_token, tour  # noqa: F401 (fixtures)
+from .test_checkin import Door
 from .test_door_list import ID_NUMBER, add_question, answer
-
-CHECKINS = "/api/v1/checkins"
-
-
-@pytest.fixture
-def tour(app, factory) -> Iterator[Door]:
-    tour = make_door(app, factory)
-    with tour.clock():
-        yield tour
-
-
-@pytest.fixture
-def staff_token(client, tour) -> dict[str, str]:
-    return bearer(token_for(client, tour.staff_email))
 
 
 @contextmanager
@@ -54,14 +39,14 @@ def counted(app) -> Iterator[dict[str, int]]:
         event.remove(engine.pool, "checkout", checkout)
 
 
-def scan(client, tour: Door, headers: dict, code: str) -> dict:
+def scan(client, door: Door, headers: dict, code: str) -> dict:
     response = client.post(CHECKINS + "?lang=en", json={
-        "code": code, "event_id": tour.event_id, "session_id": tour.morning}, headers=headers)
+        "code": code, "event_id": door.event_id, "session_id": door.morning}, headers=headers)
     assert response.status_code == 200
     return response.get_json()
 
 
-def test_a_scan_reads_once_and_a_rescan_costs_no_more(app, client, tour, staff_token,
+def test_a_scan_reads_once_and_a_rescan_costs_no_more(app, client, tour, staff_token,  # noqa: F811
                                                       db_kind):
     id_card = add_question(app, tour.event_id, "身份证号码", QuestionKind.ID_CARD)
     add_question(app, tour.event_id, "随行儿童")  # shown at the door, not answered

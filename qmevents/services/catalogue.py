@@ -59,7 +59,7 @@ def fingerprints(event_ids: tuple[int, ...] | None = None,
     for (event_id, status, saved, session_id, capacity, taken, starts, ends, opens,
          closes) in db.session.execute(query):
         times = (starts, ends, opens, closes)
-        sides = tuple(t is not None and now >= _aware(t) for t in (starts, opens, closes))
+        sides = tuple(t is not None and now >= t for t in (starts, opens, closes))
         events.setdefault(event_id, [status, saved]).append(
             (session_id, capacity, taken, times, sides))
         listed.append((event_id, status, saved, session_id, times))
@@ -70,8 +70,3 @@ def fingerprints(event_ids: tuple[int, ...] | None = None,
 def _digest(values: list) -> str:
     """The same in every process (Python's hash() of text is not), for a cache they share."""
     return hashlib.blake2b(repr(values).encode(), digest_size=12).hexdigest()
-
-
-def _aware(value: datetime) -> datetime:
-    """SQLite hands times back without their zone; they are UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=utcnow().tzinfo)
