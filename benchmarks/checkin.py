@@ -2,7 +2,8 @@
 
 Starts the real app under gunicorn (sync workers) on loopback, with a family tour whose session
 holds thousands of confirmed tickets, and sends `POST /api/v1/checkins` (a staff device's bearer
-token, the ticket's whole URL as the QR holds it) from 1, 8 and 32 concurrent devices, each ticket
+token, the ticket's whole URL as the QR holds it, a scan_id of its own as the door page sends
+with every scan) from 1, 8 and 32 concurrent devices, each ticket
 once; and the same client, at the same concurrency, against a bare endpoint on the same stack
 (benchmarks/bare_app.py: one insert per request), the two taking turns in slices (`--rounds`) so
 that anything else the machine does weighs on both alike. Prints check-ins per second and
@@ -165,7 +166,10 @@ def run_kind(kind: str, args: argparse.Namespace) -> bool:
         gate = prepare_ours(url, instance, parties, rng)
         prepare_bare(bare_url, len(parties))
         device = {"Authorization": f"Bearer {gate.token}"}
-        scans = [scan_request(gate, code, device) for code in gate.codes]
+        # Each scan with a scan_id of its own, as the door page sends every scan (a re-scan is
+        # another scan of the same ticket: another id).
+        scans = [scan_request(gate, code, device, f"s{i}") for i, code in enumerate(gate.codes)]
+        rescans = [scan_request(gate, code, device, f"r{i}") for i, code in enumerate(gate.codes)]
         inserts = [post("/bare", {"name": "市民", "phone": f"139{i:08d}", "party_size": size})
                    for i, size in enumerate(parties)]
         ours_app = Gunicorn("wsgi:app", app_env(instance, url), workers=args.workers)
@@ -179,7 +183,7 @@ def run_kind(kind: str, args: argparse.Namespace) -> bool:
                                   device, args)
             database = postmaster(make_url(url).port) if kind == "postgresql" else None
             cpu = ServerCpu(ours.process.pid, database)
-            levels = [measure(ours, bare, scans, inserts, i, devices, args, cpu)
+            levels = [measure(ours, bare, (scans, rescans), inserts, i, devices, args, cpu)
                       for i, devices in enumerate(args.devices)]
             synced = measure_sync(ours, gate,
                                   gate.codes[synced_from:synced_from + args.batch_scans],
@@ -195,9 +199,9 @@ def run_kind(kind: str, args: argparse.Namespace) -> bool:
     return report(kind, levels, admitted_once, scanned, synced) and listed_ok
 
 
-def scan_request(gate: Prepared, code: str, device: dict[str, str]) -> bytes:
+def scan_request(gate: Prepared, code: str, device: dict[str, str], scan_id: str) -> bytes:
     return post("/api/v1/checkins", {"code": f"{TICKET_HOST}/t/{code}", "event_id": gate.event_id,
-                                     "session_id": gate.session_id}, device)
+                                     "session_id": gate.session_id, "scan_id": scan_id}, device)
 
 
 def measure_list(ours: Gunicorn, bare: Gunicorn, gate: Prepared, delta_scans: list[bytes],
@@ -247,11 +251,13 @@ class ServerCpu:
         return tree_cpu(self.app) + (tree_cpu(self.database) if self.database else 0.0)
 
 
-def measure(ours: Gunicorn, bare: Gunicorn, scans: list[bytes], inserts: list[bytes],
+def measure(ours: Gunicorn, bare: Gunicorn, requests: tuple[list[bytes], list[bytes]],
+            inserts: list[bytes],
             index: int, devices: int, args: argparse.Namespace, cpu: ServerCpu) -> Level:
     """One concurrency level, ours and bare taking turns in `--rounds` slices, so that whatever
     else the machine does in the meantime weighs on both alike; in each slice the tickets just
     scanned are scanned again (re-scans), the servers' CPU read around each."""
+    scans, rescans = requests
     size = args.requests // args.rounds
     first = index * args.requests
     ours_runs, again_runs, bare_runs = [], [], []
@@ -261,7 +267,7 @@ def measure(ours: Gunicorn, bare: Gunicorn, scans: list[bytes], inserts: list[by
         before = cpu()
         ours_runs.append(drive(ours.port, scans[part], devices, args.seconds))
         between = cpu()
-        again_runs.append(drive(ours.port, scans[part], devices, args.seconds))
+        again_runs.append(drive(ours.port, rescans[part], devices, args.seconds))
         cpu_scan, cpu_rescan = cpu_scan + between - before, cpu_rescan + cpu() - between
         bare_runs.append(drive(bare.port, inserts[part], devices, args.seconds))
     ours_run, bare_run = merged(ours_runs, f"ours {devices}"), merged(bare_runs, f"bare {devices}")

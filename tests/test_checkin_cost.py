@@ -73,3 +73,39 @@ def test_a_scan_reads_once_and_a_rescan_costs_no_more(app, client, tour, staff_t
     writes = 1 if db_kind == "postgresql" else 2  # SQLite: the UPDATE, then the admission
     assert fresh == {"statements": 1 + writes, "checkouts": 1}
     assert again == {"statements": 1, "checkouts": 1}
+
+
+def test_the_door_pages_scan_with_its_scan_id_takes_one_connection(app, client, tour,  # noqa: F811
+                                                                    staff_token, db_kind):
+    """The door page sends every scan with a scan_id (made once, services/door/sync.py): the
+    permission check, the claim, the scan and its stored answer share one connection."""
+    code = tour.ticket(party=2)
+    scan(client, tour, staff_token, tour.ticket())  # the device's token, known from now on
+    body = {"code": code, "event_id": tour.event_id, "session_id": tour.morning,
+            "scan_id": "door-1"}
+
+    with counted(app) as fresh:
+        first = client.post(CHECKINS, json=body, headers=staff_token).get_json()
+    assert (first["result"], first["repeated"], first["admitted_people"]) == ("admitted", False, 2)
+    writes = 1 if db_kind == "postgresql" else 2
+    # the door's check, the claim, the ticket's read, the admission, the answer stored
+    assert fresh == {"statements": 4 + writes, "checkouts": 1}
+
+    again = client.post(CHECKINS, json=body, headers=staff_token).get_json()
+    assert (again["result"], again["repeated"]) == ("admitted", True)
+    assert again["admission_id"] == first["admission_id"]
+    assert tour.admitted(code) == 2
+
+
+def test_a_scan_refused_as_invalid_keeps_nothing_and_may_be_sent_again(client, tour,  # noqa: F811
+                                                                       staff_token):
+    code = tour.ticket(party=2)
+    body = {"code": code, "event_id": tour.event_id, "session_id": tour.morning,
+            "scan_id": "door-2", "people": 3}
+    refused = client.post(CHECKINS, json=body, headers=staff_token)
+    assert refused.status_code == 422 and "people" in refused.get_json()["errors"]
+    assert tour.admitted(code) == 0
+    corrected = client.post(CHECKINS, json={**body, "people": 1}, headers=staff_token).get_json()
+    assert (corrected["result"], corrected["repeated"], corrected["admitted_people"]) == (
+        "admitted", False, 1)
+    assert tour.admitted(code) == 1

@@ -304,8 +304,11 @@ def test_a_full_session_shows_full_on_every_worker_within_two_seconds(database_u
         filled = time.monotonic()
         last_open = None
         while time.monotonic() - filled < 3:
+            # When the question was sent: on a loaded machine the answer can queue behind other
+            # requests, which is load, not a stale page.
+            asked = time.monotonic() - filled
             if shows_open():
-                last_open = time.monotonic() - filled
+                last_open = asked
         assert last_open is None or last_open < 2.0, f"still open {last_open:.2f} s after full"
         assert re.search(r"\bFull\b", urllib.request.urlopen(url).read().decode())
     finally:

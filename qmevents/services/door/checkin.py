@@ -342,10 +342,14 @@ _ADMIT_AND_RECORD_IF_ROOM = _admit_and_record(_ADMIT_IF_ROOM)
 
 
 @contextmanager
-def _scan_connection() -> Iterator[Connection]:
+def scan_connection(given: Connection | None = None) -> Iterator[Connection]:
     """A connection of the scan's own. PostgreSQL: in autocommit, each statement a transaction of
     its own (the write is one statement). SQLite: the driver opens a transaction at the first
-    write, so the admission's two writes commit together."""
+    write, so the admission's two writes commit together. `given`: one a caller took this way
+    already (services/door/sync.py claims the scan_id on it), used as it is."""
+    if given is not None:
+        yield given
+        return
     with db.engine.connect() as connection:
         if _one_statement_writes():
             connection.execution_options(isolation_level="AUTOCOMMIT")
@@ -427,7 +431,7 @@ def redeem(raw: str | None, *, event_id: int, session_id: int | None,
            checkpoint_id: int | None, people: int | None, staff: User,
            ticket_id: int | None = None, override: bool = False,
            direction: str = "in", at: datetime | None = None,
-           offline: bool = False) -> ScanAnswer:
+           offline: bool = False, connection: Connection | None = None) -> ScanAnswer:
     """Answer one scan and, when the ticket is good, let its people in. `people` None means all
     of the party still outside (at a station: those who came in, or the whole party).
 
@@ -437,12 +441,13 @@ def redeem(raw: str | None, *, event_id: int, session_id: int | None,
     audit log. `direction` "out" at a checkpoint counting both ways (at an exit, always): the
     party leaves, services/door/occupancy.py. `at` and `offline`: a scan the device decided
     without the network, at its own clock's `at` (see Scanned; services/door/sync.py settles
-    what the server finds different)."""
+    what the server finds different). `connection`: one from scan_connection() to answer on
+    (the caller's, checked out once for its own statements and this scan's)."""
     scanned = Scanned(at, offline)
     if people is not None and not is_count(people, MAX_PEOPLE):
         raise ValidationFailed({"people": _("Admit 1 to %(n)d people.", n=MAX_PEOPLE)})
     ticket = ("ticket_id", ticket_id) if ticket_id is not None else read_ticket(raw)
-    with _scan_connection() as connection:
+    with scan_connection(connection) as connection:
         lost_race = False
         for _attempt in range(_RACE_RETRIES):
             scene = _scene(connection, ticket, event_id, session_id, checkpoint_id, staff)

@@ -29,6 +29,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 
 from ...extensions import db
 from ...ids import is_row_id
@@ -101,6 +102,10 @@ def record(scan: Scan, staff: User, render: Render,
     and then records nothing, so a corrected scan may be sent again under the same id.
     `entrances`: event id → its entrance, for the events this staff may scan at (a batch
     asks once per event, not per scan)."""
+    if not scan.offline and scan.kind == Kind.SCAN:
+        recorded = _record_online(scan, staff, render)
+        if recorded is not None:
+            return recorded
     entrances = {} if entrances is None else entrances
     if scan.event_id not in entrances:  # 404 and 403 before anything is written
         entrances[scan.event_id] = door_entrance(scan.event_id, staff)
@@ -134,6 +139,33 @@ def record(scan: Scan, staff: User, render: Render,
                     answer.message, stored_answer)
 
 
+def _record_online(scan: Scan, staff: User, render: Render) -> Recorded | None:
+    """The door page's everyday scan (online, with its scan_id): the permission check, the claim,
+    the scan and its stored answer on one connection, taken from the pool (and pinged) once
+    instead of three times. The claim is committed before the scan is made, as in record(); an
+    online scan has no conflict to settle. None: the scan_id was claimed before (a retry, or a
+    twin in flight), and record() waits for that answer."""
+    with checkin.scan_connection() as connection:
+        entrance_id = door_entrance(scan.event_id, staff, connection)
+        claimed = _claim(scan, staff.id, connection)
+        if claimed is None:
+            return None
+        try:
+            answer = _make(scan, staff, connection)
+        except BaseException:
+            _release(claimed, connection)
+            raise
+        stored_answer = {**render(answer), "conflict": None}
+        connection.execute(_ANSWERED, {
+            "claimed": claimed, "result": answer.result.value, "conflict": None,
+            "other_by_id": None, "admission_id": answer.admission_id,
+            "registration_id": answer.ticket.ticket_id if answer.ticket else None,
+            "checkpoint_id": scan.checkpoint_id or entrance_id, "answer": stored_answer})
+        connection.commit()
+    return Recorded(scan.scan_id, False, answer.result.value, None, answer.message,
+                    stored_answer)
+
+
 # Built once, with bound parameters, like checkin's statements, and on the tables (Core, not the
 # ORM's bulk paths): a scan pays for every statement it builds and every round trip.
 _event, _checkpoint = Event.__table__, Checkpoint.__table__
@@ -161,15 +193,16 @@ _ANSWERED = (update(_door_scan).where(_door_scan.c.id == bindparam("claimed"))
                                      "registration_id", "checkpoint_id", "answer")}))
 
 
-def door_entrance(event_id: int, staff: User) -> int:
+def door_entrance(event_id: int, staff: User, connection: Connection | None = None) -> int:
     """The event's entrance when `staff` may work its door (desk.door_event's rule, in one
-    query); NotFound for an unknown event, Forbidden else."""
+    query, on `connection` or the session's); NotFound for an unknown event, Forbidden else."""
     if not is_row_id(event_id):
         raise NotFound(_("No such event."))
     # No commit here: the claim that follows commits both, on the connection this took (a
     # commit would hand it back to the pool and the claim would check one out, pinged, again).
     # SQLite's driver opens no transaction for a read, so no read lock is held into the write.
-    row = db.session.execute(_DOOR, {"event_id": event_id, "staff_id": staff.id}).first()
+    row = (connection or db.session).execute(
+        _DOOR, {"event_id": event_id, "staff_id": staff.id}).first()
     if row is None:
         raise NotFound(_("No such event."))
     if not access.may_scan_for(staff, row.organisation_id, assigned=row.assigned is not None):
@@ -180,13 +213,15 @@ def door_entrance(event_id: int, staff: User) -> int:
 # --- once per scan_id ---------------------------------------------------------------------------
 
 
-def _claim(scan: Scan, by_id: int) -> int | None:
-    """The door_scan row's id when this request inserted it; None when it was there already."""
-    claimed = db.session.execute(_CLAIMS[db.engine.dialect.name], {
+def _claim(scan: Scan, by_id: int, connection: Connection | None = None) -> int | None:
+    """The door_scan row's id when this request inserted it; None when it was there already.
+    Committed at once, on `connection` or the session's."""
+    on = connection or db.session
+    claimed = on.execute(_CLAIMS[db.engine.dialect.name], {
         "event_id": scan.event_id, "by_id": by_id, "scan_id": scan.scan_id,
         "scanned_at": scan.scanned_at, "received_at": utcnow(), "offline": scan.offline,
         "result": PENDING, "answer": {}}).scalar()
-    db.session.commit()
+    on.commit()
     return claimed
 
 
@@ -225,11 +260,13 @@ def _take_over(stored: Any) -> int | None:
     return stored.id if taken == 1 else None
 
 
-def _release(claimed: int) -> None:
-    db.session.rollback()
-    db.session.execute(delete(DoorScan).where(DoorScan.id == claimed, DoorScan.result == PENDING)
-                       .execution_options(synchronize_session=False))
-    db.session.commit()
+def _release(claimed: int, connection: Connection | None = None) -> None:
+    """The claim of a scan that failed goes: the device may send it again, corrected."""
+    on = connection or db.session
+    on.rollback()
+    on.execute(delete(_door_scan).where(_door_scan.c.id == claimed,
+                                        _door_scan.c.result == PENDING))
+    on.commit()
 
 
 def _repeat(scan_id: str, stored: Any) -> Recorded:
@@ -248,7 +285,7 @@ class ScanInFlight(DomainError):
 # --- making the scan ------------------------------------------------------------------------------
 
 
-def _make(scan: Scan, staff: User) -> ScanAnswer:
+def _make(scan: Scan, staff: User, connection: Connection | None = None) -> ScanAnswer:
     at = scan.scanned_at if scan.offline else None
     if scan.kind == Kind.WALK_IN:
         return desk.walk_in(scan.event_id, scan.session_id, scan.people or 1, staff,
@@ -260,7 +297,8 @@ def _make(scan: Scan, staff: User) -> ScanAnswer:
         return checkin.redeem(scan.code, event_id=scan.event_id, session_id=scan.session_id,
                               checkpoint_id=scan.checkpoint_id, people=people, staff=staff,
                               ticket_id=scan.ticket_id, override=scan.override,
-                              direction=scan.direction, at=at, offline=scan.offline)
+                              direction=scan.direction, at=at, offline=scan.offline,
+                              connection=connection)
 
     try:
         return redeem(scan.people)
