@@ -39,6 +39,7 @@ import os
 import random
 import sys
 import tempfile
+import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -314,7 +315,8 @@ def scan(programme: Programme) -> bytes | None:
         return None
     return post("/api/v1/checkins", {
         "code": f"{TICKET_HOST}/t/{door.codes.pop()}",
-        "event_id": door.event_id, "session_id": door.session_id},
+        "event_id": door.event_id, "session_id": door.session_id,
+        "scan_id": uuid.uuid4().hex},  # the door page gives each scan an id of its own
         {"Authorization": f"Bearer {door.token}"})
 
 

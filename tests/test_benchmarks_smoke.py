@@ -1,4 +1,4 @@
-"""The benchmarks still run: a tiny run of benchmarks/mixed.py (and of pages.py and opening.py)
+"""The benchmarks still run: a tiny run of benchmarks/mixed.py (and of the others)
 on the database this suite runs on (its own throwaway server for PostgreSQL), so that a change to
 the models, the demo or the routes cannot leave the README's performance figures unreproducible.
 About 8 s each on a quiet machine; the figures of so short a run mean nothing, only the exit
@@ -69,3 +69,25 @@ def test_a_tiny_opening_fills_the_session_without_oversell_and_shows_latecomers_
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "time until full:" in run.stdout
     assert "no oversell, none lost" in run.stdout
+
+
+def test_a_tiny_checkin_run_lets_each_ticket_in_exactly_once(db_kind):
+    """benchmarks/checkin.py: the door list, scans and re-scans with their scan_ids as the door
+    page sends them (2 × 40), and the offline sync (20); each ticket let in once, none failed."""
+    run = subprocess.run(
+        [sys.executable, "benchmarks/checkin.py", "--db", db_kind, "--requests", "40",
+         "--devices", "1,4", "--rounds", "1", "--seconds", "10", "--workers", "2",
+         "--batch-scans", "20", "--list-tickets", "150"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "scans answered 100 of 100: each exactly once" in run.stdout, run.stdout[-3000:]
+
+
+def test_the_scan_profile_counts_one_connection_per_scan(db_kind):
+    """benchmarks/checkin_profile.py: every kind of scan, one pooled connection each."""
+    run = subprocess.run([sys.executable, "benchmarks/checkin_profile.py", "--db", db_kind,
+                          "--scans", "5"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    checkouts = {line.split()[0]: float(line.split()[2]) for line in run.stdout.splitlines()
+                 if line.split()[:1] in (["fresh"], ["rescan"], ["scan_id"])}
+    assert checkouts == {"fresh": 1.0, "rescan": 1.0, "scan_id": 1.0}, run.stdout
