@@ -75,8 +75,8 @@ def test_a_scan_reads_once_and_a_rescan_costs_no_more(app, client, tour, staff_t
     assert again == {"statements": 1, "checkouts": 1}
 
 
-def test_the_door_pages_scan_with_its_scan_id_takes_one_connection(app, client, tour,  # noqa: F811
-                                                                    staff_token, db_kind):
+def test_the_door_pages_scan_with_its_scan_id_takes_one_connection(
+        app, client, tour, staff_token, db_kind):  # noqa: F811
     """The door page sends every scan with a scan_id (made once, services/door/sync.py): the
     permission check, the claim, the scan and its stored answer share one connection."""
     code = tour.ticket(party=2)
@@ -97,8 +97,8 @@ def test_the_door_pages_scan_with_its_scan_id_takes_one_connection(app, client, 
     assert tour.admitted(code) == 2
 
 
-def test_a_scan_refused_as_invalid_keeps_nothing_and_may_be_sent_again(client, tour,  # noqa: F811
-                                                                       staff_token):
+def test_a_scan_refused_as_invalid_keeps_nothing_and_may_be_sent_again(
+        client, tour, staff_token):  # noqa: F811
     code = tour.ticket(party=2)
     body = {"code": code, "event_id": tour.event_id, "session_id": tour.morning,
             "scan_id": "door-2", "people": 3}
