@@ -14,7 +14,8 @@ pause in between, each drawn from this mix (shares of requests sent):
                    获取验证码, or POST /api/v1/phone-codes), read it off the phone (a stand-in
                    SMS provider on loopback, common.SmsInbox), register with it: one request of
                    the mix, its latency all three
-    scan     14%   POST /api/v1/checkins with a staff device's token; 1 in 20 a ticket scanned
+    scan     14%   POST /api/v1/checkins with a staff device's token and a scan_id of its own
+                   (as the door page sends it); 1 in 20 a ticket scanned
                    again (answered `already_admitted`)
     organise  1%   GET /organiser/dashboard 0.5%, an event's report 0.5%, signed in (404 = the
                    page is not built yet: counted, not an error)
@@ -67,6 +68,7 @@ from common import (
 )
 from mixed_data import (
     TICKET_HOST,
+    Door,
     Programme,
     Target,
     check_invariants,
@@ -253,7 +255,7 @@ def build_requests(port: int, kinds: list[str], programme: Programme, rng: rando
                   for email, password, events in programme.organisers]
     requests: list = []
     phones: dict[int, str] = {}
-    scanned: list[bytes] = []
+    scanned: list[tuple[Door, str]] = []
     weights = [t.capacity for t in programme.targets]
     for i, kind in enumerate(kinds):
         if kind == "browse: event list":
@@ -286,7 +288,8 @@ def build_requests(port: int, kinds: list[str], programme: Programme, rng: rando
             fresh = None if scanned and rng.random() < RESCAN else scan(programme)
             if fresh is not None:
                 scanned.append(fresh)
-            requests.append(fresh or rng.choice(scanned))
+            # A ticket scanned again is another scan: another scan_id, as the door page makes it.
+            requests.append(scan_request(*(fresh or rng.choice(scanned))))
         else:
             cookie_header, events = rng.choice(organisers)
             path = "/organiser/dashboard" if kind == "organiser: dashboard" else \
@@ -308,15 +311,20 @@ def code_path(target: Target) -> str:
     return f"/events/{target.event_id}/sessions/{target.session_id}/phone-code"
 
 
-def scan(programme: Programme) -> bytes | None:
-    """A fresh ticket at the next door, as its device sends it; None when the doors ran out."""
+def scan(programme: Programme) -> tuple[Door, str] | None:
+    """A fresh ticket at the next door (the door, the ticket's code); None when the doors ran
+    out."""
     door = programme.doors[programme.next_door()]
     if not door.codes:
         return None
+    return door, door.codes.pop()
+
+
+def scan_request(door: Door, code: str) -> bytes:
+    """The scan as its device sends it: the door page gives each scan an id of its own."""
     return post("/api/v1/checkins", {
-        "code": f"{TICKET_HOST}/t/{door.codes.pop()}",
-        "event_id": door.event_id, "session_id": door.session_id,
-        "scan_id": uuid.uuid4().hex},  # the door page gives each scan an id of its own
+        "code": f"{TICKET_HOST}/t/{code}", "event_id": door.event_id,
+        "session_id": door.session_id, "scan_id": uuid.uuid4().hex},
         {"Authorization": f"Bearer {door.token}"})
 
 
@@ -342,17 +350,23 @@ def outcome(kind: str | None, call: Call) -> str:
     if kind is None:
         return "ok" if 200 <= call.status < 300 else "error"
     if call.status in OK.get(kind, {200}):
-        if kind.startswith("scan"):
-            return "ok" if _result(call) in ("admitted", "already_admitted") else "error"
+        if kind.startswith("scan"):  # made now: `repeated` would mean a scan_id sent twice
+            return "ok" if (_result(call) in ("admitted", "already_admitted")
+                            and not _answer(call).get("repeated")) else "error"
         return "ok"
     return "refused" if call.status in REFUSED.get(kind, ()) else "error"
 
 
-def _result(call: Call) -> str | None:
+def _answer(call: Call) -> dict:
     try:
-        return json.loads(call.body)["result"]
-    except (ValueError, KeyError, TypeError):
-        return None
+        answer = json.loads(call.body)
+    except ValueError:
+        return {}
+    return answer if isinstance(answer, dict) else {}
+
+
+def _result(call: Call) -> str | None:
+    return _answer(call).get("result")
 
 
 def answered(measured: Measured, result: str) -> int:
