@@ -108,13 +108,15 @@ def _settled(shown: tuple[bool, tuple[int, ...]] | None,
     """The fingerprints to store a just-rendered page under: those read before rendering, if
     they still hold afterwards. Had they moved in between (a place taken during the render, or
     taken and given back: 49, 50, 49), the page may show a state no fingerprint names, so it
-    gets the short life instead."""
+    gets the short life instead. Only the shown events' are read again, for the list too: which
+    events there are only moves forward (a save, a new event, a session past), so the
+    catalogue's fingerprint read before the render cannot come back to name an older list, and
+    reading it again would cost a render of the list the whole catalogue's fingerprints."""
     signature = _signature(shown, before)
     if signature is None:
         return None
-    listing, event_ids, _prints = signature
-    after = _fingerprints(fresh=True) if listing else catalogue.fingerprints(event_ids)
-    return signature if _signature(shown, after) == signature else None
+    _listing, event_ids, prints = signature
+    return signature if catalogue.fingerprints(event_ids).of(event_ids) == prints else None
 
 
 def _signature(shown: tuple[bool, tuple[int, ...]] | None,
