@@ -7,12 +7,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from sqlalchemy import event
 
 from qmevents.extensions import db
 from qmevents.models import QuestionKind
 
-from .test_api_checkins import CHECKINS, staff_token, tour  # noqa: F401 (fixtures)
+from .conftest import login
+from .test_api_checkins import CHECKINS, page_token, staff_token, tour  # noqa: F401 (fixtures)
 from .test_checkin import Door
 from .test_door_list import ID_NUMBER, add_question, answer
 
@@ -75,23 +77,33 @@ def test_a_scan_reads_once_and_a_rescan_costs_no_more(app, client, tour, staff_t
     assert again == {"statements": 1, "checkouts": 1}
 
 
-def test_the_door_pages_scan_with_its_scan_id_takes_one_connection(
-        app, client, tour, staff_token, db_kind):  # noqa: F811
-    """The door page sends every scan with a scan_id (made once, services/door/sync.py): the
-    permission check, the claim, the scan and its stored answer share one connection."""
+@pytest.mark.parametrize("way_in", ["device token", "signed-in phone"])
+def test_a_scan_with_its_scan_id_shares_one_connection(
+        app, client, tour, staff_token, db_kind, way_in):  # noqa: F811
+    """A scan with a scan_id (made once, services/door/sync.py), as the door page sends every
+    scan: the permission check, the claim, the scan and its stored answer share one connection.
+    A phone signed in with its session cookie (the door page) takes a second one, for loading
+    its user (Flask-Login, through the session, held until the request ends)."""
+    if way_in == "device token":
+        headers = staff_token
+    else:
+        login(client, tour.staff_email)
+        headers = {"X-CSRFToken": page_token(client)}
     code = tour.ticket(party=2)
-    scan(client, tour, staff_token, tour.ticket())  # the device's token, known from now on
+    scan(client, tour, headers, tour.ticket())  # the device's token, known from now on
     body = {"code": code, "event_id": tour.event_id, "session_id": tour.morning,
             "scan_id": "door-1"}
 
     with counted(app) as fresh:
-        first = client.post(CHECKINS, json=body, headers=staff_token).get_json()
+        first = client.post(CHECKINS, json=body, headers=headers).get_json()
     assert (first["result"], first["repeated"], first["admitted_people"]) == ("admitted", False, 2)
     writes = 1 if db_kind == "postgresql" else 2
+    loading_the_user = 0 if way_in == "device token" else 1
     # the door's check, the claim, the ticket's read, the admission, the answer stored
-    assert fresh == {"statements": 4 + writes, "checkouts": 1}
+    assert fresh == {"statements": 4 + writes + loading_the_user,
+                     "checkouts": 1 + loading_the_user}
 
-    again = client.post(CHECKINS, json=body, headers=staff_token).get_json()
+    again = client.post(CHECKINS, json=body, headers=headers).get_json()
     assert (again["result"], again["repeated"]) == ("admitted", True)
     assert again["admission_id"] == first["admission_id"]
     assert tour.admitted(code) == 2

@@ -445,3 +445,43 @@ def test_a_change_during_the_render_gives_the_page_a_short_life(app, client, fac
     clock.move(pagecache_seconds(app))
     page(client, f"/events/{event_id}")
     assert len(counted) == 2  # then rendered again, though no fingerprint moved since
+
+
+@pytest.mark.parametrize("target, other", [("/events/{id}?lang=en", "/?lang=en"),
+                                           ("/?lang=en", "/events/{id}?lang=en")])
+def test_a_place_given_back_and_taken_again_during_the_render_is_not_kept(
+        app, client, factory, clock, monkeypatch, target, other):
+    """Full; a place given back; the page rendered showing it; the place taken again before the
+    read after the render. Places taken are where they were, but the page shows one left: it
+    must not be kept as if nothing had moved (places_moves only goes up)."""
+    from qmevents.services import catalogue
+    from qmevents.services.registrations.places import claim_places, release_places
+
+    event_id = factory.event(sessions=sessions_at(3, capacity=2))
+    with app.app_context():
+        session_id = db.session.scalar(select(EventSession.id).filter_by(event_id=event_id))
+
+    def places(move) -> None:
+        with app.app_context():
+            move(session_id, 1)
+            db.session.commit()
+
+    places(claim_places)
+    places(claim_places)
+    target, other = target.format(id=event_id), other.format(id=event_id)
+    assert "Full" in page(client, other)  # this worker's fingerprints read: full
+    places(release_places)
+    real = catalogue.fingerprints
+
+    def retaken_meanwhile(event_ids=None, now=None):
+        if event_ids is not None:  # the read after the render: the place went again before it
+            monkeypatch.setattr(catalogue, "fingerprints", real)
+            places(claim_places)
+        return real(event_ids, now)
+
+    monkeypatch.setattr(catalogue, "fingerprints", retaken_meanwhile)
+    one_left = re.compile(r"\b1 (of 2 places|place) left")
+    assert one_left.search(page(client, target))  # rendered between the two moves
+    clock.move(pagecache_seconds(app))
+    shown = page(client, target)
+    assert not one_left.search(shown) and "Full" in shown

@@ -156,6 +156,9 @@ class EventSession(db.Model):
     capacity: Mapped[int] = mapped_column(Integer)
     # People holding a place. Only ever changed by a conditional UPDATE in services.
     places_taken: Mapped[int] = mapped_column(Integer, default=0)
+    # Counts every move of places_taken, and only goes up: the page cache tells "full, a place
+    # given back and taken again" from "unchanged" by it (services/catalogue.py).
+    places_moves: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # None: open from publication / until the session starts.
     registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

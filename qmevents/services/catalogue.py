@@ -4,9 +4,10 @@ the fingerprints it was rendered under still hold (public/pagecache.py).
 - **An event's fingerprint** changes with anything its page and its line in the list show that can
   change: its status (published, cancelled, back to draft), any save of the event (update_event
   sets `updated_at`, sessions and stations included), and for each session still to come its
-  capacity, places taken and times, and which side of its registration window, start and end
-  "now" is on. So a session that fills, a window that opens or closes, a cancellation each change
-  it.
+  capacity, places taken and how often they moved (`places_moves` only goes up: full, a place
+  given back and taken again is a change, not "the same"), times, and which side of its
+  registration window, start and end "now" is on. So a session that fills, a window that opens
+  or closes, a cancellation each change it, and no fingerprint ever comes back to an earlier one.
 - **The catalogue's fingerprint** changes with which events the list holds and in what order:
   the events with a session to come, their status and saves, their sessions' times. Places taken
   are left out: they change every second at an opening, and each listed event's own fingerprint
@@ -39,7 +40,7 @@ class Fingerprints:
 
 _SESSIONS_TO_COME = (
     select(Event.id, Event.status, Event.updated_at, EventSession.id, EventSession.capacity,
-           EventSession.places_taken, EventSession.starts_at, EventSession.ends_at,
+           EventSession.places_taken, EventSession.places_moves, EventSession.starts_at, EventSession.ends_at,
            EventSession.registration_opens_at, EventSession.registration_closes_at)
     .join(EventSession, EventSession.event_id == Event.id)
     .where(Event.status != EventStatus.DRAFT)
@@ -56,12 +57,12 @@ def fingerprints(event_ids: tuple[int, ...] | None = None,
     query = _SESSIONS_TO_COME.where(EventSession.ends_at > now)
     if event_ids is not None:
         query = query.where(Event.id.in_(event_ids))
-    for (event_id, status, saved, session_id, capacity, taken, starts, ends, opens,
+    for (event_id, status, saved, session_id, capacity, taken, moves, starts, ends, opens,
          closes) in db.session.execute(query):
         times = (starts, ends, opens, closes)
         sides = tuple(t is not None and now >= t for t in (starts, opens, closes))
         events.setdefault(event_id, [status, saved]).append(
-            (session_id, capacity, taken, times, sides))
+            (session_id, capacity, taken, moves, times, sides))
         listed.append((event_id, status, saved, session_id, times))
     return Fingerprints(catalogue=_digest(listed) if event_ids is None else "",
                         events={k: _digest(v) for k, v in events.items()})

@@ -5,7 +5,9 @@ UPDATE whose row count says whether it fitted (`places_taken + n <= capacity` is
 in the caller's transaction. That holds across gunicorn workers and servers, on SQLite and
 PostgreSQL alike, and it is why no session is ever oversold: registering, admitting an applicant,
 an invitation, a lottery's winners and a waiting list's promotion all take places here, and a
-cancellation, a declined offer and an undone walk-in give them back here.
+cancellation, a declined offer and an undone walk-in give them back here. Each move also counts
+up `places_moves`, so that a page showing places can tell a change that came back (full, one
+given back, taken again) from none.
 """
 from __future__ import annotations
 
@@ -22,7 +24,8 @@ _CLAIM = (
         EventSession.__table__.c.places_taken + bindparam("people")
         <= EventSession.__table__.c.capacity,
     )
-    .values(places_taken=EventSession.__table__.c.places_taken + bindparam("people"))
+    .values(places_taken=EventSession.__table__.c.places_taken + bindparam("people"),
+            places_moves=EventSession.__table__.c.places_moves + 1)
 )
 
 
@@ -37,6 +40,7 @@ def release_places(session_id: int, people: int) -> None:
     db.session.execute(
         update(EventSession)
         .where(EventSession.id == session_id, EventSession.places_taken >= people)
-        .values(places_taken=EventSession.places_taken - people)
+        .values(places_taken=EventSession.places_taken - people,
+                places_moves=EventSession.places_moves + 1)
         .execution_options(synchronize_session=False)
     )
