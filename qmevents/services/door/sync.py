@@ -162,8 +162,7 @@ def _record_online(scan: Scan, staff: User, render: Render) -> Recorded | None:
             "registration_id": answer.ticket.ticket_id if answer.ticket else None,
             "checkpoint_id": scan.checkpoint_id or entrance_id, "answer": stored_answer})
         connection.commit()
-    return Recorded(scan.scan_id, False, answer.result.value, None, answer.message,
-                    stored_answer)
+    return Recorded(scan.scan_id, False, answer.result.value, None, answer.message, stored_answer)
 
 
 # Built once, with bound parameters, like checkin's statements, and on the tables (Core, not the
