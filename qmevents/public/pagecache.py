@@ -108,10 +108,11 @@ def _settled(shown: tuple[bool, tuple[int, ...]] | None,
     """The fingerprints to store a just-rendered page under: those read before rendering, if
     they still hold afterwards. Had they moved in between (a place taken during the render, or
     given back and taken again: 50, 49, 50, which `places_moves` tells from no move), the page
-    may show a state no fingerprint names, so it gets the short life instead. Only the shown events' are read again, for the list too: which
-    events there are only moves forward (a save, a new event, a session past), so the
-    catalogue's fingerprint read before the render cannot come back to name an older list, and
-    reading it again would cost a render of the list the whole catalogue's fingerprints."""
+    may show a state no fingerprint names, so it gets the short life instead. Only the shown
+    events' are read again, for the list too: which events there are only moves forward (a save,
+    a new event, a session past), so the catalogue's fingerprint read before the render cannot
+    come back to name an older list, and reading it again would cost a render of the list the
+    whole catalogue's fingerprints."""
     signature = _signature(shown, before)
     if signature is None:
         return None

@@ -40,8 +40,9 @@ class Fingerprints:
 
 _SESSIONS_TO_COME = (
     select(Event.id, Event.status, Event.updated_at, EventSession.id, EventSession.capacity,
-           EventSession.places_taken, EventSession.places_moves, EventSession.starts_at, EventSession.ends_at,
-           EventSession.registration_opens_at, EventSession.registration_closes_at)
+           EventSession.places_taken, EventSession.places_moves, EventSession.starts_at,
+           EventSession.ends_at, EventSession.registration_opens_at,
+           EventSession.registration_closes_at)
     .join(EventSession, EventSession.event_id == Event.id)
     .where(Event.status != EventStatus.DRAFT)
     .order_by(Event.id, EventSession.id)
