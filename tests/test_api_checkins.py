@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from qmevents.api import auth
 from qmevents.extensions import db
-from qmevents.models import Admission, Registration, Tally
+from qmevents.models import Admission, DoorScan, Registration, Tally
 from qmevents.services.registrations import cancellation, codes
 from qmevents.timeutil import utcnow
 
@@ -214,6 +214,27 @@ def test_assigned_staff_the_events_organisers_and_admins_may_scan(client, factor
     email = tour.staff_email if role == "staff" else factory.user(role, org=BUREAU)[1]
     response = scan(client, tour, bearer(token_for(client, email)), tour.ticket())
     assert (response.status_code, response.get_json()["result"]) == (200, "admitted")
+
+
+@pytest.mark.parametrize("who", ["staff of another event", "organiser of another organisation"])
+def test_a_scan_with_a_scan_id_from_those_without_rights_writes_nothing(app, client, factory,
+                                                                         tour, who):
+    """The door page's way (a scan_id): refused before its claim is written, so the id stays
+    free and nothing of the ticket is said or counted."""
+    if who.startswith("staff"):
+        email = make_door(app, factory, title="另一场活动").staff_email
+    else:
+        email = factory.user("organiser", org="静安区市场监督管理局", district="静安区")[1]
+    code = tour.ticket(name="张伟")
+    response = scan(client, tour, bearer(token_for(client, email)), code, scan_id="intruder-1")
+    assert response.status_code == 403
+    assert "张伟" not in response.get_data(as_text=True)
+    assert tour.admitted(code) == 0
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(DoorScan)) == 0
+    rightful = scan(client, tour, bearer(token_for(client, tour.staff_email)), code,
+                    scan_id="intruder-1").get_json()
+    assert (rightful["result"], rightful["repeated"]) == ("admitted", False)
 
 
 def test_staff_assigned_to_another_event_may_not_scan_this_one(app, client, factory, tour):
